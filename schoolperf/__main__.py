@@ -1,0 +1,3 @@
+from schoolperf.cli import main
+
+main()

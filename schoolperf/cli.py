@@ -1,0 +1,226 @@
+"""Command line: parse options, call the library, print. Exit 0 done, 2 bad input (CONTRACT §4)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from schoolperf import __version__
+
+INTERNAL_ERROR = 3
+ESTIMATES_HELP = (
+    "A8 estimates table for Progress 8: 2024 (default), 2023-revised, 2023-provisional, "
+    "2022-revised, 2022-provisional, a bare year (its latest release), or the path of a CSV."
+)
+
+
+def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every command that reads a results export shares."""
+    for decorator in reversed(
+        [
+            click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
+            click.option(
+                "--columns",
+                "columns_file",
+                type=click.Path(dir_okay=False),
+                help='TOML mapping file: [columns] upn = "Candidate No" …',
+            ),
+            click.option(
+                "--subjects",
+                "subjects_file",
+                type=click.Path(dir_okay=False),
+                help="CSV of extra subjects: subject,role,scale,discount_code,aliases.",
+            ),
+            click.option("--sheet", help="Excel sheet to read when the workbook has several."),
+            click.option(
+                "--layout",
+                type=click.Choice(["auto", "long", "wide"]),
+                default="auto",
+                show_default=True,
+                help="Long (a row per result) or wide (a column per subject); auto detects it.",
+            ),
+            click.option("--estimates", default="2024", show_default=True, help=ESTIMATES_HELP),
+            click.option(
+                "--ks2-year",
+                type=int,
+                help="Year the cohort sat KS2, for teacher-"
+                "assessment codes (default: five years before the estimates year).",
+            ),
+            click.option("--debug", is_flag=True, help="Show a traceback when something fails."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn schoolperf's own errors into one line per problem and exit status 2."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from schoolperf.errors import SchoolperfError
+
+        try:
+            return command(*args, **kwargs)
+        except SchoolperfError as error:
+            if kwargs.get("debug"):
+                raise
+            from schoolperf.console import print_problems, stderr
+
+            print_problems(error.problems, stderr())  # type: ignore[attr-defined]
+            sys.exit(error.exit_code)
+        except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as error:  # a bug: one clear line, traceback only with --debug
+            if kwargs.get("debug"):
+                raise
+            click.echo(
+                f"internal error: {type(error).__name__}: {error}. This is a bug in schoolperf; "
+                "run again with --debug and report the traceback (it holds no pupil data "
+                "unless the message above does).",
+                err=True,
+            )
+            sys.exit(INTERNAL_ERROR)
+
+    return wrapper
+
+
+def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
+    from schoolperf.api import AnalysisOptions
+
+    return AnalysisOptions(
+        estimates=kwargs["estimates"],
+        columns_file=kwargs["columns_file"],
+        subjects_file=kwargs["subjects_file"],
+        sheet=kwargs["sheet"],
+        layout=kwargs["layout"],
+        ks2_year=kwargs["ks2_year"],
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="schoolperf")
+def cli() -> None:
+    """schoolperf: KS4 Attainment 8 and Progress 8, exactly as the DfE computes them."""
+
+
+@cli.command()
+@input_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table: headlines in the terminal; json: CONTRACT §3.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write pupils.csv, slots.csv and summary.json into.",
+)
+@reports_errors
+def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any) -> None:
+    """Compute Attainment 8 and Progress 8 for a results export.
+
+    \b
+    Example:
+        schoolperf analyse results.csv
+        schoolperf analyse results.xlsx --estimates 2023-revised --out results-2024
+    """
+    from schoolperf.api import analyse as run
+
+    analysis = run(file, _options(**kwargs))
+    document = analysis.to_dict()
+    if out_dir is not None:
+        from schoolperf.reports.files import write_outputs
+
+        inputs = tuple(
+            Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
+        )
+        write_outputs(out_dir, document, analysis.pupils, analysis.slots, inputs)
+    if output_format == "json":
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    from schoolperf.console import headline_table, print_warnings, stderr, stdout
+
+    stdout().print(headline_table(analysis.school, analysis.estimates.name, analysis.file))
+    print_warnings(analysis.warnings, stderr())
+    if out_dir is not None:
+        stdout().print(f"Wrote pupils.csv, slots.csv and summary.json to {out_dir}")
+
+
+@cli.command()
+@input_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="How to list the problems.",
+)
+@reports_errors
+def validate(file: Path, output_format: str, **kwargs: Any) -> None:
+    """Check a results export and list every problem, without computing anything.
+
+    Exits 0 when the file can be analysed, 2 when it cannot.
+
+    \b
+    Example:
+        schoolperf validate results.csv
+    """
+    from schoolperf.cohort import load_cohort
+    from schoolperf.errors import InputError
+
+    options = _options(**kwargs)
+    try:
+        cohort = load_cohort(
+            file, options.columns_file, options.subjects_file, options.sheet, options.layout
+        )
+    except InputError as error:
+        if output_format == "json":
+            click.echo(json.dumps({"problems": [p.to_dict() for p in error.problems]}, indent=2))
+            sys.exit(2)
+        raise
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "problems": [],
+                    "warnings": cohort.warnings,
+                    "pupils": len(cohort.pupils),
+                    "results": len(cohort.results),
+                },
+                indent=2,
+            )
+        )
+        return
+    from schoolperf.console import print_warnings, stderr, stdout
+
+    print_warnings(cohort.warnings, stderr())
+    stdout().print(
+        f"{file.name}: no problems; {len(cohort.pupils)} pupils, "
+        f"{len(cohort.results)} results ({cohort.layout} layout)."
+    )
+
+
+@cli.command()
+def estimates() -> None:
+    """List the A8 estimates tables shipped with schoolperf, with their sources."""
+    from schoolperf.reference import load_estimates, shipped_estimates
+
+    for name in shipped_estimates():
+        table = load_estimates(name)
+        click.echo(f"{name}: {table.source}; national P8 SD {table.national_sd['progress8']}")
+
+
+def main() -> None:
+    cli(prog_name="schoolperf")

@@ -1,0 +1,416 @@
+"""The pupil results model: read an export, validate it, and return pupils and their results.
+
+Flow: ``read_table`` → canonical headings → long layout → parse pupil fields → check pupils agree
+between rows → recognise subjects → grades to points. Every problem found is collected and
+raised together as one :class:`InputError`; usable oddities become warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from schoolperf.errors import InputError, Problem
+from schoolperf.ingest.headers import (
+    CONTEXT_COLUMNS,
+    PUPIL_COLUMNS,
+    canonical_columns,
+    read_column_map,
+)
+from schoolperf.ingest.layouts import detect_layout, subject_columns, wide_to_long
+from schoolperf.ingest.read import ROW, read_table
+from schoolperf.ingest.subjects import normalise_qan, resolve_subjects
+from schoolperf.measures.points import SCALE_FORMS, grade_codes, is_no_entry, points_for
+from schoolperf.reference import ks2_teacher_assessment, qualification_points
+
+GENDER = {
+    "M": "M",
+    "MALE": "M",
+    "BOY": "M",
+    "B": "M",
+    "F": "F",
+    "FEMALE": "F",
+    "GIRL": "F",
+    "G": "F",
+}
+YES_NO = {
+    "Y": True,
+    "YES": True,
+    "1": True,
+    "TRUE": True,
+    "T": True,
+    "N": False,
+    "NO": False,
+    "0": False,
+    "FALSE": False,
+    "F": False,
+}
+SEN = {
+    "N": "N",
+    "NONE": "N",
+    "NO SEN": "N",
+    "K": "K",
+    "SEN SUPPORT": "K",
+    "SUPPORT": "K",
+    "E": "E",
+    "EHCP": "E",
+    "EHC PLAN": "E",
+    "EHC": "E",
+}
+KS2_SCALED = (80, 120)
+_DATE_FORMATS = ["%B %Y", "%b %Y", "%d/%m/%Y", "%m/%Y", "%Y-%m", "%d-%m-%Y"]
+MAX_PROBLEMS = 500
+
+
+@dataclass
+class Cohort:
+    """Pupils (one row each, index ``upn``) and their results (one row per result)."""
+
+    file: str
+    pupils: pd.DataFrame
+    results: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    layout: str = "long"
+
+
+@dataclass
+class _Checker:
+    """Collects problems for one file; ``headings`` maps canonical names to the file's own."""
+
+    file: str
+    headings: dict[str, str]
+    wide: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    def rows(
+        self,
+        frame: pd.DataFrame,
+        mask: pd.Series,
+        column: str,
+        code: str,
+        message: str,
+        fix: str,
+        columns: pd.Series | None = None,
+    ) -> None:
+        """One problem per row of ``frame`` where ``mask`` holds (``columns``: per-row heading)."""
+        bad = frame[mask].head(MAX_PROBLEMS)
+        heading = self.headings.get(column, column)
+        names = columns[mask].head(MAX_PROBLEMS) if columns is not None else [heading] * len(bad)
+        for row, value, name in zip(bad[ROW], bad[column], names, strict=False):
+            self.problems.append(
+                Problem(
+                    code,
+                    message,
+                    fix,
+                    file=self.file,
+                    row=str(row),
+                    column=name,
+                    value=str(value),
+                )
+            )
+
+
+def _upper(column: pd.Series) -> pd.Series:
+    return column.astype(str).str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
+
+
+def _coded(table: pd.DataFrame, column: str, codes: dict, check: _Checker, what: str) -> pd.Series:
+    """Map a coded pupil column (gender, Y/N, SEN) through ``codes``; blank stays missing."""
+    if column not in table.columns:
+        return pd.Series(pd.NA, index=table.index, dtype=object)
+    text = _upper(table[column])
+    mapped = text.map(codes)
+    check.rows(
+        table,
+        (text != "") & mapped.isna(),
+        column,
+        f"bad-{column.replace('_', '-')}",
+        f"is not a {what} code.",
+        f"Use {', '.join(sorted({k for k in codes if len(k) <= 3}))}.",
+    )
+    return mapped.astype(object).where(mapped.notna(), pd.NA)
+
+
+def _ks2(table: pd.DataFrame, column: str, check: _Checker) -> tuple[pd.Series, pd.Series]:
+    """KS2 scaled score (float, NaN if none) and teacher-assessment code ('' if none)."""
+    if column not in table.columns:
+        return pd.Series(np.nan, index=table.index), pd.Series("", index=table.index)
+    text = _upper(table[column]).str.replace(" ", "")
+    number = pd.to_numeric(text, errors="coerce")
+    codes = set(ks2_teacher_assessment()["code"])
+    is_code = text.isin(codes)
+    whole = number.notna() & (number == number.round())
+    in_range = whole & number.between(*KS2_SCALED)
+    check.rows(
+        table,
+        number.notna() & ~in_range,
+        column,
+        "ks2-out-of-range",
+        "is not a KS2 scaled score.",
+        f"Scaled scores are whole numbers from {KS2_SCALED[0]} to {KS2_SCALED[1]}; leave the "
+        "cell blank if the pupil has none.",
+    )
+    check.rows(
+        table,
+        (text != "") & number.isna() & ~is_code,
+        column,
+        "bad-ks2",
+        "is neither a KS2 scaled score nor a KS2 teacher-assessment code.",
+        "Use a scaled score (80-120), a code such as BLW, PK1-PK6, P1i-P8 or N, or leave blank.",
+    )
+    return number.where(in_range), text.where(is_code, "")
+
+
+def parse_exam_dates(dates: pd.Series) -> pd.Series:
+    """Exam dates as datetimes from ISO dates, ``2024-06``, ``June 2024``, ``30/06/2024`` …"""
+    text = dates.astype(str).str.strip()
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    for fmt in _DATE_FORMATS:
+        missing = parsed.isna() & (text != "")
+        if not missing.any():
+            break
+        parsed = parsed.fillna(pd.to_datetime(text.where(missing), format=fmt, errors="coerce"))
+    return parsed
+
+
+def _pupil_disagreements(long: pd.DataFrame, columns: list[str], check: _Checker) -> None:
+    """A pupil's columns must agree on every row (blank cells are ignored)."""
+    for column in columns:
+        filled = long[long[column] != ""]
+        counts = filled.groupby("upn", sort=True)[column].nunique()
+        for upn in counts.index[counts > 1][:MAX_PROBLEMS]:
+            rows = filled[filled["upn"] == upn]
+            check.problems.append(
+                Problem(
+                    "pupil-fields-disagree",
+                    "differ between the rows of one pupil "
+                    f"({', '.join(sorted(set(rows[column])))}).",
+                    "Give the pupil the same value on every row.",
+                    file=check.file,
+                    row=", ".join(str(r) for r in rows[ROW]),
+                    column=check.headings.get(column, column),
+                )
+            )
+
+
+def _pupils(long: pd.DataFrame, check: _Checker, extras: list[str]) -> pd.DataFrame:
+    """One row per pupil, fields parsed; first non-blank value of each column per pupil."""
+    text_columns = [c for c in PUPIL_COLUMNS + extras if c in long.columns and c != "upn"]
+    _pupil_disagreements(long, text_columns, check)
+    firsts = (
+        long[["upn", ROW, *text_columns]]
+        .replace("", np.nan)
+        .groupby("upn", sort=True)
+        .first()
+        .fillna("")
+    )
+    firsts[ROW] = long.groupby("upn", sort=True)[ROW].min()
+    pupils = pd.DataFrame(index=firsts.index)
+    for column in ("forename", "surname", "name"):
+        if column in firsts.columns:
+            pupils[column] = firsts[column]
+    pupils["gender"] = _coded(firsts.reset_index(), "gender", GENDER, check, "gender").to_numpy()
+    for column in ("disadvantaged", "eal"):
+        pupils[column] = _coded(firsts.reset_index(), column, YES_NO, check, "yes/no").to_numpy()
+    pupils["sen"] = _coded(firsts.reset_index(), "sen", SEN, check, "SEN (N, K, E)").to_numpy()
+    for subject in ("reading", "maths"):
+        score, code = _ks2(firsts.reset_index(), f"ks2_{subject}", check)
+        pupils[f"ks2_{subject}"] = score.to_numpy()
+        pupils[f"ks2_{subject}_ta"] = code.to_numpy()
+    year = pd.Series(pd.NA, index=firsts.index, dtype="Int64")
+    if "ks2_year" in firsts.columns:
+        number = pd.to_numeric(firsts["ks2_year"], errors="coerce")
+        bad = (firsts["ks2_year"] != "") & ~number.between(2010, 2035)
+        check.rows(
+            firsts.reset_index(),
+            bad.to_numpy(),
+            "ks2_year",
+            "bad-ks2-year",
+            "is not a KS2 year.",
+            "Give the year the pupil sat KS2, e.g. 2019.",
+        )
+        year = number.where(~bad).round().astype("Int64")
+    pupils["ks2_year"] = year
+    for column in extras:
+        if column in firsts.columns:
+            pupils[column] = firsts[column]
+    pupils[ROW] = firsts[ROW]
+    pupils.index.name = "upn"
+    return pupils
+
+
+def _results(long: pd.DataFrame, check: _Checker, subjects_file: str | None) -> pd.DataFrame:
+    """One row per result with subject role, grade code, points per unit and units."""
+    keep = [
+        c
+        for c in (
+            "upn",
+            ROW,
+            "subject",
+            "qualification",
+            "qan",
+            "discount_code",
+            "grade",
+            "exam_date",
+        )
+        if c in long.columns
+    ]
+    results = long[keep].copy()
+    results = pd.concat([results, resolve_subjects(results, subjects_file)], axis=1)
+    results["entry"] = ~is_no_entry(results["grade"])
+    on_qan = results["scale"] == "qan"
+    codes = grade_codes(results["grade"], results["scale"].where(~on_qan, ""))
+    results["grade_code"] = codes["code"]
+    results["scale"] = codes["scale"].where(~on_qan, "qan")
+    points = points_for(codes["scale"], codes["code"])
+    if on_qan.any():
+        qan = normalise_qan(results.loc[on_qan, "qan"])
+        by_qan = (qan + "|" + codes.loc[on_qan, "code"].fillna("?")).map(qualification_points())
+        points[on_qan] = by_qan.where(codes.loc[on_qan, "code"] != "U", 0.0)
+    results["points"] = points.where(results["entry"])
+    bad = results["entry"] & results["points"].isna()
+    expected = results["scale"].map(SCALE_FORMS).fillna("a grade the DfE points list gives")
+    expected = expected.where(results["scale"] != "", "a GCSE, double or technical-award grade")
+    grade_column = results["subject"] if check.wide else None
+    for subject, form in (
+        results.loc[bad, ["subject"]]
+        .assign(form=expected)
+        .drop_duplicates()
+        .itertuples(index=False)
+    ):
+        check.rows(
+            results,
+            bad & (results["subject"] == subject) & (expected == form),
+            "grade",
+            "unknown-grade",
+            f"is not a grade schoolperf can score for {subject!r}.",
+            f"Use {form}; X or blank for no result.",
+            columns=grade_column,
+        )
+    results["units"] = np.where(results["role"] == "combined_science", 2, 1)
+    if "exam_date" in results.columns:
+        dates = parse_exam_dates(results["exam_date"])
+        check.rows(
+            results,
+            (results["exam_date"] != "") & dates.isna(),
+            "exam_date",
+            "bad-exam-date",
+            "is not a date.",
+            "Use a date such as 2026-06-01, 2026-06 or June 2026.",
+        )
+        results["exam_date"] = dates
+    else:
+        results["exam_date"] = pd.NaT
+    return results
+
+
+def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
+    warnings = []
+    unrecognised = results.loc[results["matched_by"] == "unrecognised", "subject"]
+    if not unrecognised.empty:
+        names = ", ".join(repr(s) for s in sorted(unrecognised.unique()))
+        warnings.append(
+            f"{unrecognised.nunique()} subject(s) not in the catalogue were counted as open-"
+            f"element qualifications: {names}. Add them with --subjects if their role differs."
+        )
+    with_entries = results.loc[results["entry"], "upn"].unique()
+    without = pupils.index.difference(with_entries)
+    if len(without):
+        warnings.append(
+            f"{len(without)} pupil(s) have no results (every grade blank or X); they count in "
+            "the cohort with Attainment 8 of 0."
+        )
+    dupes = results.duplicated(["upn", "subject_title", "grade", "exam_date"])
+    if dupes.any():
+        warnings.append(f"{int(dupes.sum())} exact duplicate result row(s) were ignored.")
+    return warnings
+
+
+def load_cohort(
+    path: str | Path,
+    columns_file: str | None = None,
+    subjects_file: str | None = None,
+    sheet: str | None = None,
+    layout: str = "auto",
+) -> Cohort:
+    """Read, validate and model an export; raise :class:`InputError` listing every problem."""
+    path = Path(path)
+    table = read_table(path, sheet)
+    column_map = read_column_map(columns_file) if columns_file else None
+    rename, warnings = canonical_columns(list(table.columns), column_map, path.name)
+    headings = {v: k for k, v in rename.items()}
+    table = table.rename(columns=rename)
+    chosen = detect_layout(list(table.columns)) if layout == "auto" else layout
+    check = _Checker(path.name, headings, wide=chosen == "wide")
+    if "upn" not in table.columns:
+        raise InputError(
+            [
+                Problem(
+                    "missing-column",
+                    "has no pupil identifier column (UPN, candidate number, admission number …).",
+                    "Name the column UPN, or map it with --columns.",
+                    file=path.name,
+                )
+            ]
+        )
+    if chosen == "wide":
+        subjects = subject_columns(table, subjects_file)
+        if not subjects:
+            raise InputError(
+                [
+                    Problem(
+                        "missing-column",
+                        "has no subject and grade columns, and no column whose "
+                        "heading is a subject.",
+                        "Export one row per result with Subject and Grade "
+                        "columns, or one column per subject.",
+                        file=path.name,
+                    )
+                ]
+            )
+        table = wide_to_long(table, subjects)
+    else:
+        missing = [c for c in ("subject", "grade") if c not in table.columns]
+        if missing:
+            raise InputError(
+                [
+                    Problem(
+                        "missing-column",
+                        f"has no {' or '.join(missing)} column.",
+                        "Add it, or map the export's own heading with --columns.",
+                        file=path.name,
+                    )
+                ]
+            )
+    check.rows(
+        table,
+        table["upn"] == "",
+        "upn",
+        "missing-upn",
+        "is blank on a row that has data.",
+        "Give every row the pupil's identifier, or delete the row.",
+    )
+    table = table[table["upn"] != ""]
+    known = set(PUPIL_COLUMNS) | {
+        "subject",
+        "qualification",
+        "qan",
+        "discount_code",
+        "grade",
+        "exam_date",
+        ROW,
+    }
+    extras = [c for c in table.columns if c not in known]
+    extras = [c for c in CONTEXT_COLUMNS if c in extras] + [
+        c for c in extras if c not in CONTEXT_COLUMNS
+    ]
+    pupils = _pupils(table, check, extras)
+    results = _results(table, check, subjects_file)
+    if check.problems:
+        raise InputError(sorted(check.problems, key=lambda p: int(p.row.split(",")[0])))
+    warnings += _warnings(pupils, results)
+    results = results.drop_duplicates(["upn", "subject_title", "grade", "exam_date"])
+    return Cohort(path.name, pupils, results.reset_index(drop=True), warnings, chosen)

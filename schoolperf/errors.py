@@ -1,0 +1,64 @@
+"""Problems in the input, and the exceptions that carry them to the command line.
+
+A :class:`Problem` is data (file, spreadsheet row, column, value, message, fix), modelled on
+frictionless-py's error reports. The library raises :class:`InputError` holding every problem it
+found; ``cli.py`` prints one line per problem and exits with status 2 (CONTRACT §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where it is, what it is, and what to do about it.
+
+    ``row`` is the row number a spreadsheet shows (the header is row 1); rows are given as a
+    text such as ``"14"`` or ``"14, 27"`` when a problem spans rows, or ``None`` for a problem
+    with the file as a whole.
+    """
+
+    code: str
+    message: str
+    fix: str
+    file: str = ""
+    row: str | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def describe(self) -> str:
+        """The problem as the one line printed on standard error."""
+        where = [self.file] if self.file else []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        place = ", ".join(where)
+        value = f" {self.value!r}:" if self.value is not None else ""
+        return f"{place}:{value} {self.message} {self.fix}".strip()
+
+    def to_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+class SchoolperfError(Exception):
+    """Base class of every error schoolperf raises on purpose."""
+
+    exit_code = 2
+
+
+class InputError(SchoolperfError):
+    """The input cannot be analysed as it is; ``problems`` says why, one entry per problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(p.describe() for p in problems))
+
+
+class ReferenceDataError(SchoolperfError):
+    """A reference table (estimates, catalogue, mapping file) is missing or malformed."""
+
+    def __init__(self, problem: Problem):
+        self.problems = [problem]
+        super().__init__(problem.describe())

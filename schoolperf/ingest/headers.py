@@ -1,0 +1,111 @@
+"""Match a file's column headings to the canonical names of CONTRACT.md §1.
+
+Headings are compared after :func:`normalise_label` (case, spacing and punctuation ignored) with
+the aliases in ``reference/header_aliases.csv``; a mapping file (``--columns``) overrides them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from schoolperf.errors import InputError, Problem
+from schoolperf.ingest.read import ROW
+from schoolperf.reference import header_aliases, normalise_label
+
+PUPIL_COLUMNS = [
+    "upn",
+    "forename",
+    "surname",
+    "name",
+    "gender",
+    "disadvantaged",
+    "sen",
+    "eal",
+    "ks2_reading",
+    "ks2_maths",
+    "ks2_year",
+]
+RESULT_COLUMNS = ["subject", "qualification", "qan", "discount_code", "grade", "exam_date"]
+CONTEXT_COLUMNS = ["tutor_group", "class", "teacher", "school", "year_group", "attendance"]
+
+
+def read_column_map(path: str | Path) -> dict[str, str]:
+    """A mapping file: TOML ``[columns]`` table of ``canonical = "Heading in the export"``."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(
+            [
+                Problem(
+                    "bad-column-map",
+                    f"could not be read as a TOML mapping file ({exc}).",
+                    'Write lines such as upn = "Candidate No" under a [columns] heading.',
+                    file=path.name,
+                )
+            ]
+        ) from None
+    mapping = data.get("columns", data)
+    known = set(PUPIL_COLUMNS + RESULT_COLUMNS + CONTEXT_COLUMNS)
+    problems = [
+        Problem(
+            "bad-column-map",
+            f"maps {key!r}, which is not a column schoolperf knows.",
+            f"Use one of: {', '.join(sorted(known))}.",
+            file=path.name,
+        )
+        for key, value in mapping.items()
+        if key not in known or not isinstance(value, str)
+    ]
+    if problems:
+        raise InputError(problems)
+    return dict(mapping)
+
+
+def canonical_columns(
+    headings: list[str], column_map: dict[str, str] | None = None, file: str = ""
+) -> tuple[dict[str, str], list[str]]:
+    """Rename map heading → canonical name, and warnings about headings passed over.
+
+    Where several headings match one canonical column, the alias of highest priority wins (e.g.
+    ``Disadvantaged`` over ``Pupil Premium``); the others stay as extra columns, with a warning.
+    """
+    headings = [h for h in headings if h != ROW]
+    by_norm = {normalise_label(h): h for h in headings}
+    rename: dict[str, str] = {}
+    if column_map:
+        wanted = {normalise_label(v): k for k, v in column_map.items()}
+        missing = [column_map[k] for n, k in wanted.items() if n not in by_norm]
+        if missing:
+            raise InputError(
+                [
+                    Problem(
+                        "mapped-column-missing",
+                        f"has no column {', '.join(repr(m) for m in missing)} "
+                        "named in the mapping file.",
+                        f"The columns are: {', '.join(headings)}.",
+                        file=file,
+                    )
+                ]
+            )
+        rename = {by_norm[n]: k for n, k in wanted.items()}
+    aliases = header_aliases().set_index("alias")
+    candidates = [
+        (int(aliases.at[n, "priority"]), aliases.at[n, "column"], h)
+        for n, h in by_norm.items()
+        if n in aliases.index and h not in rename
+    ]
+    warnings = []
+    taken = set(rename.values())
+    for _priority, column, heading in sorted(candidates):
+        if column in taken:
+            chosen = next(h for h, c in rename.items() if c == column)
+            warnings.append(
+                f"Columns {chosen!r} and {heading!r} both look like {column}; {chosen!r} was "
+                f"used and {heading!r} kept as an extra column. Use --columns to choose."
+            )
+            continue
+        rename[heading] = column
+        taken.add(column)
+    return rename, warnings

@@ -1,0 +1,89 @@
+"""Recognise each result's subject: its canonical title, A8 role, grade scale and discount code.
+
+A result is matched, in order, by its DfE qualification number (``qan``, against the DfE 2019–2021
+lists) and then by its subject title against the catalogue (``reference/subjects.csv`` plus a
+user's ``--subjects`` file). Titles are compared after normalisation and with qualification
+words such as "GCSE (9-1)" removed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from schoolperf.reference import normalise_label, qualification_lists, subject_catalogue
+
+_NOISE = r"(?:gcse|igcse|9 1|full course|short course|level 1 level 2|level 1 2|l1 2|l1 l2)"
+_LEADING_NOISE = re.compile(rf"^(?:{_NOISE}\s*)+")
+_TRAILING_NOISE = re.compile(rf"(?:\s*{_NOISE})+$")
+_NOT_COUNTING = r"entry level|functional skills|non counting|short course"
+_TECHNICAL = r"technical|btec|cambridge national|vocational|vrq|tech award|vcert"
+
+
+def _stripped(label: pd.Series) -> pd.Series:
+    return label.str.replace(_LEADING_NOISE, "", regex=True).str.replace(
+        _TRAILING_NOISE, "", regex=True
+    )
+
+
+def normalise_qan(qan: pd.Series) -> pd.Series:
+    """QAN as the DfE lists write it: ``601/8131/X`` → ``6018131X``."""
+    return qan.astype(str).str.upper().str.replace(r"[\s/]", "", regex=True)
+
+
+def resolve_subjects(results: pd.DataFrame, subjects_file: str | None = None) -> pd.DataFrame:
+    """Columns ``subject_title, role, scale, discount_code, matched_by`` for each result row.
+
+    ``matched_by`` is ``qan``, ``catalogue`` or ``unrecognised``. An unrecognised subject is
+    treated as an open-element qualification whose scale is read from its grades (a technical
+    award if its ``qualification`` says so, not counting if it says entry level etc.); the
+    caller reports every unrecognised subject as a warning.
+    """
+    catalogue = subject_catalogue(subjects_file).set_index("alias")
+    subject = results["subject"].astype(str)
+    label = subject.map(normalise_label)
+    key = label.where(label.isin(catalogue.index), _stripped(label))
+    known = key.isin(catalogue.index)
+    matched = catalogue.reindex(key.where(known))
+    out = pd.DataFrame(
+        {
+            "subject_title": matched["subject"].to_numpy(),
+            "role": matched["role"].to_numpy(),
+            "scale": matched["scale"].to_numpy(),
+            "discount_code": matched["discount_code"].to_numpy(),
+            "matched_by": "catalogue",
+        },
+        index=results.index,
+    )
+    qualification = results.get("qualification", pd.Series("", index=results.index))
+    qualification = qualification.astype(str).str.lower()
+    unknown = ~known.to_numpy()
+    technical = qualification.str.contains(_TECHNICAL) | subject.str.lower().str.contains(
+        _TECHNICAL
+    )
+    not_counting = qualification.str.contains(_NOT_COUNTING) | label.str.contains(_NOT_COUNTING)
+    out.loc[unknown, "subject_title"] = subject[unknown]
+    out.loc[unknown, "role"] = "open"
+    out.loc[unknown & technical.to_numpy(), "role"] = "open_technical"
+    out.loc[unknown & not_counting.to_numpy(), "role"] = "not_counting"
+    out.loc[unknown, "scale"] = ""
+    out.loc[unknown, "discount_code"] = ""
+    out.loc[unknown, "matched_by"] = "unrecognised"
+
+    if "qan" in results.columns:
+        qan = normalise_qan(results["qan"])
+        lists = qualification_lists().set_index("qan")
+        by_qan = qan.isin(lists.index) & (qan != "")
+        found = lists.reindex(qan[by_qan])
+        out.loc[by_qan, "role"] = found["role"].to_numpy()
+        out.loc[by_qan, "scale"] = "qan"
+        out.loc[by_qan, "discount_code"] = found["discount_code"].to_numpy()
+        out.loc[by_qan, "matched_by"] = "qan"
+        untitled = by_qan & (subject.str.strip() == "")
+        titles = found["title"].str.replace(r"^.* in ", "", regex=True)
+        out.loc[untitled, "subject_title"] = titles[untitled[by_qan].to_numpy()].to_numpy()
+    if "discount_code" in results.columns:
+        given = results["discount_code"].astype(str).str.strip().str.upper()
+        out["discount_code"] = given.where(given != "", out["discount_code"])
+    return out

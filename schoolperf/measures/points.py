@@ -1,0 +1,110 @@
+"""Grades to points: GCSE 9–1, combined science double grades, legacy A*–G, technical awards, AS.
+
+Rule: DfE performance points 2019 (ks4-methodology §1.8); ``U`` is an entry worth 0, ``X``,
+``ABS``, ``Q`` and blank are no entry. Each function works on a whole column of grades.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from schoolperf.reference import grade_points
+
+NO_ENTRY = {"", "X", "ABS", "ABSENT", "Q", "-", "N/A"}
+# Technical-award grades, e.g. "L2D*", "L2 Distinction*", "Level 1 Pass", "D2", "*2" (DfE codes).
+_TECHNICAL_LEVEL_FIRST = (
+    r"^(?:L|LEVEL)?([12])(DISTINCTION\*|DIST\*|D\*|DS|DISTINCTIONSTAR|DISTINCTION|DIST|D|MERIT|M"
+    r"|PASS|P)$"
+)
+_TECHNICAL_GRADE_FIRST = r"^(\*|D\*|DS|D|M|P)([12])$"
+_TECHNICAL_WORD = {
+    "DISTINCTION*": "*",
+    "DIST*": "*",
+    "D*": "*",
+    "DS": "*",
+    "DISTINCTIONSTAR": "*",
+    "*": "*",
+    "DISTINCTION": "D",
+    "DIST": "D",
+    "D": "D",
+    "MERIT": "M",
+    "M": "M",
+    "PASS": "P",
+    "P": "P",
+}
+SCALE_FORMS = {
+    "gcse": "9 to 1 or U (legacy A* to G also accepted)",
+    "double": "a combined science double grade such as 6-5, 65 or 6/5 (grades equal or "
+    "adjacent), or U",
+    "technical_c": "a technical-award grade such as L2D*, L2 Merit, L1P, D2 or U",
+    "technical_first": "a technical-award grade such as L2D*, L2 Merit, L1P, D2 or U",
+    "legacy": "A* to G or U",
+    "as_level": "A to E or U",
+}
+
+
+def normalise_grades(grades: pd.Series) -> pd.Series:
+    """Upper-case, no spaces, en/em dashes as hyphens, Excel's ``6.0`` as ``6``."""
+    text = grades.astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+    text = text.str.replace("\u2013", "-").str.replace("\u2014", "-")
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
+def is_no_entry(grades: pd.Series) -> pd.Series:
+    """True where the grade means the pupil has no result (X, absent, blank)."""
+    return normalise_grades(grades).isin(NO_ENTRY)
+
+
+def _technical_codes(text: pd.Series) -> pd.Series:
+    level_first = text.str.extract(_TECHNICAL_LEVEL_FIRST)
+    grade_first = text.str.extract(_TECHNICAL_GRADE_FIRST)
+    word = level_first[1].fillna(grade_first[0]).map(_TECHNICAL_WORD)
+    level = level_first[0].fillna(grade_first[1])
+    return (word + level).where(text != "U", "U")
+
+
+def _double_codes(text: pd.Series) -> pd.Series:
+    pair = text.str.extract(r"^([1-9])[-/]?([1-9])$").astype(float)
+    high, low = pair.max(axis=1), pair.min(axis=1)
+    adjacent = (high - low) <= 1
+    code = (high.astype("Int64").astype(str) + low.astype("Int64").astype(str)).where(adjacent)
+    return code.where(~text.isin(["U", "UU"]), "U")
+
+
+def grade_codes(grades: pd.Series, scales: pd.Series) -> pd.DataFrame:
+    """Canonical grade code and the scale it is read on, for each grade and its subject's scale.
+
+    ``scales`` may be empty for a subject not in the catalogue: its scale is then inferred from
+    the grade's form. The code is NaN where the grade is not valid on the scale.
+    """
+    text = normalise_grades(grades)
+    gcse = text.where(text.str.fullmatch(r"[1-9]|U"))
+    legacy = text.where(text.str.fullmatch(r"A\*|[A-G]"))
+    double = _double_codes(text)
+    technical = _technical_codes(text)
+    as_level = text.where(text.str.fullmatch(r"[A-E]|U"))
+    inferred = np.select(
+        [gcse.notna(), double.notna() & text.str.len().gt(1), legacy.notna(), technical.notna()],
+        ["gcse", "double", "legacy", "technical_c"],
+        default="",
+    )
+    scale = scales.where(scales != "", inferred)
+    # A GCSE subject may carry a legacy letter grade (results before reform).
+    scale = scale.mask((scale == "gcse") & gcse.isna() & legacy.notna(), "legacy")
+    code = pd.Series(np.nan, index=text.index, dtype=object)
+    for name, column in (
+        ("gcse", gcse),
+        ("legacy", legacy),
+        ("double", double),
+        ("technical_c", technical),
+        ("technical_first", technical),
+        ("as_level", as_level),
+    ):
+        code = code.mask(scale == name, column)
+    return pd.DataFrame({"scale": scale, "code": code})
+
+
+def points_for(scales: pd.Series, codes: pd.Series) -> pd.Series:
+    """Points per slot for each (scale, grade code); NaN where the pair is unknown."""
+    return (scales + "|" + codes.fillna("?")).map(grade_points()).astype(float)

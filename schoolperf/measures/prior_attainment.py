@@ -1,0 +1,64 @@
+"""KS2 prior attainment: scaled scores and teacher-assessment codes → prior score → group.
+
+Rule (ks4-methodology §2.2): prior attainment is the mean of the KS2 reading and maths scaled
+scores; pupils working below the level of the tests get a nominal score from their teacher
+assessment for their KS2 year; one valid score alone is used on its own (a schoolperf choice,
+flagged per pupil, because no DfE text on single scores was found); none → no P8.
+Prior-attainment bands (§4.1): low < 100, middle 100 to < 110, high ≥ 110.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from schoolperf.reference import ks2_teacher_assessment
+
+# KS2 years with no KS2 assessments (COVID); TA codes of later years use the 2019 values.
+NO_KS2_YEARS = (2020, 2021)
+
+
+def nominal_scores(codes: pd.Series, ks2_year: pd.Series) -> pd.Series:
+    """Nominal KS2 score of each teacher-assessment code for the pupil's KS2 year (NaN if the
+    code attracts no score or has no value that year)."""
+    table = ks2_teacher_assessment()
+    frame = pd.DataFrame({"code": codes.to_numpy(), "year": ks2_year.to_numpy()})
+    frame["_i"] = np.arange(len(frame))
+    matched = frame.merge(table, on="code", how="inner")
+    matched = matched[
+        (matched["year"] >= matched["ks2_year_from"]) & (matched["year"] <= matched["ks2_year_to"])
+    ]
+    scores = pd.Series(np.nan, index=range(len(frame)))
+    scores[matched["_i"].to_numpy()] = matched["nominal_score"].to_numpy()
+    return pd.Series(scores.to_numpy(), index=codes.index)
+
+
+def prior_attainment(pupils: pd.DataFrame, default_ks2_year: int) -> pd.DataFrame:
+    """Per pupil: ``ks2_prior`` (mean of the valid scores), ``ks2_subjects`` (0, 1 or 2) and
+    ``ks2_note`` (why a pupil has no or a partial prior score)."""
+    year = pupils["ks2_year"].fillna(default_ks2_year).astype(int)
+    scores = {}
+    for subject in ("reading", "maths"):
+        nominal = nominal_scores(pupils[f"ks2_{subject}_ta"], year)
+        scores[subject] = pupils[f"ks2_{subject}"].astype(float).fillna(nominal)
+    both = pd.DataFrame(scores)
+    out = pd.DataFrame(index=pupils.index)
+    out["ks2_prior"] = both.mean(axis=1, skipna=True)
+    out["ks2_subjects"] = both.notna().sum(axis=1)
+    note = np.select(
+        [out["ks2_subjects"] == 0, both["reading"].isna(), both["maths"].isna()],
+        [
+            "no KS2 reading or maths score",
+            "KS2 maths only (no reading score)",
+            "KS2 reading only (no maths score)",
+        ],
+        default="",
+    )
+    out["ks2_note"] = note
+    return out
+
+
+def prior_attainment_band(prior: pd.Series) -> pd.Series:
+    """``low``, ``middle`` or ``high`` prior attainment (scaled-score era bands, §4.1)."""
+    band = pd.cut(prior, [-np.inf, 100, 110, np.inf], right=False, labels=["low", "middle", "high"])
+    return band.astype(object).where(prior.notna(), None)

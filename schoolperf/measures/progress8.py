@@ -1,0 +1,64 @@
+"""Progress 8: pupil and element scores against an estimates table, school score, CI, banding.
+
+Rule (ks4-methodology §2–§3): pupil P8 = (A8 − estimate for the pupil's prior-attainment
+group)/10; elements (English − est)/2, (maths − est)/2, (EBacc − est)/3, (open − est)/3. School
+P8 = mean over pupils with prior attainment (unadjusted here); 95% CI = P8 ± 1.96 × national
+SD/√n (DfE ready reckoner server.R); banding per the performance tables (§2.6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from schoolperf.reference import ELEMENTS, EstimatesTable
+
+DIVISORS = {"attainment8": 10, "english": 2, "maths": 2, "ebacc": 3, "open": 3}
+Z95 = 1.96
+
+
+def pupil_progress8(
+    attainment: pd.DataFrame, prior: pd.Series, estimates: EstimatesTable
+) -> pd.DataFrame:
+    """Per pupil: ``prior_attainment_group``, ``attainment8_estimate`` (+ element estimates),
+    ``progress8`` and element scores; NaN for pupils without prior attainment."""
+    groups = estimates.group_of(prior.to_numpy(dtype=float))
+    table = estimates.table.set_index("prior_attainment_group")
+    out = pd.DataFrame(index=attainment.index)
+    out["prior_attainment_group"] = pd.array(np.where(groups > 0, groups, None), dtype="Int64")
+    looked_up = table.reindex(groups)
+    out["attainment8_estimate"] = looked_up["attainment8"].to_numpy()
+    for element in ELEMENTS:
+        out[f"attainment8_{element}_estimate"] = looked_up[element].to_numpy()
+    out["progress8"] = (attainment["attainment8"] - out["attainment8_estimate"]) / 10
+    for element in ELEMENTS:
+        out[f"progress8_{element}"] = (
+            attainment[f"attainment8_{element}"] - out[f"attainment8_{element}_estimate"]
+        ) / DIVISORS[element]
+    return out
+
+
+def confidence_interval(score: float, n: int, national_sd: float) -> tuple[float, float] | None:
+    """95% CI of a school (or group) mean from the national SD; None when n < 2."""
+    if n < 2 or np.isnan(score):
+        return None
+    half = Z95 * national_sd / np.sqrt(n)
+    return score - half, score + half
+
+
+def banding(score: float, ci: tuple[float, float] | None) -> str | None:
+    """DfE performance-tables P8 banding in the DfE's words (ks4-methodology §2.6).
+
+    >>> banding(0.36, (0.18, 0.54))
+    'Above average'
+    >>> banding(0.2, (-0.03, 0.43))
+    'Average'
+    """
+    if ci is None:
+        return None
+    low, high = ci
+    if low > 0:
+        return "Well above average" if score > 0.5 else "Above average"
+    if high < 0:
+        return "Well below average" if score < -0.5 else "Below average"
+    return "Average"

@@ -1,0 +1,180 @@
+"""Files written by ``analyse --out``: ``pupils.csv``, ``slots.csv`` and ``summary.json``.
+
+Writes are atomic (a temporary file in the same folder, then a rename), so an interrupted run
+leaves any earlier output whole; an input file is never written over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from schoolperf.errors import InputError, Problem
+
+FORMULA_START = ("=", "+", "-", "@")
+SLOT_COLUMNS = [
+    "english_1",
+    "maths_1",
+    "ebacc_1",
+    "ebacc_2",
+    "ebacc_3",
+    "open_1",
+    "open_2",
+    "open_3",
+]
+PUPIL_CSV_COLUMNS = [
+    "forename",
+    "surname",
+    "name",
+    "gender",
+    "disadvantaged",
+    "sen",
+    "eal",
+    "ks2_reading",
+    "ks2_maths",
+    "ks2_prior",
+    "prior_attainment_group",
+    "prior_attainment_band",
+    "attainment8",
+    "attainment8_english",
+    "attainment8_maths",
+    "attainment8_ebacc",
+    "attainment8_open",
+    "ebacc_slots_filled",
+    "open_slots_filled",
+    "attainment8_estimate",
+    "attainment8_english_estimate",
+    "attainment8_maths_estimate",
+    "attainment8_ebacc_estimate",
+    "attainment8_open_estimate",
+    "progress8",
+    "progress8_english",
+    "progress8_maths",
+    "progress8_ebacc",
+    "progress8_open",
+    "progress8_note",
+]
+
+
+def write_atomic(path: Path, text: str, inputs: tuple[Path, ...] = ()) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename; refuse an input path."""
+    target = path.resolve()
+    if any(target == p.resolve() for p in inputs):
+        raise InputError(
+            [
+                Problem(
+                    "output-is-input",
+                    "is an input file; schoolperf never writes over its input.",
+                    "Choose another output folder with --out.",
+                    file=str(path),
+                )
+            ]
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            text = out[column].astype(str)
+            risky = out[column].notna() & text.str.startswith(FORMULA_START)
+            out[column] = out[column].where(~risky, "'" + text)
+    return out
+
+
+def slot_audit(slots: pd.DataFrame) -> pd.DataFrame:
+    """One row per result unit: where it counted (element, slot, weight, points) or why not."""
+    audit = slots.assign(
+        subject=slots["subject_title"],
+        subject_as_given=slots["subject"],
+        exam_date=slots["exam_date"].dt.strftime("%Y-%m-%d"),
+        row=slots["_row"],
+        counted=slots["weight"] > 0,
+    )
+    columns = [
+        "upn",
+        "row",
+        "subject",
+        "subject_as_given",
+        "grade",
+        "exam_date",
+        "role",
+        "discount_code",
+        "matched_by",
+        "points",
+        "unit",
+        "counted",
+        "element",
+        "slot",
+        "weight",
+        "slot_points",
+        "reason",
+    ]
+    return audit.sort_values(["upn", "row", "unit"])[columns]
+
+
+def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
+    """``pupils.csv``: each pupil's figures, what filled the 10 slots, and what did not count."""
+    filled = slots[slots["weight"] > 0]
+    label = filled["element"] + "_" + filled["slot"].astype(str)
+    text = (
+        filled["subject_title"]
+        + " "
+        + filled["grade"].astype(str)
+        + " ("
+        + filled["slot_points"].map("{:g}".format)
+        + ")"
+    )
+    slot_text = (
+        pd.DataFrame({"upn": filled["upn"], "label": label, "text": text})
+        .pivot(index="upn", columns="label", values="text")
+        .reindex(index=pupils.index, columns=SLOT_COLUMNS)
+        .fillna("")
+    )
+    slot_text.columns = [f"slot_{c}" for c in slot_text.columns]
+    unused = slots[(slots["weight"] == 0)].drop_duplicates(["result_id"])
+    unused_text = (
+        unused["subject_title"] + " " + unused["grade"].astype(str) + ": " + unused["reason"]
+    )
+    not_counted = unused_text.groupby(unused["upn"]).agg("; ".join).reindex(pupils.index)
+    table = pupils[[c for c in PUPIL_CSV_COLUMNS if c in pupils.columns]].join(slot_text)
+    table["not_counted"] = not_counted.fillna("")
+    return table.reset_index()
+
+
+def write_outputs(
+    out_dir: Path,
+    analysis_dict: dict,
+    pupils: pd.DataFrame,
+    slots: pd.DataFrame,
+    inputs: tuple[Path, ...],
+) -> list[Path]:
+    """Write ``pupils.csv``, ``slots.csv`` and ``summary.json`` into ``out_dir``."""
+    written = []
+    for name, frame in (
+        ("pupils.csv", pupil_table(pupils, slots)),
+        ("slots.csv", slot_audit(slots)),
+    ):
+        path = out_dir / name
+        write_atomic(
+            path, safe_for_spreadsheet(frame).to_csv(index=False, lineterminator="\n"), inputs
+        )
+        written.append(path)
+    path = out_dir / "summary.json"
+    write_atomic(path, json.dumps(analysis_dict, indent=2, ensure_ascii=False) + "\n", inputs)
+    written.append(path)
+    return written

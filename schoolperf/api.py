@@ -92,7 +92,8 @@ PUPIL_JSON_FIELDS = [
 
 
 def pupil_records(pupils: pd.DataFrame, slots: pd.DataFrame) -> list[dict[str, object]]:
-    """The ``pupils`` array of the JSON, built column-wise through Arrow (no per-pupil loop)."""
+    """The ``pupils`` array of the JSON, built column-wise through Arrow (no per-pupil loop);
+    Arrow turns NaN into null."""
     filled = slots[slots["weight"] > 0].sort_values(["upn", "element_order", "slot"])
     filled = filled.assign(
         subject=filled["subject_title"],
@@ -104,15 +105,13 @@ def pupil_records(pupils: pd.DataFrame, slots: pd.DataFrame) -> list[dict[str, o
     counts = filled.groupby("upn").size().reindex(pupils.index, fill_value=0).to_numpy()
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int32())
     structs = pa.Table.from_pandas(filled[SLOT_FIELDS], preserve_index=False).to_struct_array()
-    slot_lists = pa.ListArray.from_arrays(offsets, structs.combine_chunks()).to_pylist()
-    table = pupils[PUPIL_JSON_FIELDS].astype(object)
-    table = table.where(pupils[PUPIL_JSON_FIELDS].notna(), None)
-    table.insert(0, "upn", pupils.index.to_numpy())
-    table["progress8_note"] = pupils["progress8_note"].to_numpy()
-    records = [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")]
-    for record, pupil_slots in zip(records, slot_lists, strict=True):
-        record["slots"] = pupil_slots
-    return records
+    table = pa.Table.from_pandas(
+        pupils[PUPIL_JSON_FIELDS].reset_index(), preserve_index=False
+    ).append_column("progress8_note", pa.array(pupils["progress8_note"].astype(str)))
+    table = table.append_column(
+        "slots", pa.ListArray.from_arrays(offsets, structs.combine_chunks())
+    )
+    return table.to_pylist()
 
 
 def _default_ks2_year(estimates: EstimatesTable, options: AnalysisOptions) -> int:
@@ -144,16 +143,26 @@ def school_measures(pupils: pd.DataFrame, estimates: EstimatesTable) -> dict[str
     return school
 
 
-def _progress8_warnings(pupils: pd.DataFrame, estimates: EstimatesTable) -> list[str]:
+def _progress8_warnings(
+    pupils: pd.DataFrame, estimates: EstimatesTable, columns: frozenset[str]
+) -> list[str]:
     warnings = []
     none = int((pupils["ks2_subjects"] == 0).sum())
     one = int((pupils["ks2_subjects"] == 1).sum())
-    if none == len(pupils):
-        years = ", ".join(str(y) for y in NO_KS2_YEARS)
+    no_ks2_cohorts = (
+        f"Pupils in Year 6 in {' and '.join(str(y) for y in NO_KS2_YEARS)} sat no KS2 tests, so "
+        "the DfE publishes no Progress 8 for the 2025 and 2026 GCSE cohorts."
+    )
+    if not {"ks2_reading", "ks2_maths"} & columns:
         warnings.append(
-            "No pupil has KS2 prior attainment, so there is no Progress 8. Pupils who were in "
-            f"Year 6 in {years} sat no KS2 tests (the 2025 and 2026 GCSE cohorts), and the DfE "
-            "publishes no Progress 8 for them. Attainment 8 is unaffected."
+            "There is no Progress 8: the export has no KS2 reading or maths column. Add the "
+            f"pupils' KS2 scaled scores to compute it. {no_ks2_cohorts} Attainment 8 is "
+            "unaffected."
+        )
+    elif none == len(pupils):
+        warnings.append(
+            "There is no Progress 8: no pupil has a KS2 reading or maths score. "
+            f"{no_ks2_cohorts} Attainment 8 is unaffected."
         )
     elif none:
         warnings.append(
@@ -184,7 +193,7 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
     pupils["prior_attainment_band"] = prior_attainment_band(pupils["ks2_prior"])
     pupils["progress8_note"] = pupils["ks2_note"]
     school = school_measures(pupils, estimates)
-    warnings = cohort.warnings + _progress8_warnings(pupils, estimates)
+    warnings = cohort.warnings + _progress8_warnings(pupils, estimates, cohort.columns)
     return Analysis(cohort.file, estimates, pupils, slots, school, warnings)
 
 

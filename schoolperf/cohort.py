@@ -74,6 +74,7 @@ class Cohort:
     results: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     layout: str = "long"
+    columns: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -261,6 +262,16 @@ def _results(long: pd.DataFrame, check: _Checker, subjects_file: str | None) -> 
     results = long[keep].copy()
     results = pd.concat([results, resolve_subjects(results, subjects_file)], axis=1)
     results["entry"] = ~is_no_entry(results["grade"])
+    unknown_qan = (results["matched_by"] == "unrecognised") & (results["subject"].str.strip() == "")
+    if "qan" in results.columns:
+        check.rows(
+            results,
+            unknown_qan,
+            "qan",
+            "unknown-qan",
+            "is not a qualification number in the DfE 2019-2021 lists, and the row has no subject.",
+            "Add a Subject column (then the subject catalogue is used), or check the QAN.",
+        )
     on_qan = results["scale"] == "qan"
     codes = grade_codes(results["grade"], results["scale"].where(~on_qan, ""))
     results["grade_code"] = codes["code"]
@@ -356,6 +367,16 @@ def load_cohort(
                 )
             ]
         )
+    check.rows(
+        table,
+        table["upn"] == "",
+        "upn",
+        "missing-upn",
+        "is blank on a row that has data.",
+        "Give every row the pupil's identifier, or delete the row.",
+    )
+    table = table[table["upn"] != ""]
+    pupil_rows = table  # wide: one row per pupil, kept even when every subject cell is blank
     if chosen == "wide":
         subjects = subject_columns(table, subjects_file)
         if not subjects:
@@ -373,6 +394,8 @@ def load_cohort(
             )
         table = wide_to_long(table, subjects)
     else:
+        if "subject" not in table.columns and "qan" in table.columns:
+            table["subject"] = ""
         missing = [c for c in ("subject", "grade") if c not in table.columns]
         if missing:
             raise InputError(
@@ -385,15 +408,6 @@ def load_cohort(
                     )
                 ]
             )
-    check.rows(
-        table,
-        table["upn"] == "",
-        "upn",
-        "missing-upn",
-        "is blank on a row that has data.",
-        "Give every row the pupil's identifier, or delete the row.",
-    )
-    table = table[table["upn"] != ""]
     known = set(PUPIL_COLUMNS) | {
         "subject",
         "qualification",
@@ -407,10 +421,17 @@ def load_cohort(
     extras = [c for c in CONTEXT_COLUMNS if c in extras] + [
         c for c in extras if c not in CONTEXT_COLUMNS
     ]
-    pupils = _pupils(table, check, extras)
+    pupils = _pupils(pupil_rows, check, extras)
     results = _results(table, check, subjects_file)
     if check.problems:
         raise InputError(sorted(check.problems, key=lambda p: int(p.row.split(",")[0])))
     warnings += _warnings(pupils, results)
     results = results.drop_duplicates(["upn", "subject_title", "grade", "exam_date"])
-    return Cohort(path.name, pupils, results.reset_index(drop=True), warnings, chosen)
+    return Cohort(
+        path.name,
+        pupils,
+        results.reset_index(drop=True),
+        warnings,
+        chosen,
+        frozenset(table.columns),
+    )

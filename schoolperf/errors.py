@@ -34,9 +34,9 @@ class Problem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
-        place = ", ".join(where)
-        value = f" {self.value!r}:" if self.value is not None else ""
-        return f"{place}:{value} {self.message} {self.fix}".strip()
+        if self.value:
+            where.append(f"value {self.value!r}")
+        return f"{', '.join(where)}: {self.message} {self.fix}"
 
     def to_dict(self) -> dict[str, str | None]:
         return asdict(self)

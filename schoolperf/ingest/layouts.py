@@ -15,8 +15,9 @@ from schoolperf.reference import normalise_label, subject_catalogue
 
 
 def detect_layout(columns: list[str]) -> str:
-    """``long`` when the table has both a subject and a grade column, otherwise ``wide``."""
-    return "long" if {"subject", "grade"} <= set(columns) else "wide"
+    """``long`` when the table has a grade column and a subject or QAN column, else ``wide``."""
+    has = set(columns)
+    return "long" if "grade" in has and ("subject" in has or "qan" in has) else "wide"
 
 
 def subject_columns(table: pd.DataFrame, subjects_file: str | None = None) -> list[str]:

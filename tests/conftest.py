@@ -1,0 +1,53 @@
+"""Shared test helpers: paths, the shared DfE data (skipped cleanly when absent), and a way to
+build a small long-layout export from a list of results and analyse it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+DEMO = FIXTURES / "demo_cohort.csv"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+PUPIL_HEADINGS = ["UPN", "KS2 Reading", "KS2 Maths", "Subject", "Grade", "Exam Date"]
+
+
+def shared(path: str) -> Path:
+    """A file in ../shared/data, or skip the test when the folder is not there."""
+    full = SHARED_DATA / path
+    if not full.exists():
+        pytest.skip(f"shared data not present: {full}")
+    return full
+
+
+def write_long(path: Path, pupils: dict[str, dict]) -> Path:
+    """Write pupils as a long export. ``pupils``: upn → {"ks2": (reading, maths) or None,
+    "results": [(subject, grade) or (subject, grade, date)], **extra pupil columns}."""
+    extra = sorted({k for p in pupils.values() for k in p if k not in ("ks2", "results")})
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(PUPIL_HEADINGS + extra)
+        for upn, pupil in pupils.items():
+            reading, maths = pupil.get("ks2") or ("", "")
+            for result in pupil["results"]:
+                subject, grade, *date = result
+                writer.writerow(
+                    [upn, reading, maths, subject, grade, date[0] if date else ""]
+                    + [pupil[k] for k in extra]
+                )
+    return path
+
+
+@pytest.fixture
+def analyse_pupils(tmp_path):
+    """Analyse pupils given as in :func:`write_long`; returns the Analysis."""
+    from schoolperf.api import AnalysisOptions, analyse
+
+    def run(pupils: dict[str, dict], **options):
+        return analyse(write_long(tmp_path / "results.csv", pupils), AnalysisOptions(**options))
+
+    return run

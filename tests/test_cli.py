@@ -1,0 +1,240 @@
+"""The command line: exit statuses, one clear line per problem, JSON contract, output files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from schoolperf.cli import cli
+from tests.conftest import DEMO
+
+CONTRACT_SCHOOL_KEYS = {
+    "pupils",
+    "attainment8",
+    "attainment8_english",
+    "attainment8_maths",
+    "attainment8_ebacc",
+    "attainment8_open",
+    "progress8_pupils",
+    "progress8",
+    "progress8_ci_low",
+    "progress8_ci_high",
+    "progress8_banding",
+    "progress8_english",
+    "progress8_maths",
+    "progress8_ebacc",
+    "progress8_open",
+}
+CONTRACT_PUPIL_KEYS = {
+    "upn",
+    "attainment8",
+    "attainment8_english",
+    "attainment8_maths",
+    "attainment8_ebacc",
+    "attainment8_open",
+    "ks2_prior",
+    "prior_attainment_group",
+    "attainment8_estimate",
+    "progress8",
+    "progress8_english",
+    "progress8_maths",
+    "progress8_ebacc",
+    "progress8_open",
+    "slots",
+}
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def demo_json():
+    result = run("analyse", str(DEMO), "--format", "json")
+    assert result.exit_code == 0
+    return json.loads(result.stdout)
+
+
+def test_demo_json_follows_the_contract(demo_json):
+    assert demo_json["estimates"] == "2024"
+    assert CONTRACT_SCHOOL_KEYS <= set(demo_json["school"])
+    assert demo_json["school"]["pupils"] == 180
+    assert len(demo_json["pupils"]) == 180
+    for pupil in demo_json["pupils"]:
+        assert CONTRACT_PUPIL_KEYS <= set(pupil)
+        assert sum(s["points"] * s["weight"] for s in pupil["slots"]) == pytest.approx(
+            pupil["attainment8"]
+        )
+        assert len(pupil["slots"]) <= 8
+    assert "NaN" not in json.dumps(demo_json)
+
+
+def test_demo_school_figures_are_the_means_of_the_pupils(demo_json):
+    pupils = demo_json["pupils"]
+    a8 = sum(p["attainment8"] for p in pupils) / len(pupils)
+    assert demo_json["school"]["attainment8"] == pytest.approx(a8, abs=1e-12)
+    in_p8 = [p["progress8"] for p in pupils if p["progress8"] is not None]
+    assert demo_json["school"]["progress8_pupils"] == len(in_p8)
+    assert demo_json["school"]["progress8"] == pytest.approx(sum(in_p8) / len(in_p8), abs=1e-12)
+
+
+def test_demo_special_pupils(demo_json):
+    """The generator's documented cases: early Polish resit, all-X pupil, PE + BTEC Sport."""
+    by_upn = {p["upn"]: p for p in demo_json["pupils"]}
+    polish = [s for s in by_upn["DEMO0028"]["slots"] if s["subject"] == "Polish"]
+    assert [s["grade"] for s in polish] == ["7"]  # first entry 2023 counts, not the 2024 9
+    assert by_upn["DEMO0162"]["attainment8"] == 0 and by_upn["DEMO0162"]["slots"] == []
+
+
+def test_table_output_and_warnings():
+    result = run("analyse", str(DEMO))
+    assert result.exit_code == 0
+    assert "Attainment 8" in result.stdout and "Progress 8" in result.stdout
+    assert "warning: 8 pupil(s) have no KS2" in result.stderr
+
+
+def test_out_writes_pupils_slots_and_summary(tmp_path):
+    out = tmp_path / "out"
+    result = run("analyse", str(DEMO), "--out", str(out))
+    assert result.exit_code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["school"]["pupils"] == 180
+    pupils = (out / "pupils.csv").read_text(encoding="utf-8").splitlines()
+    assert len(pupils) == 181
+    header = pupils[0].split(",")
+    assert {
+        "upn",
+        "attainment8",
+        "progress8",
+        "slot_english_1",
+        "slot_open_3",
+        "not_counted",
+    } <= set(header)
+    slots = (out / "slots.csv").read_text(encoding="utf-8")
+    assert "not first entry" in slots and "discounted" in slots
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_refuses_to_write_over_its_input(tmp_path):
+    export = tmp_path / "summary.json"
+    export.write_text(DEMO.read_text(encoding="utf-8"), encoding="utf-8")
+    before = export.read_bytes()
+    result = run("analyse", str(export), "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "never writes over its input" in result.stderr
+    assert export.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("", "results.csv: is empty. Export the results again."),
+        ("UPN,Subject,Grade\n", "results.csv: has a header but no data rows."),
+        ("Name,Subject,Grade\nA,Maths,5\n", "results.csv: has no pupil identifier column"),
+        (
+            "UPN,Subject,Grade\nA,Maths,A**\n",
+            "results.csv, row 2, column 'Grade', value 'A**': "
+            "is not a grade schoolperf can score for 'Maths'. Use 9 to 1 or U",
+        ),
+        (
+            "UPN,Subject,Grade\nA,Combined Science,8-6\n",
+            "results.csv, row 2, column 'Grade', value '8-6': "
+            "is not a grade schoolperf can score for 'Combined Science'. "
+            "Use a combined science double grade",
+        ),
+        (
+            "UPN,KS2 Reading,Subject,Grade\nA,130,Maths,5\n",
+            "results.csv, row 2, column 'KS2 Reading', value '130': is not a KS2 scaled score.",
+        ),
+        (
+            "UPN,Gender,Subject,Grade\nA,M,Maths,5\nA,F,English Language,5\n",
+            "results.csv, row 2, 3, column 'Gender': differ between the rows of one pupil (F, M).",
+        ),
+        (
+            "UPN,Subject,Grade,Exam Date\nA,Maths,5,Summer\n",
+            "results.csv, row 2, column 'Exam Date', value 'Summer': is not a date.",
+        ),
+    ],
+)
+def test_bad_input_gives_one_clear_line_and_exit_2(tmp_path, content, expected):
+    export = tmp_path / "results.csv"
+    export.write_text(content, encoding="utf-8")
+    result = run("analyse", str(export))
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: " + expected)
+    assert "Traceback" not in result.stderr
+
+
+def test_every_problem_is_listed_by_validate(tmp_path):
+    export = tmp_path / "results.csv"
+    export.write_text("UPN,Subject,Grade\nA,Maths,11\nA,History,Q9\n,Art,5\n")
+    result = run("validate", str(export), "--format", "json")
+    assert result.exit_code == 2
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["row"], p["code"]) for p in problems] == [
+        ("2", "unknown-grade"),
+        ("3", "unknown-grade"),
+        ("4", "missing-upn"),
+    ]
+
+
+def test_validate_clean_file():
+    result = run("validate", str(DEMO))
+    assert result.exit_code == 0
+    assert "no problems; 180 pupils" in result.stdout
+
+
+def test_unknown_estimates_table():
+    result = run("analyse", str(DEMO), "--estimates", "2031")
+    assert result.exit_code == 2
+    assert "neither a shipped estimates table nor a file" in result.stderr
+
+
+def test_user_estimates_table_in_dfe_shape(tmp_path):
+    """--estimates FILE accepts the DfE ready reckoner's coefficients file shape."""
+    from schoolperf.reference import load_estimates
+
+    table = load_estimates("2023-revised").table
+    path = tmp_path / "own.csv"
+    table.rename(
+        columns={
+            "prior_attainment_group": "ks2emss_grp",
+            "attainment8": "p8est",
+            "english": "p8esteng",
+            "maths": "p8estmat",
+            "ebacc": "p8estebac",
+            "open": "p8estopen",
+        }
+    ).drop(columns=["ks2_low", "ks2_high"]).to_csv(path, index=False)
+    own = json.loads(run("analyse", str(DEMO), "--estimates", str(path), "--format", "json").stdout)
+    shipped = json.loads(
+        run("analyse", str(DEMO), "--estimates", "2023-revised", "--format", "json").stdout
+    )
+    assert own["school"]["progress8"] == shipped["school"]["progress8"]
+    assert any("Confidence intervals use" in w for w in own["warnings"])
+
+
+def test_internal_errors_are_one_line_without_debug(monkeypatch):
+    import schoolperf.api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(schoolperf.api, "analyse", broken)
+    result = run("analyse", str(DEMO))
+    assert result.exit_code == 3
+    assert "internal error: RuntimeError: boom" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_module_entry_point_and_help():
+    done = subprocess.run(
+        [sys.executable, "-m", "schoolperf", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "analyse" in done.stdout and "validate" in done.stdout

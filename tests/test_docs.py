@@ -1,0 +1,44 @@
+"""The README's two commands, .ci/run, and the documented options stay in step with the code."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from schoolperf.cli import cli
+from tests.conftest import ROOT
+
+
+def readme() -> str:
+    return (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_ci_runs_the_readme_test_command():
+    ci_command = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert f"```sh\n{ci_command}\n```" in readme()
+
+
+def test_readme_opens_with_the_demo_command():
+    first = re.search(r"```sh\n(.*?)\n```", readme()).group(1)
+    assert first.endswith("schoolperf analyse fixtures/demo_cohort.csv")
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_and_option_is_documented(command):
+    text = readme()
+    assert f"schoolperf {command}" in text
+    for param in cli.commands[command].params:
+        for option in getattr(param, "opts", []):
+            if option.startswith("--"):
+                assert f"`{option}" in text, (command, option)
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff not installed (it comes with the test extra)")
+    subprocess.run([ruff, "check", str(ROOT)], check=True, capture_output=True)
+    subprocess.run([ruff, "format", "--check", str(ROOT)], check=True, capture_output=True)

@@ -188,8 +188,14 @@ def validate(file: Path, output_format: str, **kwargs: Any) -> None:
     except InputError as error:
         if output_format == "json":
             click.echo(json.dumps({"problems": [p.to_dict() for p in error.problems]}, indent=2))
-            sys.exit(2)
-        raise
+        else:
+            from schoolperf.console import problems_table, stdout
+
+            stdout().print(problems_table(error.problems))
+            click.echo(
+                f"{file.name}: {len(error.problems)} problem(s); fix them and run again.", err=True
+            )
+        sys.exit(2)
     if output_format == "json":
         click.echo(
             json.dumps(

@@ -334,6 +334,18 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
             f"{len(without)} pupil(s) have no results (every grade blank or X); they count in "
             "the cohort with Attainment 8 of 0."
         )
+    entries = results[results["entry"] & (results["role"] != "not_counting")]
+    code = entries["discount_code"].where(
+        entries["discount_code"] != "", "subject:" + entries["subject_title"]
+    )
+    shared_code = entries.groupby([entries["upn"], code])["upn"].transform("size") > 1
+    undated = entries.loc[shared_code & entries["exam_date"].isna(), "upn"].nunique()
+    if undated:
+        warnings.append(
+            f"{undated} pupil(s) have two or more results that discount against each other "
+            "(same subject or discount code) without an exam date, so the first-entry rule "
+            "could not be applied: the better result was counted. Add exam dates to apply it."
+        )
     dupes = results.duplicated(["upn", "subject_title", "grade", "exam_date"])
     if dupes.any():
         warnings.append(f"{int(dupes.sum())} exact duplicate result row(s) were ignored.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from schoolperf.errors import Problem
@@ -65,5 +66,6 @@ def problems_table(problems: list[Problem]) -> Table:
     for column in ("row", "column", "code", "value", "message", "fix"):
         table.add_column(column)
     for p in problems:
-        table.add_row(p.row or "", p.column or "", p.code, p.value or "", p.message, p.fix)
+        cells = (p.row or "", p.column or "", p.code, p.value or "", p.message, p.fix)
+        table.add_row(*(escape(c) for c in cells))
     return table

@@ -12,7 +12,12 @@ import re
 
 import pandas as pd
 
-from schoolperf.reference import normalise_label, qualification_lists, subject_catalogue
+from schoolperf.reference import (
+    btec_small_for_large,
+    normalise_label,
+    qualification_lists,
+    subject_catalogue,
+)
 
 _NOISE = r"(?:gcse|igcse|9 1|full course|short course|level 1 level 2|level 1 2|l1 2|l1 l2)"
 _LEADING_NOISE = re.compile(rf"^(?:{_NOISE}\s*)+")
@@ -28,8 +33,10 @@ def _stripped(label: pd.Series) -> pd.Series:
 
 
 def normalise_qan(qan: pd.Series) -> pd.Series:
-    """QAN as the DfE lists write it: ``601/8131/X`` → ``6018131X``."""
-    return qan.astype(str).str.upper().str.replace(r"[\s/]", "", regex=True)
+    """QAN as the DfE lists write it (``601/8131/X`` → ``6018131X``), a Pearson BTEC large
+    qualification replaced by the small one it is credited as (ks4-methodology §1.6)."""
+    text = qan.astype(str).str.upper().str.replace(r"[\s/]", "", regex=True)
+    return text.map(btec_small_for_large()).fillna(text)
 
 
 def resolve_subjects(results: pd.DataFrame, subjects_file: str | None = None) -> pd.DataFrame:

@@ -324,6 +324,16 @@ def qualification_lists() -> pd.DataFrame:
 
 
 @cache
+def btec_small_for_large() -> dict[str, str]:
+    """Pearson BTEC large qualification number → the small (Award) one it is credited as
+    (DfE discount codes workbook, sheet BTECs; ks4-methodology §1.6)."""
+    pairs = read_reference_csv("qualifications/btec_large_small_pairs.csv")
+    return dict(
+        zip(pairs["Large Qualification Number"], pairs["Small Qualification Number"], strict=True)
+    )
+
+
+@cache
 def qualification_points() -> dict[str, float]:
     """Points per ``"QAN|grade code"`` from the DfE 2019 performance points list."""
     points = read_reference_csv("qualifications/performance_points_2019.csv")

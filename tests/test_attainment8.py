@@ -1,0 +1,149 @@
+"""Slot-filling rules, hand-checked (ks4-methodology §1.2–§1.6, §8)."""
+
+from __future__ import annotations
+
+
+def slots_of(analysis, upn):
+    slots = analysis.slots[analysis.slots["upn"] == upn]
+    return {(r.subject_title, r.unit): (r.element, r.weight, r.reason) for r in slots.itertuples()}
+
+
+def test_u_in_literature_still_doubles_english(analyse_pupils):
+    """§8.1: a U is an entry, so language 6 + literature U doubles the 6; X would not."""
+    analysis = analyse_pupils(
+        {
+            "U": {"results": [("English Language", "6"), ("English Literature", "U")]},
+            "X": {"results": [("English Language", "6"), ("English Literature", "X")]},
+        }
+    )
+    assert analysis.pupils.loc["U", "attainment8_english"] == 12
+    assert analysis.pupils.loc["X", "attainment8_english"] == 6
+
+
+def test_literature_alone_counts_once_and_the_better_english_is_doubled(analyse_pupils):
+    analysis = analyse_pupils(
+        {
+            "LIT": {"results": [("English Literature", "7")]},
+            "BOTH": {"results": [("English Language", "4"), ("English Literature", "7")]},
+        }
+    )
+    assert analysis.pupils.loc["LIT", "attainment8"] == 7
+    both = slots_of(analysis, "BOTH")
+    assert both[("English Literature", 0)][:2] == ("english", 2)
+    assert both[("English Language", 0)][:2] == ("open", 1)
+    assert analysis.pupils.loc["BOTH", "attainment8"] == 18
+
+
+def test_combined_science_fills_two_slots_and_can_split(analyse_pupils):
+    """§1.4: 6-5 → 5.5 in each slot; with two better EBacc results it splits EBacc/open."""
+    analysis = analyse_pupils(
+        {
+            "S": {"results": [("Combined Science", "6-5"), ("History", "9"), ("French", "8")]},
+            "U": {"results": [("Combined Science", "U")]},
+        }
+    )
+    s = slots_of(analysis, "S")
+    assert {s[("Combined Science", 0)][0], s[("Combined Science", 1)][0]} == {"ebacc", "open"}
+    assert analysis.pupils.loc["S", "attainment8_ebacc"] == 9 + 8 + 5.5
+    assert analysis.pupils.loc["S", "attainment8_open"] == 5.5
+    assert analysis.pupils.loc["U", "ebacc_slots_filled"] == 2
+    assert analysis.pupils.loc["U", "attainment8"] == 0
+
+
+def test_non_gcse_only_in_open_and_ebacc_overflow_to_open(analyse_pupils):
+    analysis = analyse_pupils(
+        {
+            "P": {
+                "results": [
+                    ("Biology", "9"),
+                    ("Chemistry", "9"),
+                    ("Physics", "9"),
+                    ("History", "8"),
+                    ("BTEC Tech Award Sport", "L2D*"),
+                    ("Drama", "2"),
+                    ("Music", "1"),
+                ]
+            }
+        }
+    )
+    s = slots_of(analysis, "P")
+    assert s[("History", 0)][0] == "open"
+    assert s[("BTEC Tech Award Sport", 0)][0] == "open"
+    assert s[("Music", 0)][2] == "surplus: the three open slots hold better results"
+    assert analysis.pupils.loc["P", "attainment8_open"] == 8 + 8.5 + 2
+
+
+def test_same_discount_code_on_the_same_date_keeps_the_better(analyse_pupils):
+    """§1.6: GCSE PE and BTEC Tech Award Sport share MA1; Art and Photography share JA2."""
+    analysis = analyse_pupils(
+        {
+            "P": {
+                "results": [
+                    ("Physical Education", "5", "2024-06-01"),
+                    ("BTEC Tech Award Sport", "L2D*", "2024-06-01"),
+                    ("Art and Design", "4", "2024-06-01"),
+                    ("Photography", "7", "2024-06-01"),
+                ]
+            }
+        }
+    )
+    s = slots_of(analysis, "P")
+    assert s[("Physical Education", 0)][2] == (
+        "discounted: BTEC Tech Award Sport has the same discount code (MA1) and counts instead"
+    )
+    assert s[("Art and Design", 0)][2].startswith("discounted: Photography")
+    assert analysis.pupils.loc["P", "attainment8"] == 8.5 + 7
+
+
+def test_first_entry_counts_even_when_the_resit_is_better(analyse_pupils):
+    analysis = analyse_pupils(
+        {
+            "P": {
+                "results": [
+                    ("French", "9", "2024-06-01"),
+                    ("French", "3", "2023-11-01"),
+                    ("Maths", "5", "2024-06-01"),
+                ]
+            }
+        }
+    )
+    s = analysis.slots[analysis.slots["subject_title"] == "French"].set_index("grade")
+    assert s.loc["3", "weight"] == 1
+    assert s.loc["9", "reason"] == "not first entry: the 2023-11-01 entry counts"
+    assert analysis.pupils.loc["P", "attainment8"] == 13
+
+
+def test_undated_repeats_take_the_better_with_a_warning(analyse_pupils):
+    analysis = analyse_pupils({"P": {"results": [("French", "4"), ("French", "6")]}})
+    assert analysis.pupils.loc["P", "attainment8"] == 6
+    assert any("first-entry rule could not be applied" in w for w in analysis.warnings)
+
+
+def test_non_counting_qualifications_and_unknown_subjects(analyse_pupils):
+    analysis = analyse_pupils(
+        {
+            "P": {
+                "results": [
+                    ("Entry Level Certificate", "3"),
+                    ("Astrophysics Club", "7"),
+                    ("Maths", "5"),
+                ]
+            }
+        }
+    )
+    s = slots_of(analysis, "P")
+    assert s[("Entry Level Certificate", 0)][2].startswith("not a qualification that counts")
+    assert s[("Astrophysics Club", 0)][0] == "open"
+    assert any("'Astrophysics Club'" in w for w in analysis.warnings)
+    assert analysis.pupils.loc["P", "attainment8"] == 17
+
+
+def test_btec_large_qualification_is_credited_as_the_small_one(tmp_path):
+    """§1.6: a Pearson BTEC First Certificate (large) counts as its First Award (small)."""
+    from schoolperf.api import analyse
+
+    export = tmp_path / "qan.csv"
+    export.write_text("UPN,QAN,Grade\nA,60068218,D2\nA,60047811,M2\n")
+    analysis = analyse(export)
+    assert analysis.pupils.loc["A", "attainment8"] == 7
+    assert analysis.slots["reason"].str.startswith("discounted").sum() == 1

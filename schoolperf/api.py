@@ -6,6 +6,7 @@ read → validate → pupil results model (:mod:`schoolperf.cohort`) → measure
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,16 +17,54 @@ import pyarrow as pa
 
 from schoolperf import __version__
 from schoolperf.cohort import Cohort, load_cohort
+from schoolperf.errors import InputError, Problem
+from schoolperf.ingest.baseline import map_to_ks2, read_baseline
 from schoolperf.measures.attainment8 import ELEMENTS, fill_slots, pupil_attainment8
+from schoolperf.measures.groups import (
+    SMALL_GROUP,
+    STANDARD_GROUPS,
+    GroupSpecError,
+    gap_table,
+    requested_groups,
+    standard_groups,
+)
+from schoolperf.measures.headlines import headline_measures, pupil_headlines
 from schoolperf.measures.prior_attainment import (
     NO_KS2_YEARS,
     prior_attainment,
     prior_attainment_band,
 )
-from schoolperf.measures.progress8 import banding, confidence_interval, pupil_progress8
-from schoolperf.reference import LATEST_ESTIMATES, EstimatesTable, load_estimates
+from schoolperf.measures.progress8 import (
+    adjust_extreme_negative,
+    banding,
+    confidence_interval,
+    pupil_progress8,
+)
+from schoolperf.reference import (
+    LATEST_ESTIMATES,
+    EstimatesTable,
+    load_estimates,
+    national_comparators,
+)
 
 SLOT_FIELDS = ["element", "slot", "subject", "grade", "points", "weight"]
+TREND_MEASURES = [
+    "pupils",
+    "attainment8",
+    "attainment8_english",
+    "attainment8_maths",
+    "attainment8_ebacc",
+    "attainment8_open",
+    "progress8",
+    "progress8_adjusted",
+    "basics_4_pct",
+    "basics_5_pct",
+    "english_maths_entry_pct",
+    "ebacc_entry_pct",
+    "ebacc_94_pct",
+    "ebacc_95_pct",
+    "ebacc_aps",
+]
 
 
 @dataclass(frozen=True)
@@ -38,6 +77,14 @@ class AnalysisOptions:
     sheet: str | None = None
     layout: str = "auto"
     ks2_year: int | None = None
+    groups: tuple[str, ...] = ()
+    min_group: int = 6
+    comparator_year: int | None = None
+    baseline_file: str | None = None
+    baseline_map: str = "linear"
+    baseline_norm: tuple[float, float] = (100.0, 15.0)
+    previous: tuple[str, ...] = ()
+    label: str | None = None
 
 
 @dataclass
@@ -50,14 +97,23 @@ class Analysis:
     slots: pd.DataFrame
     school: dict[str, object]
     warnings: list[str] = field(default_factory=list)
+    groups: dict[str, dict[str, object]] = field(default_factory=dict)
+    gaps: list[dict[str, object]] = field(default_factory=list)
+    trends: dict[str, dict[str, object]] = field(default_factory=dict)
+    label: str = ""
+    comparator_year: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         """CONTRACT.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed."""
         return {
             "schoolperf_version": __version__,
+            "label": self.label,
             "estimates": self.estimates.name,
-            "school": {k: _plain(v) for k, v in self.school.items()},
-            "groups": {},
+            "comparator_year": self.comparator_year,
+            "school": _plain_dict(self.school),
+            "groups": {k: _plain_dict(v) for k, v in self.groups.items()},
+            "gaps": [_plain_dict(row) for row in self.gaps],
+            "trends": self.trends,
             "pupils": pupil_records(self.pupils, self.slots),
             "warnings": list(self.warnings),
         }
@@ -74,6 +130,10 @@ def _plain(value: object) -> object:
     return value
 
 
+def _plain_dict(values: dict[str, object]) -> dict[str, object]:
+    return {k: _plain(v) for k, v in values.items()}
+
+
 PUPIL_JSON_FIELDS = [
     "attainment8",
     "attainment8_english",
@@ -88,6 +148,15 @@ PUPIL_JSON_FIELDS = [
     "progress8_maths",
     "progress8_ebacc",
     "progress8_open",
+    "progress8_adjusted",
+    "progress8_was_adjusted",
+    "prior_attainment_band",
+    "basics_4",
+    "basics_5",
+    "ebacc_entered",
+    "ebacc_94",
+    "ebacc_95",
+    "ebacc_aps",
 ]
 
 
@@ -140,7 +209,27 @@ def school_measures(pupils: pd.DataFrame, estimates: EstimatesTable) -> dict[str
         school[f"{key}_ci_low"], school[f"{key}_ci_high"] = ci if ci else (None, None)
         if key == "progress8":
             school["progress8_banding"] = banding(score, ci)
+    adjusted = in_p8["progress8_adjusted"].mean() if n else float("nan")
+    ci = confidence_interval(adjusted, n, estimates.national_sd["progress8"])
+    school["progress8_adjusted"] = adjusted
+    school["progress8_adjusted_ci_low"], school["progress8_adjusted_ci_high"] = ci or (None, None)
+    school["progress8_adjusted_banding"] = banding(adjusted, ci)
+    school["progress8_adjusted_pupils"] = int(in_p8["progress8_was_adjusted"].sum())
+    school.update(headline_measures(pupils))
     return school
+
+
+def group_measures(
+    pupils: pd.DataFrame, estimates: EstimatesTable, min_group: int
+) -> dict[str, object]:
+    """A group's measures, keyed as ``school``; figures suppressed (null) below ``min_group``
+    pupils, and ``small_group`` flagged below 10 (the DfE's own suppression size)."""
+    figures = school_measures(pupils, estimates)
+    n = len(pupils)
+    suppressed = n < min_group
+    if suppressed:
+        figures = {k: (v if k == "pupils" else None) for k, v in figures.items()}
+    return {**figures, "small_group": n < SMALL_GROUP, "suppressed": suppressed}
 
 
 def _progress8_warnings(
@@ -180,21 +269,139 @@ def _progress8_warnings(
     return warnings
 
 
+def _comparator_year(estimates: EstimatesTable, options: AnalysisOptions) -> int:
+    """The national comparators' year: the option, else the estimates' year when the DfE
+    figures for it are shipped, else the latest year with Progress 8 (2024)."""
+    years = set(national_comparators()["year"])
+    if options.comparator_year is not None:
+        if options.comparator_year not in years:
+            raise InputError(
+                [
+                    Problem(
+                        "bad-comparator-year",
+                        f"{options.comparator_year} has no national figures.",
+                        f"Use one of {', '.join(str(y) for y in sorted(years))}.",
+                    )
+                ]
+            )
+        return options.comparator_year
+    year = estimates.name[:4]
+    return int(year) if year.isdigit() and int(year) in years else 2024
+
+
+def _prior(
+    cohort: Cohort, estimates: EstimatesTable, options: AnalysisOptions
+) -> tuple[pd.DataFrame, str]:
+    """Prior attainment from KS2, or from a substitute baseline mapped onto the KS2 scale."""
+    prior = prior_attainment(cohort.pupils, _default_ks2_year(estimates, options))
+    if options.baseline_file is None:
+        return prior, "KS2 reading and maths scaled scores"
+    scores = read_baseline(options.baseline_file)
+    mapped, method = map_to_ks2(scores, options.baseline_map, options.baseline_norm)
+    mapped = mapped.reindex(cohort.pupils.index)
+    prior["ks2_prior"] = mapped
+    prior["ks2_subjects"] = mapped.notna().astype(int) * 2
+    prior["ks2_note"] = np.where(mapped.isna(), "not in the baseline file", "")
+    return prior, (
+        f"SUBSTITUTE BASELINE, not KS2: {Path(options.baseline_file).name} mapped onto the KS2 "
+        f"scale ({method}); Progress 8 figures are estimates, not DfE Progress 8"
+    )
+
+
+def _trends(school: dict[str, object], previous: tuple[str, ...]) -> dict[str, dict]:
+    """Change in each headline measure since earlier runs' ``summary.json`` files."""
+    earlier = []
+    for path in previous:
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+            figures = document["school"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(
+                [
+                    Problem(
+                        "bad-previous",
+                        f"is not a schoolperf summary.json ({exc}).",
+                        "Give the summary.json written by an earlier analyse --out.",
+                        file=Path(path).name,
+                    )
+                ]
+            ) from None
+        earlier.append((document.get("label") or Path(path).stem, figures))
+    earlier.sort(key=lambda item: str(item[0]))
+    trends = {}
+    for key in TREND_MEASURES:
+        current = _plain(school.get(key))
+        history = [{"label": label, "value": figures.get(key)} for label, figures in earlier]
+        last = next((h["value"] for h in reversed(history) if h["value"] is not None), None)
+        if history:
+            trends[key] = {
+                "current": current,
+                "previous": history,
+                "change": None if current is None or last is None else current - last,
+            }
+    return trends
+
+
 def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions()) -> Analysis:
     """Measures for an already loaded cohort (see :func:`analyse`)."""
     estimates = load_estimates(options.estimates)
     slots = fill_slots(cohort.results)
     slots["element_order"] = slots["element"].map({e: i for i, e in enumerate(ELEMENTS)})
     slots["grade_text"] = slots["grade"].astype(str)
-    attainment = pupil_attainment8(slots, cohort.pupils.index)
-    prior = prior_attainment(cohort.pupils, _default_ks2_year(estimates, options))
+    index = cohort.pupils.index
+    attainment = pupil_attainment8(slots, index)
+    headlines = pupil_headlines(slots, index)
+    prior, baseline = _prior(cohort, estimates, options)
     progress = pupil_progress8(attainment, prior["ks2_prior"], estimates)
-    pupils = pd.concat([cohort.pupils, attainment, prior, progress], axis=1)
+    adjusted, was_adjusted, method = adjust_extreme_negative(progress, estimates)
+    progress["progress8_adjusted"] = adjusted
+    progress["progress8_was_adjusted"] = was_adjusted
+    pupils = pd.concat([cohort.pupils, attainment, headlines, prior, progress], axis=1)
     pupils["prior_attainment_band"] = prior_attainment_band(pupils["ks2_prior"])
     pupils["progress8_note"] = pupils["ks2_note"]
     school = school_measures(pupils, estimates)
+    school["progress8_baseline"] = baseline
+    school["progress8_adjustment_method"] = method
+    try:
+        groups = standard_groups(pupils) | requested_groups(pupils, list(options.groups))
+    except GroupSpecError as error:
+        raise InputError(
+            [
+                Problem(
+                    "bad-group",
+                    f"--group {error.args[0]!r} is neither a pupil group nor a column.",
+                    f"Use {', '.join(STANDARD_GROUPS)} or a column of the file.",
+                    file=cohort.file,
+                )
+            ]
+        ) from None
+    group_figures = {
+        k: group_measures(pupils[m], estimates, options.min_group) for k, m in groups.items()
+    }
+    year = _comparator_year(estimates, options)
+    gaps = gap_table(pupils, groups, group_figures, year, estimates.national_sd["progress8"])
     warnings = cohort.warnings + _progress8_warnings(pupils, estimates, cohort.columns)
-    return Analysis(cohort.file, estimates, pupils, slots, school, warnings)
+    if options.baseline_file is not None:
+        warnings.append(f"Progress 8 uses a {baseline[0].lower()}{baseline[1:]}.")
+    small = [k for k, v in group_figures.items() if v["small_group"]]
+    if small:
+        warnings.append(
+            f"{len(small)} group(s) have fewer than {SMALL_GROUP} pupils ({', '.join(small)}); "
+            f"their figures are unreliable, and those under {options.min_group} are suppressed."
+        )
+    return Analysis(
+        cohort.file,
+        estimates,
+        pupils,
+        slots,
+        school,
+        warnings,
+        group_figures,
+        gaps,
+        _trends(school, options.previous),
+        options.label or Path(cohort.file).stem,
+        year,
+    )
 
 
 def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> Analysis:
@@ -202,8 +409,20 @@ def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> A
 
     Raises :class:`schoolperf.errors.InputError` (every problem at once) for unusable input.
     """
-    load_estimates(options.estimates)  # a bad --estimates is reported before the file is read
-    cohort = load_cohort(
-        path, options.columns_file, options.subjects_file, options.sheet, options.layout
+    estimates = load_estimates(options.estimates)  # reported before the file is read
+    return analyse_cohort(load_options_cohort(path, options, estimates), options)
+
+
+def load_options_cohort(
+    path: str | Path, options: AnalysisOptions, estimates: EstimatesTable | None = None
+) -> Cohort:
+    """The validated cohort of ``path`` under ``options`` (what ``validate`` checks)."""
+    estimates = estimates or load_estimates(options.estimates)
+    return load_cohort(
+        path,
+        options.columns_file,
+        options.subjects_file,
+        options.sheet,
+        options.layout,
+        _default_ks2_year(estimates, options),
     )
-    return analyse_cohort(cohort, options)

@@ -177,14 +177,12 @@ def validate(file: Path, output_format: str, **kwargs: Any) -> None:
     Example:
         schoolperf validate results.csv
     """
-    from schoolperf.cohort import load_cohort
+    from schoolperf.api import load_options_cohort
     from schoolperf.errors import InputError
 
     options = _options(**kwargs)
     try:
-        cohort = load_cohort(
-            file, options.columns_file, options.subjects_file, options.sheet, options.layout
-        )
+        cohort = load_options_cohort(file, options)
     except InputError as error:
         if output_format == "json":
             click.echo(json.dumps({"problems": [p.to_dict() for p in error.problems]}, indent=2))

@@ -17,13 +17,21 @@ from schoolperf.errors import InputError, Problem
 from schoolperf.ingest.headers import (
     CONTEXT_COLUMNS,
     PUPIL_COLUMNS,
+    RESULT_COLUMNS,
     canonical_columns,
     read_column_map,
 )
 from schoolperf.ingest.layouts import detect_layout, subject_columns, wide_to_long
 from schoolperf.ingest.read import ROW, read_table
 from schoolperf.ingest.subjects import normalise_qan, resolve_subjects
-from schoolperf.measures.points import SCALE_FORMS, grade_codes, is_no_entry, points_for
+from schoolperf.measures.points import (
+    SCALE_FORMS,
+    grade_codes,
+    is_no_entry,
+    normalise_grades,
+    points_for,
+)
+from schoolperf.measures.prior_attainment import nominal_scores
 from schoolperf.reference import ks2_teacher_assessment, qualification_points
 
 GENDER = {
@@ -177,8 +185,12 @@ def parse_exam_dates(dates: pd.Series) -> pd.Series:
     return parsed
 
 
+NAME_COLUMNS = ("forename", "surname", "name")
+
+
 def _pupil_disagreements(long: pd.DataFrame, columns: list[str], check: _Checker) -> None:
-    """A pupil's columns must agree on every row (blank cells are ignored)."""
+    """A pupil's columns must agree on every row (blank cells are ignored). Names are never
+    quoted in the message (CONTRACT §1: no names in logs)."""
     for column in columns:
         filled = long[long[column] != ""]
         counts = filled.groupby("upn", sort=True)[column].nunique()
@@ -187,8 +199,13 @@ def _pupil_disagreements(long: pd.DataFrame, columns: list[str], check: _Checker
             check.problems.append(
                 Problem(
                     "pupil-fields-disagree",
-                    "differ between the rows of one pupil "
-                    f"({', '.join(sorted(set(rows[column])))}).",
+                    "differ between the rows of one pupil"
+                    + (
+                        ""
+                        if column in NAME_COLUMNS
+                        else f" ({', '.join(sorted(set(rows[column])))})"
+                    )
+                    + ".",
                     "Give the pupil the same value on every row.",
                     file=check.file,
                     row=", ".join(str(r) for r in rows[ROW]),
@@ -197,7 +214,9 @@ def _pupil_disagreements(long: pd.DataFrame, columns: list[str], check: _Checker
             )
 
 
-def _pupils(long: pd.DataFrame, check: _Checker, extras: list[str]) -> pd.DataFrame:
+def _pupils(
+    long: pd.DataFrame, check: _Checker, extras: list[str], default_ks2_year: int
+) -> pd.DataFrame:
     """One row per pupil, fields parsed; first non-blank value of each column per pupil."""
     text_columns = [c for c in PUPIL_COLUMNS + extras if c in long.columns and c != "upn"]
     _pupil_disagreements(long, text_columns, check)
@@ -235,12 +254,36 @@ def _pupils(long: pd.DataFrame, check: _Checker, extras: list[str]) -> pd.DataFr
         )
         year = number.where(~bad).round().astype("Int64")
     pupils["ks2_year"] = year
+    _check_ks2_codes(firsts.reset_index(), pupils, year.fillna(default_ks2_year), check)
     for column in extras:
         if column in firsts.columns:
             pupils[column] = firsts[column]
     pupils[ROW] = firsts[ROW]
     pupils.index.name = "upn"
     return pupils
+
+
+def _check_ks2_codes(
+    firsts: pd.DataFrame, pupils: pd.DataFrame, year: pd.Series, check: _Checker
+) -> None:
+    """A teacher-assessment code that carries a score in some KS2 year, but not in the pupil's
+    (e.g. PKF after 2018), is an error rather than a silently missing score (§2.2)."""
+    table = ks2_teacher_assessment()
+    scoring = set(table.loc[table["nominal_score"].notna(), "code"])
+    for subject in ("reading", "maths"):
+        if f"ks2_{subject}" not in firsts.columns:
+            continue
+        codes = pupils[f"ks2_{subject}_ta"]
+        nominal = nominal_scores(codes, year)
+        bad = codes.isin(scoring) & nominal.isna()
+        check.rows(
+            firsts.assign(_code=codes.to_numpy()),
+            bad.to_numpy(),
+            f"ks2_{subject}",
+            "ks2-code-not-that-year",
+            "is a KS2 teacher-assessment code with no nominal score in the pupil's KS2 year.",
+            "Check the code and the KS2 year (ks2_year column or --ks2-year).",
+        )
 
 
 def _results(long: pd.DataFrame, check: _Checker, subjects_file: str | None) -> pd.DataFrame:
@@ -278,23 +321,26 @@ def _results(long: pd.DataFrame, check: _Checker, subjects_file: str | None) -> 
     results["scale"] = codes["scale"].where(~on_qan, "qan")
     points = points_for(codes["scale"], codes["code"])
     if on_qan.any():
-        qan = normalise_qan(results.loc[on_qan, "qan"])
-        by_qan = (qan + "|" + codes.loc[on_qan, "code"].fillna("?")).map(qualification_points())
-        points[on_qan] = by_qan.where(codes.loc[on_qan, "code"] != "U", 0.0)
+        points[on_qan], results.loc[on_qan, "grade_code"] = _points_by_qan(
+            results.loc[on_qan, "qan"], results.loc[on_qan, "grade"], codes.loc[on_qan, "code"]
+        )
     results["points"] = points.where(results["entry"])
     bad = results["entry"] & results["points"].isna()
     expected = results["scale"].map(SCALE_FORMS).fillna("a grade the DfE points list gives")
     expected = expected.where(results["scale"] != "", "a GCSE, double or technical-award grade")
     grade_column = results["subject"] if check.wide else None
+    named = results["subject"].where(
+        results["subject"].str.strip() != "",
+        "QAN " + results.get("qan", pd.Series("", index=results.index)).astype(str),
+    )
     for subject, form in (
-        results.loc[bad, ["subject"]]
-        .assign(form=expected)
+        pd.DataFrame({"subject": named, "form": expected})[bad]
         .drop_duplicates()
         .itertuples(index=False)
     ):
         check.rows(
             results,
-            bad & (results["subject"] == subject) & (expected == form),
+            bad & (named == subject) & (expected == form),
             "grade",
             "unknown-grade",
             f"is not a grade schoolperf can score for {subject!r}.",
@@ -318,14 +364,46 @@ def _results(long: pd.DataFrame, check: _Checker, subjects_file: str | None) -> 
     return results
 
 
+# Grade spellings of the DfE points list beside the codes schoolperf reads (e.g. legacy A* is "*",
+# single-level VRQ and graded-music grades are P, M, D, D*).
+_DFE_GRADE_SPELLINGS = {
+    "A*": "*",
+    "DISTINCTION*": "D*",
+    "DIST*": "D*",
+    "DISTINCTION": "D",
+    "DIST": "D",
+    "MERIT": "M",
+    "PASS": "P",
+}
+
+
+def _points_by_qan(
+    qan: pd.Series, grades: pd.Series, codes: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Points from the DfE 2019 list for (QAN, grade): the grade as schoolperf reads it, else as
+    written, else in the list's own spelling; U is 0. Returns points and the code matched."""
+    qan = normalise_qan(qan)
+    text = normalise_grades(grades)
+    table = qualification_points()
+    points = pd.Series(np.nan, index=qan.index)
+    matched = codes.copy()
+    for candidate in (codes.fillna("?"), text, text.map(_DFE_GRADE_SPELLINGS).fillna("?")):
+        found = (qan + "|" + candidate).map(table)
+        new = points.isna() & found.notna()
+        points[new], matched[new] = found[new], candidate[new]
+    ungraded = text == "U"
+    return points.mask(ungraded, 0.0), matched.mask(ungraded, "U")
+
+
 def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
     warnings = []
     unrecognised = results.loc[results["matched_by"] == "unrecognised", "subject"]
     if not unrecognised.empty:
         names = ", ".join(repr(s) for s in sorted(unrecognised.unique()))
         warnings.append(
-            f"{unrecognised.nunique()} subject(s) not in the catalogue were counted as open-"
-            f"element qualifications: {names}. Add them with --subjects if their role differs."
+            f"{unrecognised.nunique()} subject(s) are not in the subject catalogue and were NOT "
+            f"counted: {names}. If one is an approved qualification, add it with --subjects "
+            "(columns subject, role, scale, discount_code, aliases)."
         )
     with_entries = results.loc[results["entry"], "upn"].unique()
     without = pupils.index.difference(with_entries)
@@ -346,7 +424,7 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
             "(same subject or discount code) without an exam date, so the first-entry rule "
             "could not be applied: the better result was counted. Add exam dates to apply it."
         )
-    dupes = results.duplicated(["upn", "subject_title", "grade", "exam_date"])
+    dupes = results.duplicated(["upn", "subject_title", "grade_code", "exam_date"])
     if dupes.any():
         warnings.append(f"{int(dupes.sum())} exact duplicate result row(s) were ignored.")
     return warnings
@@ -358,8 +436,12 @@ def load_cohort(
     subjects_file: str | None = None,
     sheet: str | None = None,
     layout: str = "auto",
+    ks2_year: int = 2019,
 ) -> Cohort:
-    """Read, validate and model an export; raise :class:`InputError` listing every problem."""
+    """Read, validate and model an export; raise :class:`InputError` listing every problem.
+
+    ``ks2_year`` is the KS2 year of pupils without a ``ks2_year`` cell, used to check that their
+    KS2 teacher-assessment codes existed that year."""
     path = Path(path)
     table = read_table(path, sheet)
     column_map = read_column_map(columns_file) if columns_file else None
@@ -388,6 +470,22 @@ def load_cohort(
         "Give every row the pupil's identifier, or delete the row.",
     )
     table = table[table["upn"] != ""]
+    if chosen == "wide":
+        # a heading that looks like a result column (Result, Course …) is just a column here
+        result_columns = [c for c in RESULT_COLUMNS if c in table.columns]
+        table = table.rename(columns={c: headings.pop(c) for c in result_columns})
+        repeated = table["upn"].duplicated(keep=False)
+        for upn in table.loc[repeated, "upn"].unique()[:MAX_PROBLEMS]:
+            check.problems.append(
+                Problem(
+                    "duplicate-pupil",
+                    "holds the same pupil on more than one row of a wide export.",
+                    "Keep one row per pupil, with a column per subject.",
+                    file=path.name,
+                    row=", ".join(str(r) for r in table.loc[table["upn"] == upn, ROW]),
+                    column=headings.get("upn", "upn"),
+                )
+            )
     pupil_rows = table  # wide: one row per pupil, kept even when every subject cell is blank
     if chosen == "wide":
         subjects = subject_columns(table, subjects_file)
@@ -433,12 +531,15 @@ def load_cohort(
     extras = [c for c in CONTEXT_COLUMNS if c in extras] + [
         c for c in extras if c not in CONTEXT_COLUMNS
     ]
-    pupils = _pupils(pupil_rows, check, extras)
+    pupils = _pupils(pupil_rows, check, extras, ks2_year)
     results = _results(table, check, subjects_file)
     if check.problems:
         raise InputError(sorted(check.problems, key=lambda p: int(p.row.split(",")[0])))
     warnings += _warnings(pupils, results)
-    results = results.drop_duplicates(["upn", "subject_title", "grade", "exam_date"])
+    # identical results (same subject, grade and date, however the grade is spelt) count once;
+    # sorting first makes the kept spelling independent of row order
+    results = results.sort_values(["upn", "subject_title", "grade_code", "exam_date", "grade"])
+    results = results.drop_duplicates(["upn", "subject_title", "grade_code", "exam_date"])
     return Cohort(
         path.name,
         pupils,

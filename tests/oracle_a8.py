@@ -36,7 +36,7 @@ SUBJECTS = {
     "German": ("ebacc", "FKG", GCSE),
     "Latin": ("ebacc", "F1L", GCSE),
     "Art and Design": ("open", "JA2", GCSE),
-    "Photography": ("open", "JA2", GCSE),  # same code on purpose
+    "Photography": ("open", "KJ1", GCSE),  # DfE code KJ1 (not JA2 like Art)
     "Drama": ("open", "LC11", GCSE),
     "Music": ("open", "LF1", GCSE),
     "Physical Education": ("open", "MA1", GCSE),

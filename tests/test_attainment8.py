@@ -74,15 +74,17 @@ def test_non_gcse_only_in_open_and_ebacc_overflow_to_open(analyse_pupils):
 
 
 def test_same_discount_code_on_the_same_date_keeps_the_better(analyse_pupils):
-    """§1.6: GCSE PE and BTEC Tech Award Sport share MA1; Art and Photography share JA2."""
+    """§1.6: GCSE PE and BTEC Tech Award Sport share MA1; Art and Design endorsements (here
+    Fine Art and Graphic Communication) share JA2, but Photography has its own code, KJ1."""
     analysis = analyse_pupils(
         {
             "P": {
                 "results": [
                     ("Physical Education", "5", "2024-06-01"),
                     ("BTEC Tech Award Sport", "L2D*", "2024-06-01"),
-                    ("Art and Design", "4", "2024-06-01"),
-                    ("Photography", "7", "2024-06-01"),
+                    ("Fine Art", "4", "2024-06-01"),
+                    ("Graphic Communication", "7", "2024-06-01"),
+                    ("Photography", "5", "2024-06-01"),
                 ]
             }
         }
@@ -91,8 +93,12 @@ def test_same_discount_code_on_the_same_date_keeps_the_better(analyse_pupils):
     assert s[("Physical Education", 0)][2] == (
         "discounted: BTEC Tech Award Sport has the same discount code (MA1) and counts instead"
     )
-    assert s[("Art and Design", 0)][2].startswith("discounted: Photography")
-    assert analysis.pupils.loc["P", "attainment8"] == 8.5 + 7
+    art = analysis.slots[analysis.slots["subject_title"] == "Art and Design"].set_index("grade")
+    assert art.loc["4", "reason"] == (
+        "discounted: Art and Design has the same discount code (JA2) and counts instead"
+    )
+    assert s[("Photography", 0)][0] == "open"
+    assert analysis.pupils.loc["P", "attainment8"] == 8.5 + 7 + 5
 
 
 def test_first_entry_counts_even_when_the_resit_is_better(analyse_pupils):
@@ -133,9 +139,10 @@ def test_non_counting_qualifications_and_unknown_subjects(analyse_pupils):
     )
     s = slots_of(analysis, "P")
     assert s[("Entry Level Certificate", 0)][2].startswith("not a qualification that counts")
-    assert s[("Astrophysics Club", 0)][0] == "open"
-    assert any("'Astrophysics Club'" in w for w in analysis.warnings)
-    assert analysis.pupils.loc["P", "attainment8"] == 17
+    assert s[("Astrophysics Club", 0)][0] == ""
+    assert s[("Astrophysics Club", 0)][2].startswith("subject not recognised, so not counted")
+    assert any("'Astrophysics Club'" in w and "NOT counted" in w for w in analysis.warnings)
+    assert analysis.pupils.loc["P", "attainment8"] == 10
 
 
 def test_btec_large_qualification_is_credited_as_the_small_one(tmp_path):

@@ -25,7 +25,7 @@ PROFILE = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-SETTINGS = AnalysisOptions()
+SETTINGS = AnalysisOptions(label="property test")
 
 
 def scale(subject: str) -> str:

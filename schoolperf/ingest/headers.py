@@ -75,6 +75,22 @@ def canonical_columns(
     by_norm = {normalise_label(h): h for h in headings}
     rename: dict[str, str] = {}
     if column_map:
+        targets = [normalise_label(v) for v in column_map.values()]
+        clashes = sorted(
+            {column_map[k] for k in column_map if targets.count(normalise_label(column_map[k])) > 1}
+        )
+        if clashes:
+            raise InputError(
+                [
+                    Problem(
+                        "bad-column-map",
+                        f"maps several columns to the heading(s) "
+                        f"{', '.join(repr(c) for c in clashes)}.",
+                        "Map each heading to one column only.",
+                        file=file,
+                    )
+                ]
+            )
         wanted = {normalise_label(v): k for k, v in column_map.items()}
         missing = [column_map[k] for n, k in wanted.items() if n not in by_norm]
         if missing:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -62,14 +64,21 @@ def _read_csv(path: Path) -> pd.DataFrame:
     text = _decode(path, raw)
     if not text.strip():
         raise _problem(path, "empty-file", "is empty.", "Export the results again.")
+    delimiter = _delimiter(text)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    _check_header(path, header)
     try:
-        table = pd.read_csv(
-            io.StringIO(text),
-            sep=_delimiter(text),
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-        )
+        # index_col=False: rows ending in a delimiter (common in exports) do not shift columns
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            table = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                index_col=False,
+            )
     except pd.errors.ParserError as exc:
         raise _problem(
             path,
@@ -77,13 +86,61 @@ def _read_csv(path: Path) -> pd.DataFrame:
             f"could not be read as CSV ({exc}).",
             "Check the file opens in Excel, then save it again as CSV.",
         ) from None
+    if caught:
+        _check_extra_cells(path, text, delimiter, len(header))
     return table
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Every column needs a distinct heading; duplicates would be read as two columns."""
+    names = [str(h).strip() for h in header]
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1 and name)
+    if repeated:
+        raise InputError(
+            [
+                Problem(
+                    "duplicate-header",
+                    "appears more than once in the header row.",
+                    "Rename or delete the extra column.",
+                    file=path.name,
+                    row="1",
+                    column=name,
+                )
+                for name in repeated
+            ]
+        )
+
+
+def _check_extra_cells(path: Path, text: str, delimiter: str, width: int) -> None:
+    """Rows longer than the header are fine when the extra cells are blank (a trailing
+    delimiter); a filled extra cell would be lost, so it is a problem."""
+    problems = []
+    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+        extra = [cell for cell in row[width:] if cell.strip()]
+        if extra:
+            problems.append(
+                Problem(
+                    "extra-cells",
+                    f"has {len(row)} cells but the header has {width}.",
+                    "Give the extra cells a heading, or delete them.",
+                    file=path.name,
+                    row=str(number),
+                    value=extra[0],
+                )
+            )
+    if problems:
+        raise InputError(problems)
 
 
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         sheets = pd.read_excel(
-            path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl"
+            path,
+            sheet_name=None,
+            dtype=str,
+            keep_default_na=False,
+            engine="openpyxl",
+            header=None,
         )
     except Exception as exc:  # openpyxl raises many types for damaged or encrypted files
         raise _problem(
@@ -100,7 +157,7 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
                 f"has no sheet named {sheet!r}.",
                 f"Use one of: {', '.join(sheets)}.",
             )
-        return sheets[sheet]
+        return _with_header(path, sheets[sheet])
     filled = {name: table for name, table in sheets.items() if not table.empty}
     if len(filled) > 1:
         raise _problem(
@@ -109,7 +166,18 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
             f"has {len(filled)} sheets with data ({', '.join(filled)}).",
             "Choose one with --sheet NAME.",
         )
-    return next(iter(filled.values()), next(iter(sheets.values())))
+    return _with_header(path, next(iter(filled.values()), next(iter(sheets.values()))))
+
+
+def _with_header(path: Path, sheet: pd.DataFrame) -> pd.DataFrame:
+    """The sheet's first row as its header (checked for duplicates), the rest as data."""
+    if sheet.empty:
+        return sheet
+    header = [str(h).strip() for h in sheet.iloc[0]]
+    _check_header(path, header)
+    data = sheet.iloc[1:].reset_index(drop=True)
+    data.columns = [h or f"Unnamed: {i}" for i, h in enumerate(header)]
+    return data
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -122,6 +190,10 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"could not be read as Parquet ({exc}).",
             "Write the file again, or export CSV instead.",
         ) from None
+    for column in table.columns:
+        values = table[column]
+        if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+            table[column] = values.astype("Int64")  # 1.0 → "1", as a spreadsheet shows it
     return table.astype("string").fillna("").astype(str)
 
 

@@ -22,8 +22,7 @@ from schoolperf.reference import (
 _NOISE = r"(?:gcse|igcse|9 1|full course|short course|level 1 level 2|level 1 2|l1 2|l1 l2)"
 _LEADING_NOISE = re.compile(rf"^(?:{_NOISE}\s*)+")
 _TRAILING_NOISE = re.compile(rf"(?:\s*{_NOISE})+$")
-_NOT_COUNTING = r"entry level|functional skills|non counting|short course"
-_TECHNICAL = r"technical|btec|cambridge national|vocational|vrq|tech award|vcert"
+UNRECOGNISED = "unrecognised"
 
 
 def _stripped(label: pd.Series) -> pd.Series:
@@ -42,10 +41,9 @@ def normalise_qan(qan: pd.Series) -> pd.Series:
 def resolve_subjects(results: pd.DataFrame, subjects_file: str | None = None) -> pd.DataFrame:
     """Columns ``subject_title, role, scale, discount_code, matched_by`` for each result row.
 
-    ``matched_by`` is ``qan``, ``catalogue`` or ``unrecognised``. An unrecognised subject is
-    treated as an open-element qualification whose scale is read from its grades (a technical
-    award if its ``qualification`` says so, not counting if it says entry level etc.); the
-    caller reports every unrecognised subject as a warning.
+    ``matched_by`` is ``qan``, ``catalogue`` or ``unrecognised``. An unrecognised subject gets
+    the role ``unrecognised``: it does not count (only approved qualifications count in A8, and
+    schoolperf will not guess that one is); the caller names each in a warning.
     """
     catalogue = subject_catalogue(subjects_file).set_index("alias")
     subject = results["subject"].astype(str)
@@ -63,17 +61,9 @@ def resolve_subjects(results: pd.DataFrame, subjects_file: str | None = None) ->
         },
         index=results.index,
     )
-    qualification = results.get("qualification", pd.Series("", index=results.index))
-    qualification = qualification.astype(str).str.lower()
     unknown = ~known.to_numpy()
-    technical = qualification.str.contains(_TECHNICAL) | subject.str.lower().str.contains(
-        _TECHNICAL
-    )
-    not_counting = qualification.str.contains(_NOT_COUNTING) | label.str.contains(_NOT_COUNTING)
     out.loc[unknown, "subject_title"] = subject[unknown]
-    out.loc[unknown, "role"] = "open"
-    out.loc[unknown & technical.to_numpy(), "role"] = "open_technical"
-    out.loc[unknown & not_counting.to_numpy(), "role"] = "not_counting"
+    out.loc[unknown, "role"] = UNRECOGNISED
     out.loc[unknown, "scale"] = ""
     out.loc[unknown, "discount_code"] = ""
     out.loc[unknown, "matched_by"] = "unrecognised"

@@ -50,6 +50,9 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     out.loc[out["entry"] & (out["role"] == "not_counting"), "reason"] = (
         "not a qualification that counts in the performance tables"
     )
+    out.loc[out["entry"] & (out["role"] == "unrecognised"), "reason"] = (
+        "subject not recognised, so not counted: add it with --subjects if it is approved"
+    )
     live = out["reason"] == ""
     code = out["discount_code"].where(out["discount_code"] != "", "subject:" + out["subject_title"])
     ranked = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schoolperf.reference import ELEMENTS, EstimatesTable
+from schoolperf.reference import ELEMENTS, EstimatesTable, p8_adjustment_constant
 
 DIVISORS = {"attainment8": 10, "english": 2, "maths": 2, "ebacc": 3, "open": 3}
 Z95 = 1.96
@@ -62,3 +62,34 @@ def banding(score: float, ci: tuple[float, float] | None) -> str | None:
     if high < 0:
         return "Well below average" if score < -0.5 else "Below average"
     return "Average"
+
+
+def adjust_extreme_negative(
+    progress: pd.DataFrame, estimates: EstimatesTable
+) -> tuple[pd.Series, pd.Series, str]:
+    """Pupil P8 with extremely negative scores raised to their group's minimum, a flag of the
+    pupils adjusted, and the method in words.
+
+    Rule (ks4-methodology §2.4, DfE "KS4 outliers.sql"): a pupil whose P8 is below the minimum for
+    their prior-attainment group gets that minimum; the minimum is constant × the group's SD of
+    pupil P8 (constant ≈ −2.895, the 1% point nationally). The DfE does not publish the per-group
+    minimums: a table's ``minimum_progress8`` column is used when present, otherwise the
+    approximation constant × national P8 SD for every group (the group's mean P8 is ~0 by
+    construction, and its SD is close to the national one).
+    """
+    p8 = progress["progress8"]
+    table = estimates.table.set_index("prior_attainment_group")
+    if "minimum_progress8" in table.columns:
+        minimum = progress["prior_attainment_group"].map(table["minimum_progress8"]).astype(float)
+        method = f"DfE-style minimum scores per prior-attainment group from {estimates.name}"
+    else:
+        constant = p8_adjustment_constant()
+        floor = constant * estimates.national_sd["progress8"]
+        minimum = pd.Series(floor, index=p8.index)
+        method = (
+            f"approximation: every pupil's minimum is {constant:.4f} x the national P8 SD "
+            f"({estimates.national_sd['progress8']}) = {floor:.3f}, because the DfE does not "
+            "publish its per-group minimum scores"
+        )
+    adjusted = p8 < minimum
+    return p8.where(~adjusted, minimum), adjusted & p8.notna(), method

@@ -82,7 +82,7 @@ def _problem(file: str, message: str, fix: str) -> ReferenceDataError:
 
 def shipped_estimates() -> list[str]:
     """Names of the estimates tables shipped with schoolperf, newest first."""
-    names = [p.stem for p in (HERE / "estimates").glob("*.csv") if p.stem != "national_sd"]
+    names = [p.stem for p in (HERE / "estimates").glob("*.csv") if p.stem[:4].isdigit()]
     return sorted(names, key=lambda n: (n[:4], n != n[:4], "revised" in n), reverse=True)
 
 
@@ -98,6 +98,26 @@ def _sd_for(name: str) -> dict[str, float]:
 
 def _standard_bounds() -> pd.DataFrame:
     return load_estimates(LATEST_ESTIMATES).table[["prior_attainment_group", "ks2_low", "ks2_high"]]
+
+
+def _numbers(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Cells of a user table as numbers, or a problem naming the first cell that is not one."""
+    numbers = frame.apply(pd.to_numeric, errors="coerce")
+    bad = numbers.isna()
+    if bad.any().any():
+        row, column = next((r, c) for r, c in zip(*bad.to_numpy().nonzero(), strict=True))
+        raise ReferenceDataError(
+            Problem(
+                "bad-reference-table",
+                "is not a number.",
+                "Every cell of this column needs one.",
+                file=path.name,
+                row=str(row + 2),
+                column=frame.columns[column],
+                value=str(frame.iat[row, column]),
+            )
+        )
+    return numbers.astype(float)
 
 
 @cache
@@ -146,13 +166,10 @@ def load_estimates(name_or_path: str = LATEST_ESTIMATES) -> EstimatesTable:
             "An estimates table needs prior_attainment_group, attainment8, english, maths, "
             "ebacc and open (or the DfE ready reckoner's ks2emss_grp, p8est … columns).",
         )
-    try:
-        numeric = table[needed].astype(float)
-    except ValueError as exc:
-        raise _problem(
-            str(path), f"has a value that is not a number ({exc}).", "Fix the cell."
-        ) from None
-    if sorted(numeric["prior_attainment_group"].astype(int)) != list(range(1, 35)):
+    optional = [c for c in ("minimum_progress8",) if c in table.columns]
+    numeric = _numbers(table[needed + optional], path)
+    groups = numeric["prior_attainment_group"]
+    if (groups % 1 != 0).any() or sorted(groups.astype(int)) != list(range(1, 35)):
         raise _problem(
             str(path),
             "must have exactly one row for each prior-attainment group 1 to 34.",
@@ -162,14 +179,15 @@ def load_estimates(name_or_path: str = LATEST_ESTIMATES) -> EstimatesTable:
     numeric = numeric.sort_values("prior_attainment_group", ignore_index=True)
     bounds = _standard_bounds()
     if {"ks2_low", "ks2_high"} <= set(table.columns):
-        bounds = table[["prior_attainment_group", "ks2_low", "ks2_high"]].astype(float)
+        bounds = _numbers(table[["prior_attainment_group", "ks2_low", "ks2_high"]], path)
         bounds["prior_attainment_group"] = bounds["prior_attainment_group"].astype(int)
     numeric = bounds.merge(numeric, on="prior_attainment_group").sort_values(
         "prior_attainment_group", ignore_index=True
     )
     sd_columns = [f"sd_{k}" for k in ("progress8", *ELEMENTS)]
     if set(sd_columns) <= set(table.columns):
-        sd = {k: float(table[f"sd_{k}"].iloc[0]) for k in ("progress8", *ELEMENTS)}
+        first = _numbers(table[sd_columns].iloc[:1], path).iloc[0]
+        sd = {k: float(first[f"sd_{k}"]) for k in ("progress8", *ELEMENTS)}
         sd_source = f"{path.name} (its own SD columns)"
     else:
         sd = _sd_for(LATEST_ESTIMATES)
@@ -351,3 +369,25 @@ def attribution_lines() -> list[str]:
     with open(HERE / "index.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     return [f"{r['file']}: {r['source']}" for r in rows] + [OGL_ATTRIBUTION]
+
+
+@cache
+def p8_adjustment_constant() -> float:
+    """The DfE constant of the extreme-negative P8 adjustment (ks4-methodology §2.4)."""
+    return float(read_reference_csv("p8_adjustment.csv")["constant"].iloc[0])
+
+
+@cache
+def national_comparators() -> pd.DataFrame:
+    """National figures by ``year``, ``group`` and ``measure`` (ks4-methodology §5)."""
+    table = read_reference_csv("national_comparators.csv")
+    table["year"] = table["year"].astype(int)
+    table["value"] = table["value"].astype(float)
+    return table
+
+
+@cache
+def ks2_national_distribution() -> dict[str, float]:
+    """Mean and SD of national KS2 prior attainment (for mapping substitute baselines)."""
+    row = read_reference_csv("ks2_national_distribution.csv").iloc[-1]
+    return {"year": int(row["year"]), "mean": float(row["mean"]), "sd": float(row["sd"])}

@@ -1,0 +1,207 @@
+"""Pupil groups (CONTRACT §3 group keys), their measures, and gaps against the right comparator.
+
+Rules: groups as in the DfE performance tables (ks4-methodology §4): disadvantaged (§4.2),
+SEN support ``K`` / EHC plan ``E`` (§4.3), EAL, boys/girls, prior attainment low < 100, middle
+100 to < 110, high ≥ 110 (§4.1). A group's P8 CI uses the national SD and the group's own n.
+Gaps: disadvantaged pupils are compared with **non-disadvantaged pupils nationally** (the DfE's
+``DIFFN_ATT8`` / ``DIFFN_P8MEA``, §5.3); every other group with the same group nationally (§5.2);
+and every group with the rest of the school's pupils.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import product
+
+import numpy as np
+import pandas as pd
+
+from schoolperf.measures.progress8 import Z95
+from schoolperf.reference import national_comparators
+
+STANDARD_GROUPS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
+    # key: (column that must be known, membership)
+    "disadvantaged": ("disadvantaged", lambda p: p["disadvantaged"] == True),  # noqa: E712
+    "non_disadvantaged": ("disadvantaged", lambda p: p["disadvantaged"] == False),  # noqa: E712
+    "boys": ("gender", lambda p: p["gender"] == "M"),
+    "girls": ("gender", lambda p: p["gender"] == "F"),
+    "sen_support": ("sen", lambda p: p["sen"] == "K"),
+    "ehcp": ("sen", lambda p: p["sen"] == "E"),
+    "no_sen": ("sen", lambda p: p["sen"] == "N"),
+    "eal": ("eal", lambda p: p["eal"] == True),  # noqa: E712
+    "low_prior": ("prior_attainment_band", lambda p: p["prior_attainment_band"] == "low"),
+    "middle_prior": ("prior_attainment_band", lambda p: p["prior_attainment_band"] == "middle"),
+    "high_prior": ("prior_attainment_band", lambda p: p["prior_attainment_band"] == "high"),
+}
+DEFAULT_INTERSECTIONS = [("disadvantaged", "high_prior")]
+# The national comparator of each group (DfE convention, §5.3): disadvantaged → non-disadvantaged.
+NATIONAL_COMPARATOR = {"disadvantaged": "non_disadvantaged"}
+GAP_GROUPS = [
+    "disadvantaged",
+    "non_disadvantaged",
+    "boys",
+    "girls",
+    "sen_support",
+    "ehcp",
+    "no_sen",
+    "eal",
+    "low_prior",
+    "middle_prior",
+    "high_prior",
+]
+GAP_MEASURES = {
+    # measure: kind (progress = national SD; mean = pupils' own SD; pct = binomial)
+    "attainment8": "mean",
+    "progress8": "progress",
+    "basics_4_pct": "pct",
+    "basics_5_pct": "pct",
+    "ebacc_entry_pct": "pct",
+    "ebacc_aps": "mean",
+}
+PUPIL_COLUMN = {
+    "attainment8": "attainment8",
+    "progress8": "progress8",
+    "basics_4_pct": "basics_4",
+    "basics_5_pct": "basics_5",
+    "ebacc_entry_pct": "ebacc_entered",
+    "ebacc_aps": "ebacc_aps",
+}
+SMALL_GROUP = 10
+
+
+class GroupSpecError(ValueError):
+    """A ``--group`` names something that is neither a group nor a column."""
+
+
+def _known(pupils: pd.DataFrame, column: str) -> pd.Series:
+    return pupils[column].notna() if column in pupils.columns else pd.Series(False, pupils.index)
+
+
+def standard_groups(pupils: pd.DataFrame) -> dict[str, pd.Series]:
+    """Membership of every standard group whose defining column the input has."""
+    groups = {}
+    for key, (column, member) in STANDARD_GROUPS.items():
+        if _known(pupils, column).any():
+            groups[key] = member(pupils).fillna(False).astype(bool)
+    for parts in DEFAULT_INTERSECTIONS:
+        if all(p in groups for p in parts):
+            groups["_".join(parts)] = np.logical_and.reduce([groups[p] for p in parts])
+    return groups
+
+
+def requested_groups(pupils: pd.DataFrame, specs: list[str]) -> dict[str, pd.Series]:
+    """Groups asked for with ``--group``: ``a,b`` is the intersection of a and b, where each part
+    is a standard group key or a pupil column (one group per value, keyed ``column=value``)."""
+    standard = standard_groups(pupils)
+    groups: dict[str, pd.Series] = {}
+    for spec in specs:
+        options = []
+        for part in (p.strip() for p in spec.split(",") if p.strip()):
+            if part in standard:
+                options.append([(part, standard[part])])
+            elif part in pupils.columns:
+                values = sorted(v for v in pupils[part].dropna().unique() if str(v) != "")
+                options.append([(f"{part}={v}", pupils[part] == v) for v in values])
+            else:
+                raise GroupSpecError(part)
+        for combination in product(*options):
+            key = "_".join(name for name, _ in combination)
+            groups[key] = np.logical_and.reduce([mask for _, mask in combination])
+    return groups
+
+
+def complement(pupils: pd.DataFrame, key: str, mask: pd.Series) -> pd.Series:
+    """The rest of the school for a group: pupils whose defining column is known, not in it."""
+    column = STANDARD_GROUPS[key][0] if key in STANDARD_GROUPS else None
+    known = _known(pupils, column) if column else pd.Series(True, pupils.index)
+    return known & ~mask
+
+
+def _standard_error(
+    kind: str, a: pd.Series, b: pd.Series | None, reference: float | None, national_sd: float
+) -> float | None:
+    """SE of (mean of a − comparator): against a national value (b None) or another group."""
+    n1 = a.count()
+    if n1 < 2 or (b is not None and b.count() < 2):
+        return None
+    if kind == "progress":
+        return national_sd * np.sqrt(1 / n1 + (1 / b.count() if b is not None else 0))
+    if kind == "pct":
+        p1 = a.mean()
+        if b is None:
+            p0 = (reference or 0) / 100
+            return float(np.sqrt(p0 * (1 - p0) / n1) * 100)
+        p2 = b.mean()
+        return float(np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / b.count()) * 100)
+    variance = a.var(ddof=1) / n1 + (b.var(ddof=1) / b.count() if b is not None else 0)
+    return float(np.sqrt(variance))
+
+
+def gap_table(
+    pupils: pd.DataFrame,
+    groups: dict[str, pd.Series],
+    group_figures: dict[str, dict],
+    year: int,
+    national_sd: float,
+) -> list[dict[str, object]]:
+    """One row per group, measure and comparator (school rest / national) with the gap, its
+    standard error and whether it is distinguishable from zero at 95% (|gap| > 1.96 SE)."""
+    national = national_comparators()
+    national = national[national["year"] == year].set_index(["group", "measure"])["value"]
+    rows = []
+    for key in [k for k in GAP_GROUPS if k in groups]:
+        mask = groups[key]
+        rest = complement(pupils, key, mask)
+        figures = group_figures[key]
+        suppressed = bool(figures.get("suppressed"))
+        for measure, kind in GAP_MEASURES.items():
+            column = pupils[PUPIL_COLUMN[measure]].astype(float)
+            scale = 100 if kind == "pct" else 1
+            value = figures.get(measure)
+            in_group, in_rest = column[mask].dropna() * scale, column[rest].dropna() * scale
+            comparisons = [
+                ("school", "rest of the school", in_rest.mean() if len(in_rest) else None, in_rest)
+            ]
+            national_group = NATIONAL_COMPARATOR.get(key, key)
+            comparisons.append(
+                (
+                    "national",
+                    f"{national_group.replace('_', '-')} pupils nationally, {year}",
+                    national.get((national_group, measure)),
+                    None,
+                )
+            )
+            for where, label, reference, other in comparisons:
+                usable = not suppressed and value is not None and reference is not None
+                gap = value - reference if usable else None
+                se = (
+                    _standard_error(
+                        kind,
+                        in_group / scale if kind == "pct" else in_group,
+                        None if other is None else (other / scale if kind == "pct" else other),
+                        reference,
+                        national_sd,
+                    )
+                    if usable
+                    else None
+                )
+                rows.append(
+                    {
+                        "group": key,
+                        "measure": measure,
+                        "comparator": where,
+                        "comparator_description": label,
+                        "value": None if suppressed else value,
+                        "comparator_value": None
+                        if reference is None or (suppressed and where == "school")
+                        else float(reference),
+                        "gap": gap,
+                        "standard_error": se,
+                        "significant": None
+                        if gap is None or se is None or se == 0
+                        else bool(abs(gap) > Z95 * se),
+                        "pupils": int(mask.sum()),
+                        "suppressed": suppressed,
+                    }
+                )
+    return rows

@@ -380,9 +380,19 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
     }
     year = _comparator_year(estimates, options)
     gaps = gap_table(pupils, groups, group_figures, year, estimates.national_sd["progress8"])
-    warnings = cohort.warnings + _progress8_warnings(pupils, estimates, cohort.columns)
-    if options.baseline_file is not None:
-        warnings.append(f"Progress 8 uses a {baseline[0].lower()}{baseline[1:]}.")
+    if options.baseline_file is None:
+        warnings = cohort.warnings + _progress8_warnings(pupils, estimates, cohort.columns)
+    else:
+        missing = int(pupils["ks2_prior"].isna().sum())
+        warnings = [
+            *cohort.warnings,
+            f"Progress 8 here is measured from a substitute baseline, not KS2 ({baseline}). "
+            "These are schoolperf estimates, not DfE Progress 8 figures.",
+        ]
+        if missing:
+            warnings.append(
+                f"{missing} pupil(s) are not in the baseline file and are left out of Progress 8."
+            )
     small = [k for k, v in group_figures.items() if v["small_group"]]
     if small:
         warnings.append(

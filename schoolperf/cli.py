@@ -94,6 +94,16 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
     from schoolperf.api import AnalysisOptions
 
+    measures = {
+        "groups": tuple(kwargs.get("groups") or ()),
+        "min_group": kwargs.get("min_group", 6),
+        "comparator_year": kwargs.get("comparator_year"),
+        "baseline_file": kwargs.get("baseline_file"),
+        "baseline_map": kwargs.get("baseline_map") or "linear",
+        "baseline_norm": kwargs.get("baseline_norm") or (100.0, 15.0),
+        "previous": tuple(kwargs.get("previous") or ()),
+        "label": kwargs.get("label"),
+    }
     return AnalysisOptions(
         estimates=kwargs["estimates"],
         columns_file=kwargs["columns_file"],
@@ -101,7 +111,59 @@ def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
         sheet=kwargs["sheet"],
         layout=kwargs["layout"],
         ks2_year=kwargs["ks2_year"],
+        **measures,
     )
+
+
+def measure_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of the measures themselves: groups, comparators, baselines, trends."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--group",
+                "groups",
+                multiple=True,
+                metavar="SPEC",
+                help="Extra group: a group key or a column (one group per value); "
+                "a,b is the intersection. Repeatable.",
+            ),
+            click.option(
+                "--min-group",
+                type=click.IntRange(min=0),
+                default=6,
+                show_default=True,
+                help="Groups with fewer pupils have their figures suppressed.",
+            ),
+            click.option(
+                "--comparator-year",
+                type=int,
+                help="Year of the national figures gaps are measured against "
+                "(2019, 2023, 2024, 2025; default: the estimates' year, else 2024).",
+            ),
+            click.option(
+                "--baseline",
+                "baseline_file",
+                type=click.Path(dir_okay=False),
+                help="Substitute baseline (UPN + Baseline/Mean SAS) for cohorts without KS2.",
+            ),
+            click.option("--baseline-map", help="'linear' (default) or a CSV table baseline,ks2."),
+            click.option(
+                "--baseline-norm",
+                type=(float, float),
+                metavar="MEAN SD",
+                help="National mean and SD of the baseline (default 100 15, as SAS).",
+            ),
+            click.option(
+                "--previous",
+                multiple=True,
+                type=click.Path(dir_okay=False),
+                help="An earlier run's summary.json, for trends. Repeatable.",
+            ),
+            click.option("--label", help="Name of this run in trends (default: the file name)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,6 +174,7 @@ def cli() -> None:
 
 @cli.command()
 @input_options
+@measure_options
 @click.option(
     "--format",
     "output_format",
@@ -149,9 +212,17 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
     if output_format == "json":
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
-    from schoolperf.console import headline_table, print_warnings, stderr, stdout
+    from schoolperf.console import (
+        groups_table,
+        headline_table,
+        print_warnings,
+        stderr,
+        stdout,
+    )
 
     stdout().print(headline_table(analysis.school, analysis.estimates.name, analysis.file))
+    if analysis.groups:
+        stdout().print(groups_table(analysis.groups))
     print_warnings(analysis.warnings, stderr())
     if out_dir is not None:
         stdout().print(f"Wrote pupils.csv, slots.csv and summary.json to {out_dir}")

@@ -424,9 +424,6 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
             "(same subject or discount code) without an exam date, so the first-entry rule "
             "could not be applied: the better result was counted. Add exam dates to apply it."
         )
-    dupes = results.duplicated(["upn", "subject_title", "grade_code", "exam_date"])
-    if dupes.any():
-        warnings.append(f"{int(dupes.sum())} exact duplicate result row(s) were ignored.")
     return warnings
 
 
@@ -473,7 +470,12 @@ def load_cohort(
     if chosen == "wide":
         # a heading that looks like a result column (Result, Course …) is just a column here
         result_columns = [c for c in RESULT_COLUMNS if c in table.columns]
-        table = table.rename(columns={c: headings.pop(c) for c in result_columns})
+        restored = {c: headings.pop(c) for c in result_columns}
+        table = table.rename(
+            columns={
+                c: h if h not in RESULT_COLUMNS else f"{h} (column)" for c, h in restored.items()
+            }
+        )
         repeated = table["upn"].duplicated(keep=False)
         for upn in table.loc[repeated, "upn"].unique()[:MAX_PROBLEMS]:
             check.problems.append(
@@ -535,11 +537,14 @@ def load_cohort(
     results = _results(table, check, subjects_file)
     if check.problems:
         raise InputError(sorted(check.problems, key=lambda p: int(p.row.split(",")[0])))
-    warnings += _warnings(pupils, results)
     # identical results (same subject, grade and date, however the grade is spelt) count once;
     # sorting first makes the kept spelling independent of row order
     results = results.sort_values(["upn", "subject_title", "grade_code", "exam_date", "grade"])
-    results = results.drop_duplicates(["upn", "subject_title", "grade_code", "exam_date"])
+    duplicate = results.duplicated(["upn", "subject_title", "grade_code", "exam_date"])
+    if duplicate.any():
+        warnings.append(f"{int(duplicate.sum())} duplicate result row(s) were ignored.")
+    results = results[~duplicate]
+    warnings += _warnings(pupils, results)
     return Cohort(
         path.name,
         pupils,

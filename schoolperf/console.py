@@ -18,14 +18,19 @@ def stderr() -> Console:
 
 
 def _number(value: object, signed: bool = False, places: int = 2) -> str:
-    if value is None:
+    if value is None or value != value:  # None or NaN: not computed
         return "—"
     number = float(value)  # type: ignore[arg-type]
     return f"{number:+.{places}f}" if signed else f"{number:.{places}f}"
 
 
+def _interval(figures: dict, key: str) -> str:
+    low, high = figures.get(f"{key}_ci_low"), figures.get(f"{key}_ci_high")
+    return f"{_number(low, True)} to {_number(high, True)}" if low is not None else "—"
+
+
 def headline_table(school: dict, estimates: str, file: str) -> Table:
-    """School A8/P8 headlines with CIs, rounded for display only."""
+    """School headlines with CIs, rounded for display only."""
     table = Table(title=f"{file}: headline measures (estimates {estimates})", title_justify="left")
     table.add_column("measure")
     table.add_column("value", justify="right")
@@ -35,17 +40,55 @@ def headline_table(school: dict, estimates: str, file: str) -> Table:
     for element in ("english", "maths", "ebacc", "open"):
         table.add_row(f"  A8 {element}", _number(school[f"attainment8_{element}"]), "")
     table.add_row("Pupils in Progress 8", str(school["progress8_pupils"]), "")
-    for key, label in (
-        ("progress8", "Progress 8"),
-        ("progress8_english", "  P8 english"),
-        ("progress8_maths", "  P8 maths"),
-        ("progress8_ebacc", "  P8 ebacc"),
-        ("progress8_open", "  P8 open"),
-    ):
-        low, high = school.get(f"{key}_ci_low"), school.get(f"{key}_ci_high")
-        interval = f"{_number(low, True)} to {_number(high, True)}" if low is not None else "—"
-        table.add_row(label, _number(school[key], signed=True), interval)
+    rows = [("progress8", "Progress 8")] + [
+        (f"progress8_{e}", f"  P8 {e}") for e in ("english", "maths", "ebacc", "open")
+    ]
+    for key, label in rows:
+        table.add_row(label, _number(school[key], signed=True), _interval(school, key))
     table.add_row("Progress 8 banding", school["progress8_banding"] or "—", "")
+    table.add_row(
+        "Progress 8 adjusted (extreme scores)",
+        _number(school.get("progress8_adjusted"), signed=True),
+        _interval(school, "progress8_adjusted"),
+    )
+    for key, label in HEADLINE_ROWS:
+        if key in school:
+            table.add_row(label, _number(school[key]), "")
+    baseline = str(school.get("progress8_baseline", ""))
+    if baseline.startswith("SUBSTITUTE"):
+        table.caption = escape(baseline)
+    return table
+
+
+HEADLINE_ROWS = [
+    ("basics_4_pct", "Grade 4+ English & maths %"),
+    ("basics_5_pct", "Grade 5+ English & maths %"),
+    ("ebacc_entry_pct", "EBacc entry %"),
+    ("ebacc_94_pct", "EBacc 9-4 %"),
+    ("ebacc_95_pct", "EBacc 9-5 %"),
+    ("ebacc_aps", "EBacc APS"),
+]
+
+
+def groups_table(groups: dict[str, dict]) -> Table:
+    """Each pupil group with n, A8, P8 and its CI (group n), basics 5+; small groups flagged."""
+    table = Table(title="Pupil groups", title_justify="left")
+    for column in ("group", "pupils", "Attainment 8", "Progress 8", "95% CI", "5+ E&M %", "note"):
+        table.add_column(column, justify="left" if column in ("group", "note") else "right")
+    for key, g in groups.items():
+        if g.get("suppressed"):
+            note = "suppressed (too few pupils)"
+        else:
+            note = "fewer than 10 pupils" if g.get("small_group") else ""
+        table.add_row(
+            escape(key),
+            str(g["pupils"]),
+            _number(g.get("attainment8")),
+            _number(g.get("progress8"), signed=True),
+            _interval(g, "progress8"),
+            _number(g.get("basics_5_pct")),
+            note,
+        )
     return table
 
 

@@ -1,0 +1,348 @@
+"""Headline measures, the extreme-score adjustment, pupil groups, gaps, substitute baselines and
+trends (issue 3), against hand-worked pupils and the DfE's published national figures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.reference import national_comparators
+from tests.conftest import write_long
+
+SD_2024 = 1.41628
+
+
+def test_ebacc_aps_entry_and_achievement_hand_worked(analyse_pupils):
+    """ks4-methodology §1.9: six pillars / 6; English needs both; science = combined science's
+    two grades or the best two of three single sciences; missing pillars score 0."""
+    analysis = analyse_pupils(
+        {
+            "COMBINED": {
+                "results": [
+                    ("English Language", "6"),
+                    ("English Literature", "5"),
+                    ("Maths", "7"),
+                    ("Combined Science", "6-5"),
+                    ("History", "5"),
+                    ("French", "4"),
+                ]
+            },
+            "ONE_ENG": {
+                "results": [
+                    ("English Language", "6"),
+                    ("Maths", "7"),
+                    ("Biology", "8"),
+                    ("Chemistry", "7"),
+                    ("Physics", "6"),
+                    ("Geography", "5"),
+                ]
+            },
+            "TWO_SCI": {
+                "results": [
+                    ("English Language", "5"),
+                    ("English Literature", "6"),
+                    ("Maths", "5"),
+                    ("Biology", "7"),
+                    ("Chemistry", "6"),
+                ]
+            },
+            "BOTH_SCI": {
+                "results": [
+                    ("Combined Science", "5-4"),
+                    ("Biology", "9"),
+                    ("Chemistry", "9"),
+                    ("Computer Science", "9"),
+                ]
+            },
+        }
+    )
+    p = analysis.pupils
+    assert p.loc["COMBINED", "ebacc_aps"] == (6 + 7 + 6 + 5 + 5 + 4) / 6
+    assert p.loc["ONE_ENG", "ebacc_aps"] == (0 + 7 + 8 + 7 + 5 + 0) / 6
+    assert p.loc["TWO_SCI", "ebacc_aps"] == (6 + 5 + 0 + 0 + 0 + 0) / 6
+    assert p.loc["BOTH_SCI", "ebacc_aps"] == (9 + 9) / 6
+    assert p["ebacc_entered"].tolist() == [False, True, False, False]  # sorted by upn
+    assert bool(p.loc["COMBINED", "ebacc_94"]) and not p.loc["COMBINED", "ebacc_95"]
+    assert analysis.school["ebacc_aps"] == pytest.approx(p["ebacc_aps"].mean())
+    assert analysis.school["ebacc_entry_pct"] == 25.0
+
+
+@pytest.mark.parametrize(
+    "science, met_94, met_95",
+    [
+        ("5-5", True, True),
+        ("5-4", True, False),
+        ("4-4", True, False),
+        ("4-3", False, False),
+    ],
+)
+def test_combined_science_thresholds_use_the_lower_grade(analyse_pupils, science, met_94, met_95):
+    """The DfE (reply quoted by 4Matrix): 5-4 meets the 9-4 threshold, 4-3 does not."""
+    analysis = analyse_pupils(
+        {
+            "P": {
+                "results": [
+                    ("English Language", "9"),
+                    ("English Literature", "9"),
+                    ("Maths", "9"),
+                    ("Combined Science", science),
+                    ("History", "9"),
+                    ("Spanish", "9"),
+                ]
+            }
+        }
+    )
+    assert bool(analysis.pupils.loc["P", "ebacc_94"]) is met_94
+    assert bool(analysis.pupils.loc["P", "ebacc_95"]) is met_95
+
+
+def test_basics_need_maths_and_either_english(analyse_pupils):
+    """§1.10: grade 5 in English language *or* literature, with maths 5, counts for 5+."""
+    analysis = analyse_pupils(
+        {
+            "LIT": {
+                "results": [("English Language", "3"), ("English Literature", "5"), ("Maths", "5")]
+            },
+            "MATHS4": {"results": [("English Language", "7"), ("Maths", "4")]},
+            "NONE": {"results": [("English Language", "7")]},
+        }
+    )
+    p = analysis.pupils
+    assert [bool(p.loc[u, "basics_5"]) for u in ("LIT", "MATHS4", "NONE")] == [True, False, False]
+    assert [bool(p.loc[u, "basics_4"]) for u in ("LIT", "MATHS4", "NONE")] == [True, True, False]
+    assert analysis.school["basics_4_pct"] == pytest.approx(200 / 3)
+    assert analysis.school["english_maths_entry_pct"] == pytest.approx(200 / 3)
+
+
+def test_attainment8_profile(analyse_pupils):
+    results = {
+        "A": [
+            ("English Language", "9"),
+            ("English Literature", "9"),
+            ("Maths", "9"),
+            ("Biology", "9"),
+            ("Chemistry", "9"),
+            ("Physics", "9"),
+            ("Art", "9"),
+            ("Drama", "9"),
+        ],  # 90
+        "B": [("Maths", "9"), ("English Language", "9")],  # 27
+    }
+    analysis = analyse_pupils({k: {"results": v} for k, v in results.items()})
+    assert analysis.school["attainment8_70_plus_pct"] == 50
+    assert analysis.school["attainment8_40_plus_pct"] == 50
+
+
+def test_extreme_negative_scores_are_raised_to_the_minimum(analyse_pupils):
+    """§2.4 approximation: minimum = −2.89485569482951 × national SD (1.41628) ≈ −4.0999."""
+    analysis = analyse_pupils(
+        {
+            "LOW": {"ks2": (120, 120), "results": [("Maths", "1")]},  # (2 − 82.03)/10 = −8.003
+            "OK": {"ks2": (100, 100), "results": [("Maths", "5"), ("English Language", "5")]},
+        }
+    )
+    p = analysis.pupils
+    floor = -2.89485569482951 * SD_2024
+    assert p.loc["LOW", "progress8"] == pytest.approx(-8.003)
+    assert p.loc["LOW", "progress8_adjusted"] == pytest.approx(floor)
+    assert (
+        bool(p.loc["LOW", "progress8_was_adjusted"]) and not p.loc["OK", "progress8_was_adjusted"]
+    )
+    assert analysis.school["progress8_adjusted"] == pytest.approx(
+        (floor + p.loc["OK", "progress8"]) / 2
+    )
+    assert analysis.school["progress8_adjusted_pupils"] == 1
+    assert analysis.school["progress8_adjustment_method"].startswith("approximation")
+
+
+def test_minimum_scores_from_an_estimates_table_are_used(tmp_path):
+    from schoolperf.reference import load_estimates
+
+    table = load_estimates("2024").table.assign(minimum_progress8=-3.0)
+    path = tmp_path / "with_minimums.csv"
+    table.to_csv(path, index=False)
+    export = write_long(
+        tmp_path / "r.csv", {"LOW": {"ks2": (120, 120), "results": [("Maths", "1")]}}
+    )
+    analysis = analyse(export, AnalysisOptions(estimates=str(path)))
+    assert analysis.pupils.loc["LOW", "progress8_adjusted"] == -3.0
+    assert "per prior-attainment group" in analysis.school["progress8_adjustment_method"]
+
+
+def national_cohort(tmp_path):
+    """40 pupils in the DfE 2023/24 national proportions (rounded): 26.5% disadvantaged → 11,
+    prior attainment 23% / 53% / 24% → 9 / 21 / 10; half boys."""
+    rng = np.random.default_rng(7)
+    pupils = {}
+    for i in range(40):
+        band_ks2 = 95 if i < 9 else (105 if i < 30 else 113)
+        grades = rng.integers(2, 9, size=8).astype(str)
+        subjects = [
+            "English Language",
+            "English Literature",
+            "Maths",
+            "History",
+            "French",
+            "Biology",
+            "Art",
+            "Drama",
+        ]
+        pupils[f"N{i:02d}"] = {
+            "ks2": (band_ks2, band_ks2),
+            "PP": "Y" if i % 4 == 0 and i < 44 else "N",
+            "Gender": "M" if i % 2 else "F",
+            "results": list(zip(subjects, grades, strict=True)),
+        }
+    return write_long(tmp_path / "national.csv", pupils)
+
+
+def test_gaps_against_national_figures_match_hand_calculation(tmp_path):
+    analysis = analyse(national_cohort(tmp_path), AnalysisOptions(comparator_year=2024))
+    pupils = analysis.pupils
+    gaps = pd.DataFrame(analysis.gaps).set_index(["group", "measure", "comparator"])
+    # DfE 2023/24 national figures typed from ks4-methodology §5.1-§5.2, not read from our table:
+    national = {
+        ("disadvantaged", "attainment8"): 50.0,  # non-disadvantaged: the DIFFN rule
+        ("disadvantaged", "progress8"): 0.16,
+        ("boys", "attainment8"): 43.7,
+        ("girls", "progress8"): 0.09,
+        ("high_prior", "basics_5_pct"): 87.3,
+        ("low_prior", "ebacc_aps"): 2.06,
+        ("middle_prior", "progress8"): -0.01,
+    }
+    members = {
+        "disadvantaged": pupils["disadvantaged"] == True,  # noqa: E712
+        "boys": pupils["gender"] == "M",
+        "girls": pupils["gender"] == "F",
+        "high_prior": pupils["ks2_prior"] >= 110,
+        "low_prior": pupils["ks2_prior"] < 100,
+        "middle_prior": pupils["ks2_prior"].between(100, 109.5),
+    }
+    column = {
+        "attainment8": "attainment8",
+        "progress8": "progress8",
+        "ebacc_aps": "ebacc_aps",
+        "basics_5_pct": "basics_5",
+    }
+    for (group, measure), value in national.items():
+        mine = pupils.loc[members[group], column[measure]].astype(float).mean()
+        if measure.endswith("_pct"):
+            mine *= 100
+        row = gaps.loc[(group, measure, "national")]
+        assert row["comparator_value"] == value
+        assert row["gap"] == pytest.approx(mine - value, abs=1e-9)
+    dis = gaps.loc[("disadvantaged", "progress8", "national")]
+    n = int(members["disadvantaged"].sum())
+    assert dis["standard_error"] == pytest.approx(SD_2024 / np.sqrt(n))
+    assert dis["significant"] == (abs(dis["gap"]) > 1.96 * SD_2024 / np.sqrt(n))
+    assert "non-disadvantaged pupils nationally, 2024" == dis["comparator_description"]
+
+
+@pytest.mark.parametrize(
+    "year, measure, value, gap",
+    [
+        (2024, "attainment8", 33.3, -16.7),  # Acland Burghley 2023/24 DIFFN_ATT8
+        (2024, "progress8", -1.13, -1.29),  # Acland Burghley 2023/24 DIFFN_P8MEA
+        (2024, "attainment8", 24.7, -25.3),  # Walney 2023/24
+        (2025, "attainment8", 34.1, -16.3),  # Cumbria LA 2024/25
+    ],
+)
+def test_disadvantaged_gap_reproduces_dfe_diffn(year, measure, value, gap):
+    """§5.3: DIFFN = school disadvantaged value − national NON-disadvantaged value."""
+    table = national_comparators().set_index(["year", "group", "measure"])["value"]
+    assert round(value - table[(year, "non_disadvantaged", measure)], 2) == gap
+
+
+def test_group_ci_uses_the_groups_own_n_and_small_groups_are_suppressed(tmp_path):
+    pupils = {
+        f"P{i:02d}": {
+            "ks2": (100 + i % 10, 100),
+            "PP": "Y" if i < 5 else "N",
+            "results": [("Maths", str(3 + i % 5)), ("English Language", "5")],
+        }
+        for i in range(30)
+    }
+    analysis = analyse(write_long(tmp_path / "r.csv", pupils))
+    non = analysis.groups["non_disadvantaged"]
+    assert non["pupils"] == 25 and not non["suppressed"]
+    half = non["progress8"] - non["progress8_ci_low"]
+    assert half == pytest.approx(1.96 * SD_2024 / np.sqrt(25))
+    dis = analysis.groups["disadvantaged"]
+    assert dis["pupils"] == 5 and dis["suppressed"] and dis["small_group"]
+    assert dis["attainment8"] is None and dis["progress8_ci_low"] is None
+    document = json.dumps(analysis.to_dict())
+    assert '"disadvantaged": {"pupils": 5, "attainment8": null' in document
+    gap_rows = [g for g in analysis.gaps if g["group"] == "disadvantaged"]
+    assert all(g["value"] is None and g["gap"] is None for g in gap_rows)
+    relaxed = analyse(write_long(tmp_path / "r.csv", pupils), AnalysisOptions(min_group=5))
+    assert relaxed.groups["disadvantaged"]["attainment8"] is not None
+
+
+def test_requested_groups_and_intersections(tmp_path):
+    pupils = {
+        f"P{i}": {
+            "ks2": (105, 105),
+            "PP": "Y" if i % 2 else "N",
+            "Tutor": f"11{'AB'[i % 2]}",
+            "results": [("Maths", "5")],
+        }
+        for i in range(12)
+    }
+    export = write_long(tmp_path / "r.csv", pupils)
+    analysis = analyse(export, AnalysisOptions(groups=("Tutor", "disadvantaged,middle_prior")))
+    assert analysis.groups["Tutor=11A"]["pupils"] == 6
+    assert analysis.groups["disadvantaged_middle_prior"]["pupils"] == 6
+    from schoolperf.errors import InputError
+
+    with pytest.raises(InputError, match="neither a pupil group nor a column"):
+        analyse(export, AnalysisOptions(groups=("house",)))
+
+
+def test_substitute_baseline_gives_labelled_progress(tmp_path):
+    """No KS2 (a 2025/26 cohort) + a CAT4-style file: P8 against the mapped baseline, labelled."""
+    pupils = {
+        "A": {"results": [("Maths", "6"), ("English Language", "6")]},
+        "B": {"results": [("Maths", "4"), ("English Language", "5")]},
+    }
+    export = write_long(tmp_path / "r.csv", pupils)
+    baseline = tmp_path / "cat4.csv"
+    baseline.write_text("UPN,Mean SAS\nA,100\nB,115\n")
+    analysis = analyse(export, AnalysisOptions(baseline_file=str(baseline)))
+    p = analysis.pupils
+    assert p.loc["A", "ks2_prior"] == pytest.approx(104.0)  # norm mean → KS2 mean
+    assert p.loc["B", "ks2_prior"] == pytest.approx(104.0 + 8.73)  # +1 SD → +1 KS2 SD
+    assert p.loc["A", "prior_attainment_group"] == 18  # 103.5 to 104
+    assert p.loc["A", "progress8"] == pytest.approx((18 - 42.97) / 10)
+    assert analysis.school["progress8_baseline"].startswith("SUBSTITUTE BASELINE, not KS2")
+    assert any("substitute baseline" in w for w in analysis.warnings)
+
+
+def test_baseline_mapping_table(tmp_path):
+    export = write_long(tmp_path / "r.csv", {"A": {"results": [("Maths", "6")]}})
+    baseline = tmp_path / "base.csv"
+    baseline.write_text("UPN,Baseline\nA,50\n")
+    table = tmp_path / "map.csv"
+    table.write_text("baseline,ks2\n0,80\n100,120\n")
+    analysis = analyse(
+        export, AnalysisOptions(baseline_file=str(baseline), baseline_map=str(table))
+    )
+    assert analysis.pupils.loc["A", "ks2_prior"] == 100
+
+
+def test_trends_against_previous_summaries(tmp_path):
+    export = write_long(tmp_path / "r.csv", {"A": {"results": [("Maths", "6")]}})
+    previous = tmp_path / "2024.json"
+    previous.write_text(
+        json.dumps({"label": "2024", "school": {"attainment8": 10.0, "basics_4_pct": 0.0}})
+    )
+    analysis = analyse(export, AnalysisOptions(previous=(str(previous),), label="2025"))
+    assert analysis.trends["attainment8"] == {
+        "current": 12.0,
+        "previous": [{"label": "2024", "value": 10.0}],
+        "change": 2.0,
+    }
+    assert analysis.to_dict()["label"] == "2025"

@@ -242,7 +242,14 @@ def _progress8_warnings(
         f"Pupils in Year 6 in {' and '.join(str(y) for y in NO_KS2_YEARS)} sat no KS2 tests, so "
         "the DfE publishes no Progress 8 for the 2025 and 2026 GCSE cohorts."
     )
-    if not {"ks2_reading", "ks2_maths"} & columns:
+    if "ks2_fine_level" in columns and not estimates.fine_levels and none == len(pupils):
+        warnings.append(
+            "There is no Progress 8: the export gives KS2 fine levels (cohorts up to 2019), and "
+            f"the estimates table {estimates.name} is on the scaled-score scale. Give a "
+            "fine-level estimates table with --estimates FILE. Attainment 8 and the prior-"
+            "attainment bands are unaffected."
+        )
+    elif not {"ks2_reading", "ks2_maths"} & columns:
         warnings.append(
             "There is no Progress 8: the export has no KS2 reading or maths column. Add the "
             f"pupils' KS2 scaled scores to compute it. {no_ks2_cohorts} Attainment 8 is "
@@ -294,6 +301,12 @@ def _prior(
 ) -> tuple[pd.DataFrame, str]:
     """Prior attainment from KS2, or from a substitute baseline mapped onto the KS2 scale."""
     prior = prior_attainment(cohort.pupils, _default_ks2_year(estimates, options))
+    if estimates.fine_levels and options.baseline_file is None:
+        fine = cohort.pupils["ks2_fine_level"]
+        prior["ks2_prior"] = fine
+        prior["ks2_subjects"] = fine.notna().astype(int) * 2
+        prior["ks2_note"] = np.where(fine.isna(), "no KS2 fine level", "")
+        return prior, f"KS2 fine levels (estimates table {estimates.name})"
     if options.baseline_file is None:
         return prior, "KS2 reading and maths scaled scores"
     scores = read_baseline(options.baseline_file)
@@ -357,7 +370,8 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
     progress["progress8_adjusted"] = adjusted
     progress["progress8_was_adjusted"] = was_adjusted
     pupils = pd.concat([cohort.pupils, attainment, headlines, prior, progress], axis=1)
-    pupils["prior_attainment_band"] = prior_attainment_band(pupils["ks2_prior"])
+    scaled = pupils["ks2_prior"] * (np.nan if estimates.fine_levels else 1.0)
+    pupils["prior_attainment_band"] = prior_attainment_band(scaled, pupils["ks2_fine_level"])
     pupils["progress8_note"] = pupils["ks2_note"]
     school = school_measures(pupils, estimates)
     school["progress8_baseline"] = baseline

@@ -254,6 +254,7 @@ def _pupils(
         )
         year = number.where(~bad).round().astype("Int64")
     pupils["ks2_year"] = year
+    pupils["ks2_fine_level"] = _fine_level(firsts.reset_index(), check).to_numpy()
     _check_ks2_codes(firsts.reset_index(), pupils, year.fillna(default_ks2_year), check)
     for column in extras:
         if column in firsts.columns:
@@ -261,6 +262,28 @@ def _pupils(
     pupils[ROW] = firsts[ROW]
     pupils.index.name = "upn"
     return pupils
+
+
+FINE_LEVELS = (1.5, 6.0)
+
+
+def _fine_level(table: pd.DataFrame, check: _Checker) -> pd.Series:
+    """KS2 fine level (KS4 cohorts up to 2019), e.g. 4.3; NaN where blank (§2.3)."""
+    if "ks2_fine_level" not in table.columns:
+        return pd.Series(np.nan, index=table.index)
+    text = table["ks2_fine_level"].astype(str).str.strip()
+    number = pd.to_numeric(text, errors="coerce")
+    bad = (text != "") & ~number.between(*FINE_LEVELS)
+    check.rows(
+        table,
+        bad,
+        "ks2_fine_level",
+        "bad-ks2-fine-level",
+        "is not a KS2 fine level.",
+        f"Fine levels run from {FINE_LEVELS[0]} to {FINE_LEVELS[1]} (e.g. 4.3); leave blank "
+        "if the pupil has none.",
+    )
+    return number.where(~bad)
 
 
 def _check_ks2_codes(

@@ -346,3 +346,39 @@ def test_trends_against_previous_summaries(tmp_path):
         "change": 2.0,
     }
     assert analysis.to_dict()["label"] == "2025"
+
+
+def test_fine_levels_give_bands_and_p8_against_a_fine_level_table(tmp_path):
+    """Cohorts to 2019 had KS2 fine levels: bands below level 4 / level 4 / above (§4.1); P8
+    needs an estimates table on the fine-level scale (here the SISRA/ASCL 2019 early
+    estimates of ks4-methodology §3.7, elements made up for the test)."""
+    export = tmp_path / "r.csv"
+    export.write_text(
+        "UPN,KS2 Fine Level,Subject,Grade\nA,3.5,Maths,4\nB,4.5,Maths,6\nC,5.2,Maths,9\n"
+    )
+    scaled_table = analyse(export)
+    assert scaled_table.pupils["prior_attainment_band"].tolist() == ["low", "middle", "high"]
+    assert scaled_table.school["progress8_pupils"] == 0
+    assert any("fine-level estimates table" in w for w in scaled_table.warnings)
+    lows = [1.5, 2, 2.5, 2.8, 2.9] + [round(3.0 + i / 10, 1) for i in range(29)]
+    table = pd.DataFrame(
+        {
+            "prior_attainment_group": range(1, 35),
+            "ks2_low": lows,
+            "ks2_high": lows[1:] + [6.0],
+            "attainment8": [20 + i for i in range(34)],
+            "english": 5,
+            "maths": 5,
+            "ebacc": 5,
+            "open": 5,
+        }
+    )
+    table["ks2_high"] = [round(h - 0.01, 2) for h in table["ks2_high"]]
+    path = tmp_path / "fine.csv"
+    table.to_csv(path, index=False)
+    analysis = analyse(export, AnalysisOptions(estimates=str(path)))
+    b = analysis.pupils.loc["B"]
+    group = int((table["ks2_low"] <= 4.5).sum())
+    assert b["prior_attainment_group"] == group
+    assert b["progress8"] == pytest.approx((12 - (20 + group - 1)) / 10)
+    assert analysis.school["progress8_baseline"].startswith("KS2 fine levels")

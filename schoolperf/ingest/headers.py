@@ -25,6 +25,7 @@ PUPIL_COLUMNS = [
     "ks2_reading",
     "ks2_maths",
     "ks2_year",
+    "ks2_fine_level",
 ]
 RESULT_COLUMNS = ["subject", "qualification", "qan", "discount_code", "grade", "exam_date"]
 CONTEXT_COLUMNS = ["tutor_group", "class", "teacher", "school", "year_group", "attendance"]

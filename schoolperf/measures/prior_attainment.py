@@ -58,7 +58,14 @@ def prior_attainment(pupils: pd.DataFrame, default_ks2_year: int) -> pd.DataFram
     return out
 
 
-def prior_attainment_band(prior: pd.Series) -> pd.Series:
-    """``low``, ``middle`` or ``high`` prior attainment (scaled-score era bands, §4.1)."""
-    band = pd.cut(prior, [-np.inf, 100, 110, np.inf], right=False, labels=["low", "middle", "high"])
-    return band.astype(object).where(prior.notna(), None)
+def prior_attainment_band(prior: pd.Series, fine_level: pd.Series | None = None) -> pd.Series:
+    """``low``, ``middle`` or ``high`` prior attainment (§4.1): scaled scores < 100, 100 to
+    < 110, ≥ 110; where a pupil has only a KS2 fine level (cohorts to 2019), below level 4,
+    level 4 (4.0 to < 5.0), above level 4 — the DfE's level-era definition, whose exact fine-level
+    cut-offs were not found, so this is a documented approximation."""
+    labels = ["low", "middle", "high"]
+    band = pd.cut(prior, [-np.inf, 100, 110, np.inf], right=False, labels=labels).astype(object)
+    if fine_level is not None:
+        fine = pd.cut(fine_level, [-np.inf, 4, 5, np.inf], right=False, labels=labels)
+        band = band.where(prior.notna(), fine.astype(object))
+    return band.where(band.notna(), None)

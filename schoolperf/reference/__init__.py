@@ -65,6 +65,11 @@ class EstimatesTable:
     source: str
     sd_source: str
 
+    @property
+    def fine_levels(self) -> bool:
+        """True for a table keyed on KS2 fine levels (KS4 to 2019) rather than scaled scores."""
+        return bool(self.table["ks2_high"].max() <= 7)
+
     def group_of(self, prior: np.ndarray) -> np.ndarray:
         """Prior-attainment group (1..34) of each KS2 prior score; 0 where the score is missing.
 

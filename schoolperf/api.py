@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from schoolperf import __version__
-from schoolperf.cohort import Cohort, load_cohort
+from schoolperf.cohort import RESULT_CONTEXT, Cohort, load_cohort
 from schoolperf.errors import InputError, Problem
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
 from schoolperf.measures.attainment8 import ELEMENTS, fill_slots, pupil_attainment8
@@ -39,6 +39,13 @@ from schoolperf.measures.progress8 import (
     banding,
     confidence_interval,
     pupil_progress8,
+)
+from schoolperf.measures.subjects import (
+    expected_points,
+    relative_performance,
+    residuals_by,
+    subject_entries,
+    subject_table,
 )
 from schoolperf.reference import (
     LATEST_ESTIMATES,
@@ -102,6 +109,9 @@ class Analysis:
     trends: dict[str, dict[str, object]] = field(default_factory=dict)
     label: str = ""
     comparator_year: int | None = None
+    subject_entries: pd.DataFrame = field(default_factory=pd.DataFrame)
+    subjects: list[dict[str, object]] = field(default_factory=list)
+    subjects_by: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """CONTRACT.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed."""
@@ -114,6 +124,8 @@ class Analysis:
             "groups": {k: _plain_dict(v) for k, v in self.groups.items()},
             "gaps": [_plain_dict(row) for row in self.gaps],
             "trends": self.trends,
+            "subjects": [_plain_dict(row) for row in self.subjects],
+            "subjects_by": {k: [_plain_dict(r) for r in v] for k, v in self.subjects_by.items()},
             "pupils": pupil_records(self.pupils, self.slots),
             "warnings": list(self.warnings),
         }
@@ -413,6 +425,13 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
             f"{len(small)} group(s) have fewer than {SMALL_GROUP} pupils ({', '.join(small)}); "
             f"their figures are unreliable, and those under {options.min_group} are suppressed."
         )
+    entries, subjects, subjects_by = subject_analysis(slots, pupils, estimates)
+    absent = sorted({r["subject"] for r in subjects if not r["in_transition_matrices"]})
+    if absent:
+        warnings.append(
+            f"{len(absent)} subject(s) have no national transition matrix, so no value added: "
+            f"{', '.join(absent)}."
+        )
     return Analysis(
         cohort.file,
         estimates,
@@ -425,7 +444,25 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
         _trends(school, options.previous),
         options.label or Path(cohort.file).stem,
         year,
+        entries,
+        subjects,
+        subjects_by,
     )
+
+
+def subject_analysis(
+    slots: pd.DataFrame, pupils: pd.DataFrame, estimates: EstimatesTable
+) -> tuple[pd.DataFrame, list[dict], dict[str, list[dict]]]:
+    """Entries with residuals, expected points and VA; the subject table; residuals by class
+    and teacher where the export has those columns (see :mod:`schoolperf.measures.subjects`)."""
+    entries = subject_entries(slots, RESULT_CONTEXT)
+    entries["residual"] = relative_performance(entries)
+    prior = pupils["ks2_prior"] * (np.nan if estimates.fine_levels else 1.0)
+    entries = pd.concat([entries, expected_points(entries, prior)], axis=1)
+    entries["va"] = entries["points"] - entries["expected_points"]
+    subjects = subject_table(entries, len(pupils))
+    by = {c: residuals_by(entries, c) for c in RESULT_CONTEXT if c in entries.columns}
+    return entries, subjects, by
 
 
 def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> Analysis:

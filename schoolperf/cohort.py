@@ -71,6 +71,7 @@ SEN = {
 KS2_SCALED = (80, 120)
 _DATE_FORMATS = ["%B %Y", "%b %Y", "%d/%m/%Y", "%m/%Y", "%Y-%m", "%d-%m-%Y"]
 MAX_PROBLEMS = 500
+RESULT_CONTEXT = ("class", "teacher")
 
 
 @dataclass
@@ -322,6 +323,7 @@ def _results(long: pd.DataFrame, check: _Checker, subjects_file: str | None) -> 
             "discount_code",
             "grade",
             "exam_date",
+            *RESULT_CONTEXT,
         )
         if c in long.columns
     ]
@@ -552,6 +554,8 @@ def load_cohort(
         "exam_date",
         ROW,
     }
+    if chosen == "long":  # in a long export, class and teacher belong to each result
+        known |= set(RESULT_CONTEXT)
     extras = [c for c in table.columns if c not in known]
     extras = [c for c in CONTEXT_COLUMNS if c in extras] + [
         c for c in extras if c not in CONTEXT_COLUMNS

@@ -112,3 +112,53 @@ def problems_table(problems: list[Problem]) -> Table:
         cells = (p.row or "", p.column or "", p.code, p.value or "", p.message, p.fix)
         table.add_row(*(escape(c) for c in cells))
     return table
+
+
+def subjects_table(subjects: list[dict]) -> Table:
+    """Subject headlines: entries, % 4+/5+/7+, average points, relative performance, VA."""
+    table = Table(title="Subjects", title_justify="left")
+    for column in (
+        "subject",
+        "entries",
+        "4+ %",
+        "5+ %",
+        "7+ %",
+        "avg points",
+        "vs other subjects",
+        "value added (95% CI)",
+    ):
+        table.add_column(column, justify="left" if column == "subject" else "right")
+    for row in subjects:
+        va = _number(row["value_added"], signed=True)
+        if row["value_added_ci_low"] is not None:
+            va += f" ({_number(row['value_added_ci_low'], True)} to "
+            va += f"{_number(row['value_added_ci_high'], True)})"
+        elif not row["in_transition_matrices"]:
+            va = "no national matrix"
+        table.add_row(
+            escape(str(row["subject"])),
+            str(row["entries"]),
+            _number(row["grade_4_plus_pct"], places=0),
+            _number(row["grade_5_plus_pct"], places=0),
+            _number(row["grade_7_plus_pct"], places=0),
+            _number(row["average_points"]),
+            _number(row["relative_performance"], signed=True),
+            va,
+        )
+    return table
+
+
+def drill_down_table(entries, subject: str) -> Table:  # noqa: ANN001 - a DataFrame
+    """One subject's pupils: grade, expected points, residual and value added."""
+    table = Table(title=f"{subject}: pupils", title_justify="left")
+    for column in entries.columns:
+        table.add_column(column)
+    for record in entries.itertuples(index=False):
+        table.add_row(*(escape(_cell(v)) for v in record))
+    return table
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return _number(value, signed=False)
+    return "" if value is None else str(value)

@@ -102,9 +102,60 @@ def copy_qualifications() -> None:
         shutil.copyfile(source / name, REF / "qualifications" / name)
 
 
+MATRIX_BANDS = {  # DfE transition-matrix KS2 groups → bounds on the KS2 prior-score scale
+    "Less than 80": (59, 79.5),
+    "80 - 89.5": (80, 89.5),
+    "90 - 95.5": (90, 95.5),
+    "96 - 99.5": (96, 99.5),
+    "100 - 102": (100, 102),
+    "102.5 - 104.5": (102.5, 104.5),
+    "105 - 107": (105, 107),
+    "107.5 - 109.5": (107.5, 109.5),
+    "110 - 113": (110, 113),
+    "113.5 - 116.5": (113.5, 116.5),
+    "117 - 120": (117, 120),
+}
+
+
+def build_transition_matrices() -> None:
+    """National KS2→KS4 grade counts, 2023/24 revised (all pupils), in a long tidy shape."""
+    source = SHARED / "dfe-ks2-ks4-transition-matrices"
+    rows = []
+    for name in (
+        "2024_Tidy_Data_Output_91_Scaled_Scores_Final_v2.csv",
+        "2024_Tidy_Data_Output_Comb_Science_Scaled_Scores_Final_v2.csv",
+    ):
+        with open(source / name, encoding="utf-8-sig", newline="") as f:
+            for record in csv.DictReader(f):
+                band = record["ks2_scaled_score_group"]
+                if record["breakdown_topic"] != "Total" or band not in MATRIX_BANDS:
+                    continue
+                for column, value in record.items():
+                    if column.startswith("num_") and column != "num_covid_impacted":
+                        grade = column[4:]
+                        if grade in ("X", "XX"):
+                            continue  # no result: not part of a grade distribution
+                        low, high = MATRIX_BANDS[band]
+                        rows.append(
+                            [
+                                record["subject"],
+                                band,
+                                low,
+                                high,
+                                "U" if grade == "UU" else grade,
+                                value,
+                            ]
+                        )
+    with open(REF / "transition_matrices_2024.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["matrix_subject", "ks2_band", "ks2_low", "ks2_high", "grade", "pupils"])
+        w.writerows(rows)
+
+
 if __name__ == "__main__":
     if not SHARED.is_dir():
         sys.exit(f"{SHARED} not found: the shared data folder is needed to rebuild the tables")
     build_estimates()
     copy_qualifications()
+    build_transition_matrices()
     print(f"reference tables rebuilt in {REF}")

@@ -57,6 +57,7 @@ def resolve_subjects(results: pd.DataFrame, subjects_file: str | None = None) ->
             "role": matched["role"].to_numpy(),
             "scale": matched["scale"].to_numpy(),
             "discount_code": matched["discount_code"].to_numpy(),
+            "matrix_subject": matched["matrix_subject"].fillna("").to_numpy(),
             "matched_by": "catalogue",
         },
         index=results.index,
@@ -80,6 +81,10 @@ def resolve_subjects(results: pd.DataFrame, subjects_file: str | None = None) ->
         untitled = by_qan & (subject.str.strip() == "")
         titles = found["title"].str.replace(r"^.* in ", "", regex=True)
         out.loc[untitled, "subject_title"] = titles[untitled[by_qan].to_numpy()].to_numpy()
+        title_key = out.loc[by_qan, "subject_title"].map(normalise_label)
+        out.loc[by_qan, "matrix_subject"] = (
+            catalogue["matrix_subject"].reindex(title_key).fillna("").to_numpy()
+        )
     if "discount_code" in results.columns:
         given = results["discount_code"].astype(str).str.strip().str.upper()
         out["discount_code"] = given.where(given != "", out["discount_code"])

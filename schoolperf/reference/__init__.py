@@ -245,6 +245,8 @@ ROLES = {
 
 
 def _catalogue_from(table: pd.DataFrame, file: str) -> pd.DataFrame:
+    if "matrix_subject" not in table.columns:  # optional: the DfE transition-matrix subject
+        table = table.assign(matrix_subject="")
     missing = [c for c in SUBJECT_COLUMNS if c not in table.columns]
     if missing:
         raise _problem(
@@ -367,6 +369,13 @@ def qualification_points() -> dict[str, float]:
             strict=False,
         )
     )
+
+
+@cache
+def transition_matrices() -> pd.DataFrame:
+    """National 2023/24 KS2→KS4 grade counts by subject and KS2 band (DfE transition matrices)."""
+    table = read_reference_csv("transition_matrices_2024.csv")
+    return table.astype({"ks2_low": float, "ks2_high": float, "pupils": int})
 
 
 def attribution_lines() -> list[str]:

@@ -178,3 +178,18 @@ def write_outputs(
     write_atomic(path, json.dumps(analysis_dict, indent=2, ensure_ascii=False) + "\n", inputs)
     written.append(path)
     return written
+
+
+def subject_csv(subjects: list[dict]) -> str:
+    """The subject table as CSV, grade counts spread into ``grade_<g>`` columns."""
+    rows = [
+        {
+            **{k: v for k, v in row.items() if k != "grades"},
+            **{f"grade_{g}": n for g, n in row["grades"].items()},
+        }
+        for row in subjects
+    ]
+    table = pd.DataFrame(rows)
+    counts = sorted({f"grade_{g}" for row in subjects for g in row["grades"]} & set(table))
+    table[counts] = table[counts].astype("Int64")
+    return safe_for_spreadsheet(table).to_csv(index=False, lineterminator="\n")

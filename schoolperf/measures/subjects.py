@@ -1,0 +1,168 @@
+"""Subject analysis: how each subject did, relative to the pupils' other subjects, and against
+the nation through the DfE KS2→KS4 transition matrices.
+
+* Entries: one per pupil per subject, the first entry (earliest date, then best) of every
+  recognised result with a grade (X/blank are not entries).
+* Relative performance (subject residual): the pupil's points in the subject minus the mean of
+  their points in their other subjects (pupils with at least two subjects).
+* Value added against the nation: points minus the national expected points for pupils in the
+  same KS2 band, from the DfE 2023/24 transition matrices (combined science from its own matrix,
+  per-slot points); the matrix also gives the chance of each grade.
+Means come with n and a 95% CI (mean ± 1.96 × SD/√n, SD of the pupils' own values).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from schoolperf.measures.progress8 import Z95
+from schoolperf.reference import transition_matrices
+
+GRADES = ["9", "8", "7", "6", "5", "4", "3", "2", "1", "U"]
+THRESHOLDS = (4, 5, 7)
+ENTRY_COLUMNS = [
+    "upn",
+    "subject_title",
+    "scale",
+    "grade",
+    "grade_code",
+    "points",
+    "role",
+    "matrix_subject",
+    "exam_date",
+]
+
+
+def subject_entries(slots: pd.DataFrame, context: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per pupil per recognised subject with a result: the first entry (§1.6 order)."""
+    results = slots[(slots["unit"] == 0) & slots["entry"] & (slots["role"] != "unrecognised")]
+    columns = ENTRY_COLUMNS + [c for c in context if c in results.columns]
+    ordered = results.sort_values(
+        ["upn", "subject_title", "exam_date", "points", "grade_code"],
+        ascending=[True, True, True, False, True],
+    )
+    entries = ordered.drop_duplicates(["upn", "subject_title"])[columns].copy()
+    code = entries["grade_code"].astype(str)
+    double = entries["scale"].eq("double") | (
+        entries["role"].eq("combined_science") & code.str.fullmatch(r"\d\d")
+    )
+    entries["grade_low"] = pd.to_numeric(code.str[1].where(double), errors="coerce").fillna(
+        entries["points"]
+    )
+    entries["grade_group"] = np.where(double, code.str[0] + "-" + code.str[1], code)
+    return entries.reset_index(drop=True)
+
+
+def relative_performance(entries: pd.DataFrame) -> pd.Series:
+    """Each entry's points minus the mean of the pupil's other subjects (NaN if none)."""
+    by_pupil = entries.groupby("upn")["points"]
+    total, count = by_pupil.transform("sum"), by_pupil.transform("count")
+    others = (total - entries["points"]) / (count - 1)
+    return (entries["points"] - others).where(count > 1)
+
+
+def expected_points(entries: pd.DataFrame, prior: pd.Series) -> pd.DataFrame:
+    """National expected points and grade chances for each entry, from the pupil's KS2 band.
+
+    Returns ``ks2_band``, ``expected_points`` and ``chance_<grade>`` columns (NaN where the
+    subject has no matrix or the pupil no KS2 prior)."""
+    matrices = transition_matrices()
+    bands = matrices[["ks2_band", "ks2_low", "ks2_high"]].drop_duplicates().sort_values("ks2_low")
+    score = entries["upn"].map(prior).astype(float).to_numpy()
+    index = np.searchsorted(bands["ks2_high"].to_numpy(), score, side="left")
+    band = np.where(
+        np.isnan(score) | (index >= len(bands)),
+        None,
+        bands["ks2_band"].to_numpy()[np.minimum(index, len(bands) - 1)],
+    )
+    counts = matrices.pivot_table(
+        index=["matrix_subject", "ks2_band"], columns="grade", values="pupils", aggfunc="sum"
+    ).fillna(0)
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    grade_points = pd.Series({g: _per_slot_points(g) for g in shares.columns})
+    expected = shares.mul(grade_points, axis=1).sum(axis=1)
+    key = pd.MultiIndex.from_arrays([entries["matrix_subject"].fillna(""), band])
+    out = pd.DataFrame(
+        {"ks2_band": band, "expected_points": expected.reindex(key).to_numpy()}, index=entries.index
+    )
+    chances = shares.reindex(key)
+    for grade in shares.columns:
+        out[f"chance_{grade}"] = chances[grade].to_numpy()
+    return out
+
+
+def _per_slot_points(grade: str) -> float:
+    """Points of a transition-matrix grade: 9–1, U = 0, combined science 'ab' = (a+b)/2."""
+    if grade == "U":
+        return 0.0
+    return (int(grade[0]) + int(grade[1])) / 2 if len(grade) == 2 else float(grade)
+
+
+def _mean_ci(values: pd.Series) -> dict[str, float | int | None]:
+    values = values.dropna()
+    n = len(values)
+    mean = float(values.mean()) if n else None
+    half = Z95 * float(values.std(ddof=1)) / np.sqrt(n) if n >= 2 else None
+    return {
+        "n": n,
+        "mean": mean,
+        "ci_low": None if half is None else mean - half,
+        "ci_high": None if half is None else mean + half,
+    }
+
+
+def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, object]]:
+    """One row per subject: entries, % of cohort, grade distribution, % 4+/5+/7+, average
+    points, relative performance and value added with n and CI."""
+    rows = []
+    for (subject, scale), group in entries.groupby(["subject_title", "scale"], sort=True):
+        distribution = group["grade_group"].value_counts()
+        row: dict[str, object] = {
+            "subject": subject,
+            "grade_scale": scale,
+            "entries": len(group),
+            "entered_pct": 100 * len(group) / cohort_size if cohort_size else None,
+            "grades": {g: int(distribution[g]) for g in _grade_order(distribution.index)},
+            "average_points": float(group["points"].mean()),
+            "in_transition_matrices": bool(group["expected_points"].notna().any()),
+        }
+        for t in THRESHOLDS:
+            row[f"grade_{t}_plus_pct"] = float((group["grade_low"] >= t).mean() * 100)
+        for name, column in (("relative_performance", "residual"), ("value_added", "va")):
+            stats = _mean_ci(group[column])
+            row[name] = stats["mean"]
+            row[f"{name}_pupils"] = stats["n"]
+            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = stats["ci_low"], stats["ci_high"]
+        rows.append(row)
+    return rows
+
+
+def _grade_order(grades: pd.Index) -> list[str]:
+    def key(g: str) -> tuple[int, float]:
+        if g == "U":
+            return (1, 0.0)
+        digits = g.replace("-", "")
+        return (0, -float(digits) if digits.isdigit() else 0.0)
+
+    return sorted(grades, key=key)
+
+
+def residuals_by(entries: pd.DataFrame, column: str) -> list[dict[str, object]]:
+    """Relative performance per subject and class/teacher (where the input has the column)."""
+    rows = []
+    for (subject, value), group in entries.groupby(["subject_title", column], sort=True):
+        if str(value) == "":
+            continue
+        stats = _mean_ci(group["residual"])
+        rows.append(
+            {
+                "subject": subject,
+                column: value,
+                "pupils": stats["n"],
+                "relative_performance": stats["mean"],
+                "relative_performance_ci_low": stats["ci_low"],
+                "relative_performance_ci_high": stats["ci_high"],
+            }
+        )
+    return rows

@@ -92,6 +92,7 @@ class AnalysisOptions:
     baseline_norm: tuple[float, float] = (100.0, 15.0)
     previous: tuple[str, ...] = ()
     label: str | None = None
+    subjects_by_group: bool = False
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Analysis:
     subject_entries: pd.DataFrame = field(default_factory=pd.DataFrame)
     subjects: list[dict[str, object]] = field(default_factory=list)
     subjects_by: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    subjects_by_group: dict[str, list[dict[str, object]] | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """CONTRACT.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed."""
@@ -126,6 +128,10 @@ class Analysis:
             "trends": self.trends,
             "subjects": [_plain_dict(row) for row in self.subjects],
             "subjects_by": {k: [_plain_dict(r) for r in v] for k, v in self.subjects_by.items()},
+            "subjects_by_group": {
+                k: None if v is None else [_plain_dict(r) for r in v]
+                for k, v in self.subjects_by_group.items()
+            },
             "pupils": pupil_records(self.pupils, self.slots),
             "warnings": list(self.warnings),
         }
@@ -447,6 +453,14 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
         entries,
         subjects,
         subjects_by,
+        {
+            key: None
+            if group_figures[key]["suppressed"]
+            else subject_table(entries[entries["upn"].isin(pupils.index[mask])], int(mask.sum()))
+            for key, mask in groups.items()
+        }
+        if options.subjects_by_group
+        else {},
     )
 
 

@@ -103,6 +103,7 @@ def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
         "baseline_norm": kwargs.get("baseline_norm") or (100.0, 15.0),
         "previous": tuple(kwargs.get("previous") or ()),
         "label": kwargs.get("label"),
+        "subjects_by_group": kwargs.get("subjects_by_group", False),
     }
     return AnalysisOptions(
         estimates=kwargs["estimates"],
@@ -160,6 +161,11 @@ def measure_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="An earlier run's summary.json, for trends. Repeatable.",
             ),
             click.option("--label", help="Name of this run in trends (default: the file name)."),
+            click.option(
+                "--subjects-by-group",
+                is_flag=True,
+                help="Add the subject table for every pupil group.",
+            ),
         ]
     ):
         command = decorator(command)

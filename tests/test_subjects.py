@@ -211,3 +211,25 @@ def test_no_ks2_means_no_value_added_but_residuals(analyse_pupils):
     row = next(r for r in analysis.subjects if r["subject"] == "History")
     assert row["value_added"] is None and row["relative_performance"] == 2
     assert isinstance(AnalysisOptions().estimates, str)
+
+
+def test_subject_table_per_group(tmp_path):
+    pupils = {
+        f"P{i}": {
+            "ks2": (105, 105),
+            "PP": "Y" if i < 6 else "N",
+            "results": [("History", str(3 + i % 5)), ("Maths", "5")],
+        }
+        for i in range(14)
+    }
+    analysis = analyse(
+        write_long(tmp_path / "r.csv", pupils), AnalysisOptions(subjects_by_group=True)
+    )
+    history = {r["subject"]: r for r in analysis.subjects_by_group["disadvantaged"]}["History"]
+    assert history["entries"] == 6
+    assert history["average_points"] == pytest.approx(sum(3 + i % 5 for i in range(6)) / 6)
+    assert (
+        analysis.subjects_by_group["disadvantaged_middle_prior" if False else "ehcp"] is None
+        if "ehcp" in analysis.subjects_by_group
+        else True
+    )

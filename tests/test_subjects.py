@@ -228,8 +228,8 @@ def test_subject_table_per_group(tmp_path):
     history = {r["subject"]: r for r in analysis.subjects_by_group["disadvantaged"]}["History"]
     assert history["entries"] == 6
     assert history["average_points"] == pytest.approx(sum(3 + i % 5 for i in range(6)) / 6)
-    assert (
-        analysis.subjects_by_group["disadvantaged_middle_prior" if False else "ehcp"] is None
-        if "ehcp" in analysis.subjects_by_group
-        else True
+    strict = analyse(
+        write_long(tmp_path / "r.csv", pupils), AnalysisOptions(subjects_by_group=True, min_group=7)
     )
+    assert strict.subjects_by_group["disadvantaged"] is None
+    assert strict.subjects_by_group["non_disadvantaged"] is not None

@@ -400,6 +400,145 @@ def subjects(
         stdout().print(drill_down_table(table, subject_name))
 
 
+def similar_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of the similar-schools comparison (compare, targets)."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--benchmark",
+                type=click.Path(dir_okay=False),
+                help="A DfE KS4 school-level file (england_ks4final.csv, any year); "
+                "default: the embedded 2018/19 file.",
+            ),
+            click.option(
+                "--benchmark-year",
+                help="Academic year of --benchmark, e.g. 2023/24 "
+                "(default: read from its file name).",
+            ),
+            click.option("--urn", help="This school's URN, left out of its own peer group."),
+            click.option(
+                "--peers",
+                type=click.IntRange(min=1),
+                default=50,
+                show_default=True,
+                help="How many similar schools.",
+            ),
+            click.option(
+                "--percentile",
+                type=click.FloatRange(0, 100, min_open=True, max_open=True),
+                default=80.0,
+                show_default=True,
+                help="The percentile to compare with.",
+            ),
+            click.option(
+                "--match",
+                type=click.Choice(["disadvantaged"]),
+                multiple=True,
+                help="Also match on % disadvantaged (standardised distance).",
+            ),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _compare(file: Path, kwargs: dict[str, Any]):  # noqa: ANN202 - (Analysis, dict)
+    from schoolperf.api import analyse as run
+    from schoolperf.comparisons import similar_schools
+    from schoolperf.measures.similar_schools import PeerSettings
+
+    analysis = run(file, _options(**kwargs))
+    settings = PeerSettings(
+        kwargs["peers"], kwargs["percentile"], tuple(kwargs["match"]), kwargs["urn"]
+    )
+    return analysis, similar_schools(
+        analysis, kwargs["benchmark"], settings, kwargs["benchmark_year"]
+    )
+
+
+@cli.command("compare")
+@input_options
+@similar_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="json: the analyse document with a similar_schools section.",
+)
+@reports_errors
+def compare_command(file: Path, output_format: str, **kwargs: Any) -> None:
+    """Compare the school with similar schools at a chosen percentile.
+
+    \b
+    Example:
+        schoolperf compare results.csv --urn 100053 --percentile 80
+        schoolperf compare results.csv --benchmark england_ks4final.csv --match disadvantaged
+    """
+    analysis, comparison = _compare(file, kwargs)
+    if output_format == "json":
+        document = analysis.to_dict()
+        document["similar_schools"] = comparison
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=float))
+        return
+    from schoolperf.console import similar_schools_table, stdout
+
+    stdout().print(similar_schools_table(comparison))
+
+
+@cli.command("targets")
+@input_options
+@similar_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Output format (the method is in the header/metadata).",
+)
+@click.option(
+    "--by-subject",
+    "subject_level",
+    is_flag=True,
+    help="One row per pupil and subject (target grade and its chance) instead of "
+    "one row per pupil.",
+)
+@reports_errors
+def targets_command(file: Path, output_format: str, subject_level: bool, **kwargs: Any) -> None:
+    """Pupil targets from the similar schools' chosen percentile.
+
+    \b
+    Example:
+        schoolperf targets results.csv --percentile 80 > targets.csv
+        schoolperf targets results.csv --by-subject --format json
+    """
+    from schoolperf.comparisons import targets
+    from schoolperf.reports.files import safe_for_spreadsheet
+
+    analysis, comparison = _compare(file, kwargs)
+    pupils, subjects, method = targets(analysis, comparison)
+    table = subjects if subject_level else pupils
+    if output_format == "json":
+        records = json.loads(table.to_json(orient="records"))
+        click.echo(
+            json.dumps(
+                {
+                    "method": method,
+                    "percentile": comparison["percentile"],
+                    "benchmark": comparison["benchmark"],
+                    "targets": records,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo("".join(f"# {line}\n" for line in method.split(". ") if line), nl=False)
+    click.echo(safe_for_spreadsheet(table).to_csv(index=False, lineterminator="\n"), nl=False)
+
+
 @cli.command()
 def estimates() -> None:
     """List the A8 estimates tables shipped with schoolperf, with their sources."""

@@ -162,3 +162,26 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return _number(value, signed=False)
     return "" if value is None else str(value)
+
+
+def similar_schools_table(comparison: dict) -> Table:
+    """The school against its similar schools: value, median, chosen percentile, gap, rank."""
+    percentile = comparison["percentile"]
+    table = Table(
+        title="Similar schools",
+        title_justify="left",
+        caption=escape(comparison["method"]),
+        caption_justify="left",
+    )
+    for column in ("measure", "school", "median", f"{percentile:g}th percentile", "gap", "rank"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    for row in comparison["measures"]:
+        table.add_row(
+            row["measure"],
+            _number(row["school"]),
+            _number(row["median"]),
+            _number(row["percentile_value"]),
+            _number(row["gap"], signed=True),
+            row.get("rank_text", "—"),
+        )
+    return table

@@ -152,10 +152,31 @@ def build_transition_matrices() -> None:
         w.writerows(rows)
 
 
+def build_benchmark() -> None:
+    """The embedded similar-schools benchmark: the DfE 2018/19 provisional KS4 school file
+    (trimmed, as in shared/data) with the school census % FSM-ever (PNUMFSMEVER) joined on URN,
+    kept in the DfE's own text format (codes and % strings) so the same reader parses it."""
+    source = SHARED / "dfe-ks4-2019-provisional-national-subset"
+    with open(source / "england_census.csv", encoding="utf-8-sig", newline="") as f:
+        fsm = {row["URN"]: row["PNUMFSMEVER"] for row in csv.DictReader(f)}
+    with open(source / "england_ks4provisional.csv", encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = [row for row in reader if row and row[0] in ("1", "2")]
+    urn = header.index("URN")
+    with open(REF / "benchmarks" / "england_ks4_2019.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow([*header, "PNUMFSMEVER"])
+        for row in rows:
+            w.writerow([*row, fsm.get(row[urn], "")])
+
+
 if __name__ == "__main__":
     if not SHARED.is_dir():
         sys.exit(f"{SHARED} not found: the shared data folder is needed to rebuild the tables")
     build_estimates()
     copy_qualifications()
     build_transition_matrices()
+    (REF / "benchmarks").mkdir(exist_ok=True)
+    build_benchmark()
     print(f"reference tables rebuilt in {REF}")

@@ -1,0 +1,178 @@
+"""Read a DfE school-level KS4 performance-tables file (any year's layout) as benchmark data.
+
+Handles what the real files do (ks4-methodology §8.10, peer-tools §4.1): a UTF-8 BOM; ``NP``,
+``NE``, ``SUPP``, ``LOWCOV``, ``NA``, ``NEW``, ``z``, ``-`` and blank for "no value"; percentages as
+``"40.0%"`` strings (or as fractions 0–1 in some re-published extracts); ragged rows (a row one
+field short when ``P8_BANDING`` is missing); banding as a code 1–5 or as text; and columns renamed
+across years (``KS2APS`` → ``KS2ASS``, ``_PTQ_EE`` suffixes, ``_ORIG`` for unadjusted P8).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from schoolperf.errors import InputError, Problem
+from schoolperf.reference import HERE
+
+MISSING = {"", "NP", "NE", "SUPP", "LOWCOV", "NA", "NEW", "Z", "-", "X", ".", ":"}
+# canonical field → DfE column names, first present wins (newer names first)
+FIELDS: dict[str, list[str]] = {
+    "urn": ["URN"],
+    "name": ["SCHNAME"],
+    "rectype": ["RECTYPE"],
+    "school_type": ["NFTYPE"],
+    "pupils": ["TPUP", "TOTPUPS"],
+    "attainment8": ["ATT8SCR"],
+    "progress8": ["P8MEA_ORIG", "P8MEA"],
+    "progress8_adjusted": ["P8MEA"],
+    "progress8_pupils": ["P8PUP"],
+    "basics_4_pct": ["PTL2BASICS_94"],
+    "basics_5_pct": ["PTL2BASICS_95"],
+    "ebacc_aps": ["EBACCAPS"],
+    "ebacc_entry_pct": ["PTEBACC_E_PTQ_EE", "PTEBACC_E_PTQ", "PTEBACC_E"],
+    "disadvantaged_pct": ["PTFSM6CLA1A", "PNUMFSMEVER"],
+    "ks2_scaled": ["KS2ASS"],
+    "ks2_points": ["KS2APS"],
+    "disadvantaged_attainment8": ["ATT8SCR_FSM6CLA1A"],
+    "disadvantaged_progress8": ["P8MEA_ORIG_FSM6CLA1A", "P8MEA_FSM6CLA1A"],
+    "progress8_english": ["P8MEAENG"],
+    "progress8_maths": ["P8MEAMAT"],
+    "progress8_ebacc": ["P8MEAEBAC"],
+    "progress8_open": ["P8MEAOPEN"],
+    "banding": ["P8_BANDING"],
+}
+TEXT_FIELDS = {"urn", "name", "school_type", "banding"}
+PERCENT_FIELDS = {f for f in FIELDS if f.endswith("_pct")}
+BANDING_CODES = {
+    "1": "Well above average",
+    "2": "Above average",
+    "3": "Average",
+    "4": "Below average",
+    "5": "Well below average",
+}
+DEFAULT_BENCHMARK = HERE / "benchmarks" / "england_ks4_2019.csv"
+DEFAULT_DESCRIPTION = (
+    "DfE KS4 performance tables 2018/19 (provisional), all schools in England, with % FSM-ever "
+    "from the January 2019 school census as the disadvantage measure"
+)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """Benchmark schools, one row per school, canonical numeric fields (NaN = not published)."""
+
+    schools: pd.DataFrame
+    description: str
+    notes: tuple[str, ...] = ()
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise InputError(
+            [Problem("empty-file", "is empty.", "Give a DfE KS4 school file.", file=path.name)]
+        )
+    header = [h.strip().upper() for h in rows[0]]
+    width = len(header)
+    # ragged rows: pad short rows, drop empty trailing cells of long ones
+    body = [(row + [""] * width)[:width] for row in rows[1:] if any(c.strip() for c in row)]
+    return header, body
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    text = column.astype(str).str.strip()
+    text = text.where(~text.str.upper().isin(MISSING), "")
+    percent = text.str.endswith("%")
+    number = pd.to_numeric(text.str.rstrip("%").str.replace(",", ""), errors="coerce")
+    return number.where(text != "").astype(float).where(~percent | number.notna())
+
+
+def benchmark_year(path: Path, given: str | None) -> str:
+    """The academic year of a benchmark file: as given, else read from its name
+    (``2023-2024``, ``2023-24``, ``202324`` or a lone year such as ``2024``)."""
+    if given:
+        return given
+    match = re.search(r"(20\d\d)[-_ ]?(20)?(\d\d)(?!\d)", path.name)
+    if match:
+        return f"{match.group(1)}/{match.group(3)}"
+    lone = re.search(r"(?<!\d)(20\d\d)(?!\d)", path.name)
+    if lone:
+        return f"{int(lone.group(1)) - 1}/{lone.group(1)[2:]}"
+    return "year not stated (give it with --benchmark-year)"
+
+
+def read_benchmark(path: str | Path | None = None, year: str | None = None) -> Benchmark:
+    """A DfE KS4 school-level file as a :class:`Benchmark` (the embedded 2018/19 file if none)."""
+    source = Path(path) if path is not None else DEFAULT_BENCHMARK
+    if not source.is_file():
+        raise InputError(
+            [
+                Problem(
+                    "no-such-file",
+                    "does not exist.",
+                    "Give the path of a DfE england_ks4final.csv file.",
+                    file=source.name,
+                )
+            ]
+        )
+    header, body = _read_rows(source)
+    table = pd.DataFrame(body, columns=header).loc[:, lambda t: ~t.columns.duplicated()]
+    if "URN" not in table.columns or "ATT8SCR" not in table.columns:
+        raise InputError(
+            [
+                Problem(
+                    "not-a-ks4-file",
+                    "has no URN and ATT8SCR columns, so it is not a DfE KS4 "
+                    "performance-tables file.",
+                    "Download england_ks4final.csv (or provisional) from "
+                    "the DfE's compare-school-performance site.",
+                    file=source.name,
+                )
+            ]
+        )
+    schools = pd.DataFrame(index=table.index)
+    notes = []
+    for field, names in FIELDS.items():
+        name = next((n for n in names if n in table.columns), None)
+        if name is None:
+            schools[field] = "" if field in TEXT_FIELDS else np.nan
+            continue
+        if field in TEXT_FIELDS:
+            schools[field] = table[name].astype(str).str.strip()
+        else:
+            schools[field] = _numbers(table[name])
+        if field == "progress8" and name == "P8MEA":
+            notes.append("P8 is the DfE's adjusted score (the file has no unadjusted P8MEA_ORIG)")
+        if field == "disadvantaged_pct" and name == "PNUMFSMEVER":
+            notes.append("% disadvantaged is % FSM-ever from the school census (a close proxy)")
+    for field in PERCENT_FIELDS:
+        values = schools[field].dropna()
+        if len(values) and values.max() <= 1:  # some extracts give fractions, not percentages
+            schools[field] = schools[field] * 100
+            notes.append(f"{field} was given as fractions and was converted to percentages")
+    schools["banding"] = schools["banding"].map(lambda b: BANDING_CODES.get(b, b))
+    schools["rectype"] = (
+        schools["rectype"].astype("Int64")
+        if schools["rectype"].notna().any()
+        else pd.array([1] * len(schools), dtype="Int64")
+    )
+    description = (
+        DEFAULT_DESCRIPTION
+        if path is None
+        else (f"the DfE KS4 performance tables {benchmark_year(source, year)} ({source.name})")
+    )
+    return Benchmark(
+        schools[schools["urn"] != ""].reset_index(drop=True), description, tuple(notes)
+    )

@@ -1,0 +1,202 @@
+"""Similar schools and targets (issue 5): the DfE school files parse with all their quirks, and
+the peer group, percentiles and rank match an independent calculation on the raw DfE file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from schoolperf.cli import cli
+from schoolperf.comparisons import similar_schools_for_urn
+from schoolperf.ingest.benchmark import read_benchmark
+from schoolperf.measures.similar_schools import PeerSettings
+from tests.conftest import DEMO, shared
+
+SAMPLES = [
+    "dfe-ks4-2019-final-national-subset/england_ks4final_2019_subset.csv",
+    "dfe-ks4-2019-provisional-national-subset/england_ks4provisional.csv",
+    "london-ks4-2019-with-ks2aps/LondonGCSEData.csv",
+    "dfe-ks4-2024-final-herts-sample/919_ks4final_2023-24_first5rows.csv",
+]
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_every_real_sample_parses(sample):
+    schools = read_benchmark(shared(sample)).schools
+    assert len(schools) > 0 and schools["attainment8"].notna().any()
+
+
+def test_herts_2023_24_sample_real_values():
+    """Ragged rows, text banding, NP/NE/SUPP, % strings, KS2ASS, disadvantaged P8 (2023/24)."""
+    schools = read_benchmark(shared(SAMPLES[3])).schools.set_index("name")
+    ashlyns = schools.loc["Ashlyns School"]
+    assert ashlyns["progress8_adjusted"] == 0.36 and ashlyns["banding"] == "Above average"
+    adeyfield = schools.loc["The Adeyfield Academy"]
+    assert adeyfield["progress8_adjusted"] == -0.97
+    assert adeyfield["ks2_scaled"] == 100.8
+    assert adeyfield["disadvantaged_pct"] == 40.0
+    assert adeyfield["disadvantaged_progress8"] == -1.37
+    assert np.isnan(schools.loc["Abbot's Hill School", "progress8"])  # NP
+
+
+def write(tmp_path, text, name="england_ks4final.csv"):
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8-sig"))  # the DfE files start with a BOM
+    return path
+
+
+def test_quirks_codes_percent_ragged_banding_and_renames(tmp_path):
+    path = write(
+        tmp_path,
+        "RECTYPE,URN,SCHNAME,NFTYPE,ATT8SCR,P8MEA,P8MEA_ORIG,PTL2BASICS_95,"
+        "PTEBACC_E_PTQ_EE,KS2APS,P8_BANDING\n"
+        "1,1,A,CY,50.1,0.20,0.22,40.00%,12.5%,28.1,2\n"
+        "1,2,B,AC,NP,NE,SUPP,LOWCOV,NA,z,\n"
+        "1,3,C,AC,45,-0.1,-0.12,,30%,27\n",
+    )  # ragged: no banding field
+    schools = read_benchmark(path).schools.set_index("urn")
+    assert schools.loc["1", "progress8"] == 0.22  # _ORIG (unadjusted) preferred
+    assert schools.loc["1", "progress8_adjusted"] == 0.20
+    assert schools.loc["1", "basics_5_pct"] == 40.0  # "40.00%"
+    assert schools.loc["1", "ebacc_entry_pct"] == 12.5  # _PTQ_EE suffix
+    assert schools.loc["1", "ks2_points"] == 28.1  # KS2APS (levels era)
+    assert schools.loc["1", "banding"] == "Above average"  # code 2 → text
+    assert (
+        schools.loc[
+            "2", ["attainment8", "progress8", "basics_5_pct", "ebacc_entry_pct", "ks2_points"]
+        ]
+        .isna()
+        .all()
+    )
+    assert schools.loc["3", "banding"] == "" and schools.loc["3", "attainment8"] == 45
+
+
+def test_fractions_in_republished_extracts_become_percentages():
+    benchmark = read_benchmark(shared(SAMPLES[2]))
+    assert benchmark.schools["disadvantaged_pct"].max() > 1
+    assert any("fractions" in note for note in benchmark.notes)
+
+
+def independent_peers(raw: pd.DataFrame, urn: str, peers: int) -> pd.DataFrame:
+    """Written apart from the package: the 2018/19 provisional file, straight from shared/."""
+    numeric = raw.replace(
+        {"NA": np.nan, "NE": np.nan, "NP": np.nan, "SUPP": np.nan, "LOWCOV": np.nan, "": np.nan}
+    )
+    for column in ("ATT8SCR", "P8MEA_ORIG", "PTL2BASICS_95"):
+        numeric[column] = pd.to_numeric(
+            numeric[column].astype(str).str.rstrip("%"), errors="coerce"
+        )
+    mainstream = numeric[
+        (numeric["RECTYPE"] == "1")
+        & (numeric["NFTYPE"] != "IND")
+        & numeric["ATT8SCR"].notna()
+        & numeric["P8MEA_ORIG"].notna()
+    ].copy()
+    mainstream["expected"] = mainstream["ATT8SCR"] - 10 * mainstream["P8MEA_ORIG"]
+    target = mainstream.loc[mainstream["URN"] == urn, "expected"].iloc[0]
+    others = mainstream[mainstream["URN"] != urn].copy()
+    others["distance"] = (others["expected"] - target).abs()
+    return others.sort_values(["distance", "URN"]).head(peers)
+
+
+@pytest.mark.parametrize("urn", ["100053", "100052"])  # Acland Burghley, Hampstead
+def test_peer_group_percentiles_and_rank_match_an_independent_calculation(urn):
+    raw = pd.read_csv(shared(SAMPLES[1]), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    peers = independent_peers(raw, urn, 50)
+    result = similar_schools_for_urn(urn, str(shared(SAMPLES[1])), PeerSettings(50, 80))
+    assert [p["urn"] for p in result["peer_list"]] == peers["URN"].tolist()
+    rows = {r["measure"]: r for r in result["measures"]}
+    assert rows["attainment8"]["percentile_value"] == pytest.approx(
+        np.percentile(peers["ATT8SCR"], 80)
+    )
+    assert rows["attainment8"]["median"] == pytest.approx(np.median(peers["ATT8SCR"]))
+    mine = float(raw.loc[raw["URN"] == urn, "ATT8SCR"].iloc[0])
+    assert rows["attainment8"]["rank"] == int((peers["ATT8SCR"] > mine).sum()) + 1
+    assert rows["attainment8"]["out_of"] == 51
+    basics = peers["PTL2BASICS_95"].dropna()
+    assert rows["basics_5_pct"]["percentile_value"] == pytest.approx(np.percentile(basics, 80))
+
+
+def test_acland_burghley_expected_attainment():
+    """2018/19 provisional: A8 47.2, unadjusted P8 −0.09 → expected 47.2 + 0.9 = 48.1."""
+    result = similar_schools_for_urn("100053", None, PeerSettings(50, 80))
+    assert result["school_expected_attainment8"] == pytest.approx(48.1)
+    assert "100053" not in [p["urn"] for p in result["peer_list"]]
+
+
+def run_json(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_compare_json_states_the_method_in_words():
+    document = run_json(
+        "compare", str(DEMO), "--format", "json", "--peers", "30", "--percentile", "75"
+    )
+    section = document["similar_schools"]
+    assert section["peers"] == 30 and len(section["peer_list"]) == 30
+    method = section["method"]
+    for words in (
+        "30 mainstream schools",
+        "2018/19",
+        "expected attainment",
+        "75th percentile",
+        "75% of those schools",
+    ):
+        assert words in method
+    assert "school" in document and "pupils" in document
+
+
+def test_match_on_disadvantaged_is_stated():
+    document = run_json("compare", str(DEMO), "--format", "json", "--match", "disadvantaged")
+    assert "% disadvantaged (standardised distance)" in document["similar_schools"]["method"]
+    assert document["similar_schools"]["matching"] == ["expected attainment", "% disadvantaged"]
+
+
+@pytest.mark.parametrize("low, high", [(50, 80), (80, 95)])
+def test_higher_percentile_never_lowers_a_target(low, high):
+    def targets(percentile, by_subject):
+        args = ["targets", str(DEMO), "--format", "json", "--percentile", str(percentile)]
+        return pd.DataFrame(run_json(*args, *(["--by-subject"] if by_subject else []))["targets"])
+
+    a, b = targets(low, False), targets(high, False)
+    both = a["target_attainment8"].notna()
+    assert (b.loc[both, "target_attainment8"] >= a.loc[both, "target_attainment8"]).all()
+    sa, sb = targets(low, True), targets(high, True)
+    known = sa["target_points"].notna()
+    assert (sb.loc[known, "target_points"] >= sa.loc[known, "target_points"]).all()
+    assert (
+        sb.loc[known, "chance_of_target_or_better"]
+        <= sa.loc[known, "chance_of_target_or_better"] + 1e-12
+    ).all()
+
+
+def test_target_a8_is_estimate_plus_ten_peer_percentile_p8():
+    document = run_json("compare", str(DEMO), "--format", "json")
+    p8 = next(r for r in document["similar_schools"]["measures"] if r["measure"] == "progress8")[
+        "percentile_value"
+    ]
+    targets = pd.DataFrame(run_json("targets", str(DEMO), "--format", "json")["targets"])
+    row = targets.dropna(subset=["attainment8_estimate"]).iloc[0]
+    assert row["target_attainment8"] == pytest.approx(row["attainment8_estimate"] + 10 * p8)
+
+
+def test_targets_csv_header_states_the_method():
+    out = CliRunner().invoke(cli, ["targets", str(DEMO)]).stdout.splitlines()
+    assert out[0] == "# Targets at the 80th percentile of similar schools"
+    assert any("2018/19" in line for line in out if line.startswith("#"))
+    assert next(line for line in out if not line.startswith("#")).startswith(
+        "upn,attainment8_estimate,target_attainment8"
+    )
+
+
+def test_no_ks2_cannot_find_similar_schools(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("UPN,Subject,Grade\nA,Maths,5\n")
+    result = CliRunner().invoke(cli, ["compare", str(path)])
+    assert result.exit_code == 2 and "expected attainment" in result.stderr

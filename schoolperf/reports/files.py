@@ -79,10 +79,17 @@ def write_atomic(path: Path, text: str, inputs: tuple[Path, ...] = ()) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,194 @@
+"""Pack charts with matplotlib, as SVG text with alt text.
+
+Colour-blind-safe (Okabe–Ito) palette; significance is shown by filled versus hollow markers and
+stated in the alt text, never by colour alone. SVG output is made byte-stable (fixed hash salt, no
+date) so the same input gives the same pack.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    svg: str
+    alt: str
+    caption: str
+
+
+def _pyplot():  # noqa: ANN202 - imported lazily: matplotlib is slow to import
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "svg.hashsalt": "schoolperf",
+            "svg.fonttype": "none",
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "font.family": "DejaVu Sans",
+        }
+    )
+    return plt
+
+
+def _svg(fig) -> str:  # noqa: ANN001 - a matplotlib Figure
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    _pyplot().close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # inline: drop the XML prolog and DOCTYPE
+
+
+def forest(
+    rows: list[dict],
+    name: str,
+    title: str,
+    value: str = "value",
+    low: str = "ci_low",
+    high: str = "ci_high",
+) -> Chart | None:
+    """Point estimates with 95% CIs; filled marker = CI excludes 0."""
+    shown = [r for r in rows if r.get(value) is not None and r.get(low) is not None]
+    if not shown:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(shown) + 1.2))
+    y = np.arange(len(shown))[::-1]
+    words = []
+    for yi, row in zip(y, shown, strict=True):
+        significant = row[low] > 0 or row[high] < 0
+        ax.plot([row[low], row[high]], [yi, yi], color=OKABE_ITO[0], linewidth=1.5)
+        ax.plot(
+            row[value],
+            yi,
+            marker="o",
+            markersize=6,
+            color=OKABE_ITO[0],
+            markerfacecolor=OKABE_ITO[0] if significant else "white",
+        )
+        words.append(
+            f"{row['label']} {row[value]:+.2f} ({row[low]:+.2f} to {row[high]:+.2f}"
+            f"{', significant' if significant else ''})"
+        )
+    ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
+    ax.set_yticks(y, [r["label"] for r in shown])
+    ax.set_xlabel("score with 95% confidence interval (filled: interval excludes 0)")
+    ax.set_title(title, loc="left")
+    return Chart(name, _svg(fig), f"{title}: " + "; ".join(words) + ".", title)
+
+
+def attainment_against_prior(
+    points: pd.DataFrame, estimates: pd.DataFrame, pupil_level: bool, min_group: int
+) -> Chart | None:
+    """A8 against KS2 prior with the national estimate line. Governors see group means only
+    (groups of at least ``min_group`` pupils); staff see every pupil."""
+    points = points.dropna(subset=["ks2_prior"])
+    if points.empty:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    middle = (estimates["ks2_low"] + estimates["ks2_high"]) / 2
+    ax.plot(
+        middle,
+        estimates["attainment8"],
+        color=OKABE_ITO[7],
+        linewidth=1.2,
+        label="national A8 estimate (DfE)",
+    )
+    if pupil_level:
+        ax.scatter(
+            points["ks2_prior"],
+            points["attainment8"],
+            s=12,
+            color=OKABE_ITO[0],
+            alpha=0.7,
+            label="pupils",
+        )
+        alt = (
+            f"Scatter of {len(points)} pupils' Attainment 8 against KS2 prior attainment, "
+            "with the DfE national estimate line; points above the line made more progress "
+            "than similar pupils nationally."
+        )
+    else:
+        means = points.groupby("prior_attainment_group").agg(
+            ks2=("ks2_prior", "mean"), a8=("attainment8", "mean"), n=("attainment8", "size")
+        )
+        means = means[means["n"] >= min_group]
+        ax.scatter(
+            means["ks2"],
+            means["a8"],
+            s=30,
+            color=OKABE_ITO[0],
+            marker="s",
+            label=f"school mean per prior-attainment group (groups of {min_group}+)",
+        )
+        above = int((means["a8"] > np.interp(means["ks2"], middle, estimates["attainment8"])).sum())
+        alt = (
+            f"Mean Attainment 8 of {len(means)} prior-attainment groups against KS2 prior "
+            f"attainment, with the DfE national estimate line; {above} of them are above it."
+        )
+    ax.set_xlabel("KS2 prior attainment (mean scaled score)")
+    ax.set_ylabel("Attainment 8")
+    ax.legend(loc="upper left", frameon=False)
+    title = "Attainment 8 against prior attainment"
+    ax.set_title(title, loc="left")
+    return Chart("attainment-vs-prior", _svg(fig), alt, title)
+
+
+def elements(
+    school: dict[str, float | None], national: dict[str, float | None], year: int
+) -> Chart:
+    """A8 element averages: school against national."""
+    plt = _pyplot()
+    names = ["english", "maths", "ebacc", "open"]
+    mine = [school.get(f"attainment8_{n}") or 0 for n in names]
+    theirs = [national.get(f"attainment8_{n}") for n in names]
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    x = np.arange(len(names))
+    ax.bar(x - 0.2, mine, 0.4, color=OKABE_ITO[0], label="school")
+    ax.bar(
+        x + 0.2,
+        [t or 0 for t in theirs],
+        0.4,
+        color=OKABE_ITO[1],
+        hatch="//",
+        label=f"national {year}",
+    )
+    ax.set_xticks(x, ["English", "maths", "EBacc", "open"])
+    ax.set_ylabel("average points")
+    ax.legend(frameon=False)
+    title = "Attainment 8 elements against national"
+    ax.set_title(title, loc="left")
+    words = "; ".join(
+        f"{n} {m:.1f} against {'no national figure' if t is None else f'{t:.1f}'}"
+        for n, m, t in zip(names, mine, theirs, strict=True)
+    )
+    return Chart("elements", _svg(fig), f"{title}: {words}.", title)
+
+
+def grade_distribution(counts: dict[str, int]) -> Chart | None:
+    """How many GCSE (9–1) results at each grade, all subjects."""
+    if not counts:
+        return None
+    plt = _pyplot()
+    grades = [g for g in ["9", "8", "7", "6", "5", "4", "3", "2", "1", "U"] if g in counts]
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    ax.bar(grades, [counts[g] for g in grades], color=OKABE_ITO[2])
+    ax.set_xlabel("grade")
+    ax.set_ylabel("results")
+    title = "GCSE grade distribution, all subjects"
+    ax.set_title(title, loc="left")
+    words = ", ".join(f"{g}: {counts[g]}" for g in grades)
+    return Chart("grades", _svg(fig), f"{title}: {words}.", title)

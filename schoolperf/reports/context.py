@@ -1,0 +1,331 @@
+"""What a results pack shows, built once from an :class:`Analysis` for both HTML and Markdown.
+
+The governor audience gets no pupil-level data at all: pupil lists are never built for it, charts
+show group means only, and groups below the suppression size appear as suppressed. Sections follow
+peer-tools §2.2 (status, context, headlines, elements, prior bands, groups and gaps, subjects,
+profile, similar schools, pupil lists for staff, questions, method).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from schoolperf import __version__
+from schoolperf.api import Analysis
+from schoolperf.reference import attribution_lines, national_comparators
+from schoolperf.reports import charts
+
+AUDIENCES = ("governors", "staff")
+GROUP_LABELS = {
+    "disadvantaged": "Disadvantaged",
+    "non_disadvantaged": "Non-disadvantaged",
+    "boys": "Boys",
+    "girls": "Girls",
+    "sen_support": "SEN support",
+    "ehcp": "EHC plan",
+    "no_sen": "No SEN",
+    "eal": "EAL",
+    "low_prior": "Low prior attainment",
+    "middle_prior": "Middle prior attainment",
+    "high_prior": "High prior attainment",
+    "disadvantaged_high_prior": "Disadvantaged, high prior attainment",
+}
+MEASURE_LABELS = {
+    "attainment8": "Attainment 8",
+    "progress8": "Progress 8",
+    "basics_4_pct": "Grade 4+ in English and maths",
+    "basics_5_pct": "Grade 5+ in English and maths",
+    "ebacc_entry_pct": "Entering the EBacc",
+    "ebacc_94_pct": "EBacc at grades 9-4",
+    "ebacc_95_pct": "EBacc at grades 9-5",
+    "ebacc_aps": "EBacc average point score",
+    "english_maths_entry_pct": "Entering English and maths",
+}
+PERCENT = {k for k in MEASURE_LABELS if k.endswith("_pct")}
+LIST_LENGTH = 10
+
+
+def _label(key: str) -> str:
+    return GROUP_LABELS.get(key, key.replace("_", " "))
+
+
+def _national(year: int, group: str = "all") -> dict[str, float]:
+    table = national_comparators()
+    rows = table[(table["year"] == year) & (table["group"] == group)]
+    return dict(zip(rows["measure"], rows["value"], strict=True))
+
+
+def _cohort(analysis: Analysis) -> dict[str, Any]:
+    p = analysis.pupils
+    n = len(p)
+
+    def share(mask: pd.Series) -> float | None:
+        return float(mask.mean() * 100) if n else None
+
+    bands = p["prior_attainment_band"].value_counts()
+    return {
+        "pupils": n,
+        "boys_pct": share(p["gender"] == "M") if p["gender"].notna().any() else None,
+        "girls_pct": share(p["gender"] == "F") if p["gender"].notna().any() else None,
+        "disadvantaged_pct": share(p["disadvantaged"] == True)  # noqa: E712
+        if p["disadvantaged"].notna().any()
+        else None,
+        "sen_support_pct": share(p["sen"] == "K") if p["sen"].notna().any() else None,
+        "ehcp_pct": share(p["sen"] == "E") if p["sen"].notna().any() else None,
+        "eal_pct": share(p["eal"] == True) if p["eal"].notna().any() else None,  # noqa: E712
+        "ks2_average": float(p["ks2_prior"].mean()) if p["ks2_prior"].notna().any() else None,
+        "bands": [{"band": b, "pupils": int(bands.get(b, 0))} for b in ("low", "middle", "high")],
+        "without_prior": int(p["ks2_prior"].isna().sum()),
+    }
+
+
+def _headlines(analysis: Analysis, national: dict[str, float]) -> list[dict[str, Any]]:
+    rows = []
+    for key in (
+        "attainment8",
+        "progress8",
+        "basics_4_pct",
+        "basics_5_pct",
+        "ebacc_entry_pct",
+        "ebacc_94_pct",
+        "ebacc_95_pct",
+        "ebacc_aps",
+    ):
+        trend = analysis.trends.get(key, {})
+        previous = trend.get("previous") or []
+        rows.append(
+            {
+                "key": key,
+                "label": MEASURE_LABELS[key],
+                "value": analysis.school.get(key),
+                "percent": key in PERCENT,
+                "national": national.get(key),
+                "ci_low": analysis.school.get(f"{key}_ci_low"),
+                "ci_high": analysis.school.get(f"{key}_ci_high"),
+                "previous": previous[-1]["value"] if previous else None,
+                "previous_label": previous[-1]["label"] if previous else None,
+                "change": trend.get("change"),
+            }
+        )
+    return rows
+
+
+def _groups(analysis: Analysis) -> list[dict[str, Any]]:
+    rows = []
+    for key, g in analysis.groups.items():
+        rows.append(
+            {
+                "key": key,
+                "label": _label(key),
+                "pupils": g["pupils"],
+                "suppressed": g["suppressed"],
+                "small": g["small_group"],
+                "attainment8": g.get("attainment8"),
+                "progress8": g.get("progress8"),
+                "ci_low": g.get("progress8_ci_low"),
+                "ci_high": g.get("progress8_ci_high"),
+                "basics_5_pct": g.get("basics_5_pct"),
+                "ebacc_aps": g.get("ebacc_aps"),
+            }
+        )
+    return rows
+
+
+def _gaps(analysis: Analysis) -> list[dict[str, Any]]:
+    return [
+        {
+            **row,
+            "label": _label(row["group"]),
+            "measure_label": MEASURE_LABELS[row["measure"]],
+            "percent": row["measure"] in PERCENT,
+        }
+        for row in analysis.gaps
+        if row["comparator"] == "national"
+        or row["group"] in ("disadvantaged", "boys", "sen_support", "eal")
+    ]
+
+
+def _pupil_lists(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
+    """Staff only: the pupils to discuss."""
+    p = analysis.pupils.reset_index()
+    names = [c for c in ("forename", "surname", "name") if c in p.columns]
+
+    def records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+        frame = frame[["upn", *names, *columns]]
+        return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+    negative = p.dropna(subset=["progress8"]).sort_values(["progress8", "upn"]).head(LIST_LENGTH)
+    missing = p[p["ks2_prior"].isna()].sort_values("upn")
+    slots = analysis.slots
+    unused = slots[
+        (slots["weight"] == 0)
+        & slots["entry"]
+        & (slots["unit"] == 0)
+        & slots["reason"].str.match(r"(discounted|not first entry|not a qual|subject)")
+    ]
+    unused = unused.merge(p[["upn", *names]], on="upn").sort_values(["upn", "subject_title"])
+    entries = analysis.subject_entries.dropna(subset=["residual"])
+    residuals = (
+        entries.sort_values(["residual", "upn"])
+        .head(LIST_LENGTH)
+        .merge(p[["upn", *names]], on="upn")
+    )
+    return {
+        "most_negative_p8": records(negative, ["attainment8", "attainment8_estimate", "progress8"]),
+        "missing_ks2": records(missing, ["attainment8", "progress8_note"]),
+        "not_counted": unused[["upn", *names, "subject_title", "grade", "reason"]]
+        .astype(object)
+        .to_dict("records"),
+        "lowest_residuals": residuals[["upn", *names, "subject_title", "grade", "residual"]]
+        .astype(object)
+        .to_dict("records"),
+    }
+
+
+def _questions(analysis: Analysis, gaps: list[dict[str, Any]]) -> list[str]:
+    questions = []
+    for row in gaps:
+        if (
+            row["measure"] == "progress8"
+            and row["comparator"] == "national"
+            and row["significant"]
+            and row["gap"] < 0
+        ):
+            questions.append(
+                f"{row['label']} pupils' Progress 8 is significantly below "
+                f"{row['comparator_description']}: what is the plan, and how will we know it is "
+                "working?"
+            )
+    school = analysis.school
+    if (
+        school.get("progress8_ci_low") is not None
+        and school["progress8_ci_low"] <= 0 <= school["progress8_ci_high"]
+    ):
+        questions.append(
+            "Our Progress 8 is not significantly different from the national "
+            "average: which subjects or groups pulled it up or down?"
+        )
+    questions.append(
+        "Which subjects' value added stands out, and what explains it (staffing, "
+        "curriculum time, entry patterns)? Class-level figures are small samples: "
+        "read them with care, not as measures of teachers."
+    )
+    return questions
+
+
+def _caveats(analysis: Analysis, min_group: int) -> list[str]:
+    caveats = [
+        "These results are provisional and unvalidated: the DfE's checking exercise and final "
+        "tables may differ.",
+        "A confidence interval shows the range the school's true score is likely to lie in; a "
+        "score is only 'significantly' above or below average when the whole interval is.",
+        f"Groups with fewer than {min_group} pupils are suppressed; groups with fewer than 10 "
+        "are flagged, because one or two pupils can swing their figures.",
+    ]
+    if str(analysis.school.get("progress8_baseline", "")).startswith("SUBSTITUTE"):
+        caveats.insert(
+            0,
+            "Progress here is measured from a substitute baseline, not KS2: "
+            "it is not the DfE's Progress 8.",
+        )
+    return caveats
+
+
+def build_context(
+    analysis: Analysis, audience: str, min_group: int = 6, comparison: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything the pack templates show. ``audience`` is ``governors`` or ``staff``."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {AUDIENCES}")
+    year = analysis.comparator_year or 2024
+    national = _national(year)
+    gaps = _gaps(analysis)
+    staff = audience == "staff"
+    results = analysis.slots
+    data_dates = results.loc[results["entry"], "exam_date"].dropna()
+    charts_made = [
+        charts.forest(
+            [
+                {
+                    "label": g["label"],
+                    "value": g["progress8"],
+                    "ci_low": g["ci_low"],
+                    "ci_high": g["ci_high"],
+                }
+                for g in _groups(analysis)
+                if not g["suppressed"]
+            ],
+            "p8-groups",
+            "Progress 8 by pupil group",
+        ),
+        charts.attainment_against_prior(
+            analysis.pupils, analysis.estimates.table, pupil_level=staff, min_group=min_group
+        ),
+        charts.elements(analysis.school, national, year),
+        charts.forest(
+            [
+                {
+                    "label": s["subject"],
+                    "value": s["value_added"],
+                    "ci_low": s["value_added_ci_low"],
+                    "ci_high": s["value_added_ci_high"],
+                }
+                for s in analysis.subjects
+                if s["value_added_pupils"] >= min_group
+            ],
+            "subject-va",
+            "Subject value added against national (points per entry)",
+        ),
+        charts.grade_distribution(_gcse_grade_counts(analysis)),
+    ]
+    return {
+        "audience": audience,
+        "staff": staff,
+        "title": f"Results pack: {analysis.label}",
+        "label": analysis.label,
+        "version": __version__,
+        "banner": {
+            "status": "Provisional and unvalidated",
+            "data_date": data_dates.max().strftime("%d %B %Y") if len(data_dates) else None,
+            "estimates": analysis.estimates.name,
+            "baseline": analysis.school.get("progress8_baseline"),
+            "excluded": analysis.school.get("progress8_excluded"),
+            "adjustment": analysis.school.get("progress8_adjustment_method"),
+        },
+        "cohort": _cohort(analysis),
+        "school": analysis.school,
+        "national": national,
+        "comparator_year": year,
+        "headlines": _headlines(analysis, national),
+        "groups": _groups(analysis),
+        "gaps": gaps,
+        "subjects": _subjects(analysis, staff, min_group),
+        "similar": comparison,
+        "pupil_lists": _pupil_lists(analysis) if staff else None,
+        "questions": _questions(analysis, gaps),
+        "caveats": _caveats(analysis, min_group),
+        "warnings": analysis.warnings,
+        "sources": attribution_lines(),
+        "charts": {c.name: c for c in charts_made if c is not None},
+        "min_group": min_group,
+    }
+
+
+def _subjects(analysis: Analysis, staff: bool, min_group: int) -> list[dict[str, Any]]:
+    """Subject rows; for governors, subjects with fewer entries than ``min_group`` are
+    suppressed like small groups."""
+    rows = []
+    for row in analysis.subjects:
+        suppressed = not staff and row["entries"] < min_group
+        if suppressed:
+            row = {"subject": row["subject"], "entries": row["entries"], "suppressed": True}
+        rows.append({"suppressed": False, **row})
+    return rows
+
+
+def _gcse_grade_counts(analysis: Analysis) -> dict[str, int]:
+    entries = analysis.subject_entries
+    gcse = entries[entries["scale"] == "gcse"]
+    return {str(k): int(v) for k, v in gcse["grade_group"].value_counts().items()}

@@ -1,0 +1,313 @@
+"""Results-meeting packs (issue 6): rendered in a real headless Chromium, parsed as GFM, scanned
+for pupil data, escaped, overridable, and byte-stable."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from schoolperf.cli import cli
+from schoolperf.reports.render import CHROMIUM_FLAGS, chromium
+from tests.conftest import DEMO
+
+# Hosts Chromium itself calls (sign-in, updates, time); anything else would come from the page.
+BROWSER_HOSTS = re.compile(r"^https?://[^/]*(google\.com|googleapis\.com|gstatic\.com)/")
+
+
+def run(*args: str):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("packs")
+    for audience in ("governors", "staff"):
+        for fmt in ("html", "md"):
+            run(
+                "pack",
+                str(DEMO),
+                "--audience",
+                audience,
+                "--format",
+                fmt,
+                "--out",
+                str(out / f"{audience}.{fmt}"),
+            )
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_json():
+    return json.loads(run("analyse", str(DEMO), "--format", "json").stdout)
+
+
+def browser() -> str:
+    path = chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("headless Chromium is missing in CI: .ci/run installs it")
+        pytest.skip("headless Chromium not installed (Debian: apt-get install chromium)")
+    return path
+
+
+class MeasureParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        a = dict(attrs)
+        if "data-measure" in a and a.get("data-value"):
+            self.values[a["data-measure"]] = a["data-value"]
+
+
+def test_html_pack_in_headless_chromium(packs, demo_json, tmp_path):
+    path = browser()
+    page = (packs / "governors.html").resolve().as_uri()
+    profile = tmp_path / "profile"
+    netlog = tmp_path / "net.json"
+    screenshot = tmp_path / "page.png"
+    common = [path, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1200,2400"]
+    subprocess.run(
+        [*common, f"--screenshot={screenshot}", page], check=True, timeout=120, capture_output=True
+    )
+    dom = subprocess.run(
+        [*common, f"--log-net-log={netlog}", "--dump-dom", page],
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    ).stdout
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(screenshot)
+    assert pixels.shape[0] > 1000 and float(np.std(pixels)) > 0.05  # not a blank page
+    parser = MeasureParser()
+    parser.feed(dom)
+    school = demo_json["school"]
+    for key in (
+        "attainment8",
+        "progress8",
+        "basics_4_pct",
+        "basics_5_pct",
+        "ebacc_aps",
+        "attainment8_english",
+        "attainment8_open",
+        "progress8_adjusted",
+    ):
+        assert float(parser.values[key]) == school[key], key
+    assert int(parser.values["pupils"]) == school["pupils"]
+    requested = set(re.findall(r'"url":"([^"]+)"', netlog.read_text()))
+    from_page = {
+        u for u in requested if not u.startswith(("file:", "data:")) and not BROWSER_HOSTS.match(u)
+    }
+    assert from_page == set()
+
+
+def test_html_pack_is_self_contained(packs):
+    html = (packs / "governors.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html and not re.search(r"url\((?!#)", html)
+    assert html.count("<svg") >= 4 and "@media print" in html
+    assert re.search(r'<figure role="img" aria-label="[^"]{20,}">', html)
+
+
+def tables(markdown: str) -> list[list[list[str]]]:
+    """Each GFM table as rows of cell texts (header first), via markdown-it-py."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    found, rows, row, cell = [], None, None, None
+    for token in tokens:
+        if token.type == "table_open":
+            rows = []
+        elif token.type == "tr_open":
+            row = []
+        elif token.type in ("th_open", "td_open"):
+            cell = ""
+        elif token.type == "inline" and cell is not None:
+            cell += token.content
+        elif token.type in ("th_close", "td_close"):
+            row.append(cell)
+            cell = None
+        elif token.type == "tr_close":
+            rows.append(row)
+        elif token.type == "table_close":
+            found.append(rows)
+    return found
+
+
+@pytest.mark.parametrize("audience", ["governors", "staff"])
+def test_markdown_tables_parse_with_the_right_columns(packs, audience):
+    found = tables((packs / f"{audience}.md").read_text(encoding="utf-8"))
+    headers = {tuple(t[0]) for t in found}
+    assert (
+        "Measure",
+        "School",
+        "95% confidence interval",
+        "National 2024",
+        "Previous",
+        "Change",
+    ) in headers
+    assert (
+        "Group",
+        "Pupils",
+        "Attainment 8",
+        "Progress 8",
+        "95% confidence interval",
+        "Grade 5+ English and maths",
+    ) in headers
+    assert (
+        "Subject",
+        "Entries",
+        "4+",
+        "5+",
+        "7+",
+        "Average points",
+        "Against pupils' other subjects",
+        "Value added against national (95% CI)",
+    ) in headers
+    for table in found:
+        assert all(len(row) == len(table[0]) for row in table), table[0]
+    assert (("Pupil", "Attainment 8", "Estimate", "Progress 8") in headers) == (audience == "staff")
+
+
+def test_markdown_charts_are_files_beside_the_pack(packs):
+    text = (packs / "governors.md").read_text(encoding="utf-8")
+    for name in re.findall(r"\]\((governors_charts/[a-z0-9-]+\.svg)\)", text):
+        assert (packs / name).read_text().startswith("<svg")
+    assert "governors_charts/p8-groups.svg" in text
+
+
+def input_names_and_upns() -> set[str]:
+    with open(DEMO, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    values = {r["UPN"] for r in rows} | {r["Forename"] for r in rows} | {r["Surname"] for r in rows}
+    return {v for v in values if len(v) >= 3}
+
+
+def test_governor_pack_has_no_names_or_upns(packs):
+    secrets = input_names_and_upns()
+    for path in [
+        packs / "governors.html",
+        packs / "governors.md",
+        *(packs / "governors_charts").glob("*.svg"),
+    ]:
+        text = path.read_text(encoding="utf-8")
+        words = set(re.findall(r"[\w'’-]+", text))
+        leaked = {s for s in secrets if s in words or ("DEMO" in s and s in text)}
+        assert not leaked, (path.name, sorted(leaked)[:5])
+    staff = (packs / "staff.html").read_text(encoding="utf-8")
+    assert "DEMO0001" in staff or "DEMO00" in staff  # the staff pack does list pupils
+
+
+def test_markup_in_a_name_is_escaped(tmp_path):
+    text = DEMO.read_text(encoding="utf-8")
+    # a pupil without KS2, so listed in the staff pack's "no KS2" table
+    first = next(r for r in csv.reader(text.splitlines()[1:]) if r[7] == r[8] == "")
+    upn, forename = first[0], first[1]
+    hostile = "<script>alert(1)</script>"
+    lines = [
+        line.replace(f"{upn},{forename},", f"{upn},{hostile},", 1) for line in text.splitlines()
+    ]
+    export = tmp_path / "hostile.csv"
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for fmt in ("html", "md"):
+        out = tmp_path / f"staff.{fmt}"
+        run("pack", str(export), "--audience", "staff", "--format", fmt, "--out", str(out))
+        body = out.read_text(encoding="utf-8")
+        assert hostile not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_template_override_changes_one_heading_and_nothing_else(tmp_path):
+    override = tmp_path / "templates" / "html"
+    override.mkdir(parents=True)
+    (override / "_groups.html").write_text(
+        '{% extends "default:html/_groups.html" %}'
+        "{% block heading %}<h2>How our pupil groups did</h2>{% endblock %}"
+    )
+    plain, custom = tmp_path / "plain.html", tmp_path / "custom.html"
+    run("pack", str(DEMO), "--audience", "governors", "--out", str(plain))
+    run(
+        "pack",
+        str(DEMO),
+        "--audience",
+        "governors",
+        "--out",
+        str(custom),
+        "--template",
+        str(tmp_path / "templates"),
+    )
+    before, after = plain.read_text().splitlines(), custom.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert changed == [
+        ("<h2>Disadvantaged pupils and other groups</h2>", "<h2>How our pupil groups did</h2>")
+    ]
+
+
+def test_same_input_same_bytes(tmp_path):
+    for name in ("a", "b"):
+        run(
+            "pack",
+            str(DEMO),
+            "--audience",
+            "staff",
+            "--format",
+            "md",
+            "--out",
+            str(tmp_path / name / "pack.md"),
+        )
+    assert (tmp_path / "a" / "pack.md").read_bytes() == (tmp_path / "b" / "pack.md").read_bytes()
+    for chart in (tmp_path / "a" / "pack_charts").iterdir():
+        assert chart.read_bytes() == (tmp_path / "b" / "pack_charts" / chart.name).read_bytes()
+
+
+def test_small_groups_show_as_suppressed_in_the_governor_pack(packs):
+    html = (packs / "governors.html").read_text(encoding="utf-8")
+    row = re.search(
+        r"Disadvantaged, high prior attainment</th><td>0</td>\s*<td[^>]*>([^<]+)<", html
+    )
+    assert row and row.group(1).startswith("suppressed")
+
+
+def test_similar_schools_section_and_pdf(tmp_path):
+    out = tmp_path / "pack.html"
+    args = ["pack", str(DEMO), "--audience", "governors", "--out", str(out), "--similar-schools"]
+    if chromium() is not None:
+        args.append("--pdf")
+    run(*args)
+    html = out.read_text(encoding="utf-8")
+    assert "<h2>Similar schools</h2>" in html and "80th percentile" in html
+    if chromium() is not None:
+        assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_pdf_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    result = CliRunner().invoke(
+        cli, ["pack", str(DEMO), "--audience", "staff", "--out", str(tmp_path / "p.html"), "--pdf"]
+    )
+    assert result.exit_code == 2
+    assert "needs headless Chromium" in result.stderr
+    assert (tmp_path / "p.html").exists()  # the HTML pack is still written
+
+
+def test_refuses_to_overwrite_the_input(tmp_path):
+    copy = tmp_path / "results.csv"
+    copy.write_bytes(DEMO.read_bytes())
+    result = CliRunner().invoke(cli, ["pack", str(copy), "--audience", "staff", "--out", str(copy)])
+    assert result.exit_code == 2 and copy.read_bytes() == DEMO.read_bytes()
+    assert Path(copy).read_text(encoding="utf-8").startswith("UPN,")

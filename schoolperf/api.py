@@ -26,6 +26,7 @@ from schoolperf.measures.groups import (
     GroupSpecError,
     gap_table,
     requested_groups,
+    secondary_suppressions,
     standard_groups,
 )
 from schoolperf.measures.headlines import headline_measures, pupil_headlines
@@ -246,8 +247,19 @@ def group_measures(
     n = len(pupils)
     suppressed = n < min_group
     if suppressed:
-        figures = {k: (v if k == "pupils" else None) for k, v in figures.items()}
+        figures = suppress(figures)
+    elif figures["progress8_pupils"] < min_group:  # P8 resting on too few pupils
+        figures = {
+            k: (None if k.startswith("progress8") and k != "progress8_pupils" else v)
+            for k, v in figures.items()
+        }
     return {**figures, "small_group": n < SMALL_GROUP, "suppressed": suppressed}
+
+
+def suppress(figures: dict[str, object]) -> dict[str, object]:
+    """A group's figures with everything but its size blanked."""
+    keep = ("pupils", "small_group", "suppressed")
+    return {k: (v if k in keep else None) for k, v in figures.items()} | {"suppressed": True}
 
 
 def _progress8_warnings(
@@ -410,6 +422,8 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
     group_figures = {
         k: group_measures(pupils[m], estimates, options.min_group) for k, m in groups.items()
     }
+    for key in secondary_suppressions(group_figures):
+        group_figures[key] = suppress(group_figures[key])
     year = _comparator_year(estimates, options)
     gaps = gap_table(pupils, groups, group_figures, year, estimates.national_sd["progress8"])
     if options.baseline_file is None:
@@ -427,8 +441,10 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
             )
     small = [k for k, v in group_figures.items() if v["small_group"]]
     if small:
+        # a --group on a column (e.g. surname=…) would put pupil data in a log: name columns only
+        named = sorted({k if "=" not in k else f"groups by {k.split('=')[0]}" for k in small})
         warnings.append(
-            f"{len(small)} group(s) have fewer than {SMALL_GROUP} pupils ({', '.join(small)}); "
+            f"{len(small)} group(s) have fewer than {SMALL_GROUP} pupils ({', '.join(named)}); "
             f"their figures are unreliable, and those under {options.min_group} are suppressed."
         )
     entries, subjects, subjects_by = subject_analysis(slots, pupils, estimates)

@@ -322,6 +322,7 @@ SORT_KEYS = {
 
 @cli.command()
 @input_options
+@measure_options
 @click.option("--subject", "subject_name", help="List this subject's pupils (drill-down).")
 @click.option(
     "--sort",
@@ -458,6 +459,7 @@ def _compare(file: Path, kwargs: dict[str, Any]):  # noqa: ANN202 - (Analysis, d
 
 @cli.command("compare")
 @input_options
+@measure_options
 @similar_options
 @click.option(
     "--format",
@@ -489,6 +491,7 @@ def compare_command(file: Path, output_format: str, **kwargs: Any) -> None:
 
 @cli.command("targets")
 @input_options
+@measure_options
 @similar_options
 @click.option(
     "--format",

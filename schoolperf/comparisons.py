@@ -22,6 +22,7 @@ from schoolperf.measures.similar_schools import (
     method_text,
     ordinal,
     peer_group,
+    percentile_words,
 )
 from schoolperf.reference import ELEMENTS, EstimatesTable, load_estimates
 
@@ -240,9 +241,9 @@ def targets(
         out[f"target_attainment8_{element}"] = target.clip(upper=ELEMENT_MAXIMUM[element])
     out["attainment8"] = pupils["attainment8"]
     method = (
-        f"Targets at the {ordinal(int(percentile))} percentile of similar schools. "
+        f"Targets at the {percentile_words(percentile)} percentile of similar schools. "
         f"{comparison['method']} Pupil target A8 = the pupil's DfE A8 estimate + 10 x the "
-        f"peers' {ordinal(int(percentile))}-percentile Progress 8 ({p8:+.2f}), at most 90; "
+        f"peers' {percentile_words(percentile)}-percentile Progress 8 ({p8:+.2f}), at most 90; "
         f"element targets: {element_method}. Subject target grade = the grade reached by the "
         f"top {100 - percentile:g}% of pupils nationally with the same KS2 band (DfE 2023/24 "
         "KS2-KS4 transition matrices), with the national chance of that grade or better."

@@ -262,24 +262,68 @@ def test_group_ci_uses_the_groups_own_n_and_small_groups_are_suppressed(tmp_path
         f"P{i:02d}": {
             "ks2": (100 + i % 10, 100),
             "PP": "Y" if i < 5 else "N",
+            "Gender": "M" if i < 12 else "F",
             "results": [("Maths", str(3 + i % 5)), ("English Language", "5")],
         }
         for i in range(30)
     }
     analysis = analyse(write_long(tmp_path / "r.csv", pupils))
-    non = analysis.groups["non_disadvantaged"]
-    assert non["pupils"] == 25 and not non["suppressed"]
-    half = non["progress8"] - non["progress8_ci_low"]
-    assert half == pytest.approx(1.96 * SD_2024 / np.sqrt(25))
+    boys = analysis.groups["boys"]
+    assert boys["pupils"] == 12 and not boys["suppressed"]
+    half = boys["progress8"] - boys["progress8_ci_low"]
+    assert half == pytest.approx(1.96 * SD_2024 / np.sqrt(12))
     dis = analysis.groups["disadvantaged"]
     assert dis["pupils"] == 5 and dis["suppressed"] and dis["small_group"]
     assert dis["attainment8"] is None and dis["progress8_ci_low"] is None
+    # secondary suppression: school minus non-disadvantaged would give the disadvantaged figures
+    non = analysis.groups["non_disadvantaged"]
+    assert non["pupils"] == 25 and non["suppressed"] and non["attainment8"] is None
     document = json.dumps(analysis.to_dict())
     assert '"disadvantaged": {"pupils": 5, "attainment8": null' in document
-    gap_rows = [g for g in analysis.gaps if g["group"] == "disadvantaged"]
-    assert all(g["value"] is None and g["gap"] is None for g in gap_rows)
+    for key in ("disadvantaged", "non_disadvantaged"):
+        rows = [g for g in analysis.gaps if g["group"] == key]
+        assert all(g["value"] is None and g["gap"] is None for g in rows)
+        assert all(g["comparator_value"] is None for g in rows if g["comparator"] == "school")
     relaxed = analyse(write_long(tmp_path / "r.csv", pupils), AnalysisOptions(min_group=5))
     assert relaxed.groups["disadvantaged"]["attainment8"] is not None
+    assert relaxed.groups["non_disadvantaged"]["attainment8"] is not None
+
+
+def test_p8_resting_on_too_few_pupils_is_suppressed(tmp_path):
+    pupils = {
+        f"P{i}": {"ks2": (105, 105) if i == 0 else None, "PP": "Y", "results": [("Maths", "5")]}
+        for i in range(7)
+    }
+    pupils |= {
+        f"Q{i}": {"ks2": (105, 105), "PP": "N", "results": [("Maths", "5")]} for i in range(7)
+    }
+    group = analyse(write_long(tmp_path / "r.csv", pupils)).groups["disadvantaged"]
+    assert not group["suppressed"] and group["attainment8"] == 10
+    assert group["progress8_pupils"] == 1 and group["progress8"] is None
+
+
+def test_warnings_never_quote_column_values(tmp_path):
+    pupils = {f"P{i}": {"Surname": f"Name{i}", "results": [("Maths", "5")]} for i in range(3)}
+    analysis = analyse(write_long(tmp_path / "r.csv", pupils), AnalysisOptions(groups=("Surname",)))
+    assert not any("Name1" in w for w in analysis.warnings)
+    assert any("groups by surname" in w for w in analysis.warnings)
+
+
+def test_bad_baseline_options_are_input_errors(tmp_path):
+    from schoolperf.errors import InputError
+
+    export = write_long(tmp_path / "r.csv", {"A": {"results": [("Maths", "6")]}})
+    baseline = tmp_path / "b.csv"
+    baseline.write_text("UPN,Baseline\nA,100\n")
+    bad_map = tmp_path / "map.csv"
+    bad_map.write_text("baseline,ks2\n0,x\n")
+    for options in (
+        {"baseline_map": str(tmp_path / "missing.csv")},
+        {"baseline_map": str(bad_map)},
+        {"baseline_norm": (100.0, 0.0)},
+    ):
+        with pytest.raises(InputError):
+            analyse(export, AnalysisOptions(baseline_file=str(baseline), **options))
 
 
 def test_requested_groups_and_intersections(tmp_path):

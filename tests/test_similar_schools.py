@@ -200,3 +200,13 @@ def test_no_ks2_cannot_find_similar_schools(tmp_path):
     path.write_text("UPN,Subject,Grade\nA,Maths,5\n")
     result = CliRunner().invoke(cli, ["compare", str(path)])
     assert result.exit_code == 2 and "expected attainment" in result.stderr
+
+
+def test_small_percent_strings_are_not_taken_for_fractions(tmp_path):
+    path = write(tmp_path, "URN,ATT8SCR,PTFSM6CLA1A\n1,50,0.5%\n2,40,0.8%\n")
+    assert read_benchmark(path).schools["disadvantaged_pct"].tolist() == [0.5, 0.8]
+
+
+def test_odd_percentile_is_named_exactly():
+    document = run_json("compare", str(DEMO), "--format", "json", "--percentile", "80.5")
+    assert "80.5th percentile" in document["similar_schools"]["method"]

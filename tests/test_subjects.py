@@ -232,4 +232,11 @@ def test_subject_table_per_group(tmp_path):
         write_long(tmp_path / "r.csv", pupils), AnalysisOptions(subjects_by_group=True, min_group=7)
     )
     assert strict.subjects_by_group["disadvantaged"] is None
-    assert strict.subjects_by_group["non_disadvantaged"] is not None
+    assert strict.subjects_by_group["non_disadvantaged"] is None  # secondary suppression
+
+
+def test_matrix_flag_does_not_depend_on_prior_attainment(analyse_pupils):
+    analysis = analyse_pupils({"A": {"results": [("German", "6"), ("Maths", "5")]}})
+    german = next(r for r in analysis.subjects if r["subject"] == "German")
+    assert german["in_transition_matrices"] and german["value_added"] is None
+    assert not any("German" in w for w in analysis.warnings)

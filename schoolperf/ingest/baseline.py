@@ -75,6 +75,36 @@ def read_baseline(path: str | Path) -> pd.Series:
     return pd.Series(score.to_numpy(), index=table["upn"], name="baseline").dropna()
 
 
+def _mapping_table(path: Path) -> pd.DataFrame:
+    """An explicit baseline → KS2 table: numeric columns ``baseline`` and ``ks2``, 2+ rows."""
+
+    def problem(message: str) -> InputError:
+        return InputError(
+            [
+                Problem(
+                    "bad-baseline-map",
+                    message,
+                    "Give a CSV with columns baseline and ks2, one row "
+                    "per baseline score (two at least).",
+                    file=path.name,
+                )
+            ]
+        )
+
+    if not path.is_file():
+        raise problem("does not exist.")
+    try:
+        table = pd.read_csv(path, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise problem(f"could not be read ({exc}).") from None
+    if not {"baseline", "ks2"} <= set(table.columns):
+        raise problem("needs the columns baseline and ks2.")
+    numbers = table[["baseline", "ks2"]].apply(pd.to_numeric, errors="coerce")
+    if numbers.isna().any().any() or len(numbers) < 2:
+        raise problem("needs at least two rows, every cell a number.")
+    return numbers.sort_values("baseline")
+
+
 def map_to_ks2(
     scores: pd.Series, mapping: str = "linear", norm: tuple[float, float] = (100.0, 15.0)
 ) -> tuple[pd.Series, str]:
@@ -82,25 +112,23 @@ def map_to_ks2(
     national = ks2_national_distribution()
     if mapping == "linear":
         mean, sd = norm
+        if not sd > 0:
+            raise InputError(
+                [
+                    Problem(
+                        "bad-baseline-norm",
+                        f"--baseline-norm SD {sd:g} is not positive.",
+                        "Give the baseline's national mean and SD (e.g. 100 15 for SAS).",
+                    )
+                ]
+            )
         mapped = national["mean"] + (scores - mean) / sd * national["sd"]
         method = (
             f"linear: baseline mean {mean:g} and SD {sd:g} matched to the national KS2 mean "
             f"{national['mean']:g} and SD {national['sd']:g} ({national['year']})"
         )
     else:
-        table = pd.read_csv(mapping)
-        if not {"baseline", "ks2"} <= set(table.columns):
-            raise InputError(
-                [
-                    Problem(
-                        "bad-baseline-map",
-                        "needs the columns baseline and ks2.",
-                        "Give one row per baseline score with its KS2 equivalent.",
-                        file=Path(mapping).name,
-                    )
-                ]
-            )
-        table = table.sort_values("baseline")
+        table = _mapping_table(Path(mapping))
         mapped = pd.Series(np.interp(scores, table["baseline"], table["ks2"]), scores.index)
         method = f"table {Path(mapping).name} (linear interpolation between its rows)"
     return mapped.clip(*KS2_RANGE), method

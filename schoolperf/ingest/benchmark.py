@@ -144,6 +144,7 @@ def read_benchmark(path: str | Path | None = None, year: str | None = None) -> B
         )
     schools = pd.DataFrame(index=table.index)
     notes = []
+    percent_signs: set[str] = set()
     for field, names in FIELDS.items():
         name = next((n for n in names if n in table.columns), None)
         if name is None:
@@ -153,11 +154,13 @@ def read_benchmark(path: str | Path | None = None, year: str | None = None) -> B
             schools[field] = table[name].astype(str).str.strip()
         else:
             schools[field] = _numbers(table[name])
+            if field in PERCENT_FIELDS and table[name].astype(str).str.contains("%").any():
+                percent_signs.add(field)  # written as "40.0%": already a percentage
         if field == "progress8" and name == "P8MEA":
             notes.append("P8 is the DfE's adjusted score (the file has no unadjusted P8MEA_ORIG)")
         if field == "disadvantaged_pct" and name == "PNUMFSMEVER":
             notes.append("% disadvantaged is % FSM-ever from the school census (a close proxy)")
-    for field in PERCENT_FIELDS:
+    for field in PERCENT_FIELDS - percent_signs:
         values = schools[field].dropna()
         if len(values) and values.max() <= 1:  # some extracts give fractions, not percentages
             schools[field] = schools[field] * 100

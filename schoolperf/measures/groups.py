@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.measures.progress8 import Z95
-from schoolperf.reference import national_comparators
+from schoolperf.reference import national_comparators, normalise_label
 
 STANDARD_GROUPS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
     # key: (column that must be known, membership)
@@ -58,15 +58,42 @@ GAP_MEASURES = {
     "ebacc_entry_pct": "pct",
     "ebacc_aps": "mean",
 }
+# Published national P8 is the adjusted score (§2.4, §5.2), so gaps use adjusted P8 throughout.
 PUPIL_COLUMN = {
     "attainment8": "attainment8",
-    "progress8": "progress8",
+    "progress8": "progress8_adjusted",
     "basics_4_pct": "basics_4",
     "basics_5_pct": "basics_5",
     "ebacc_entry_pct": "ebacc_entered",
     "ebacc_aps": "ebacc_aps",
 }
 SMALL_GROUP = 10
+
+
+# Groups that together make up every pupil whose defining column is known: with the school's
+# own figures, one suppressed member could be worked out from the others (secondary
+# suppression), so the next-smallest member is suppressed with it.
+PARTITIONS = [
+    ("disadvantaged", "non_disadvantaged"),
+    ("boys", "girls"),
+    ("sen_support", "ehcp", "no_sen"),
+    ("low_prior", "middle_prior", "high_prior"),
+]
+
+
+def secondary_suppressions(figures: dict[str, dict]) -> list[str]:
+    """Groups to suppress as well, so no suppressed group can be recovered by subtraction."""
+    extra = []
+    for members in PARTITIONS:
+        present = [m for m in members if m in figures]
+        hidden = [m for m in present if figures[m]["suppressed"]]
+        shown = sorted(
+            (m for m in present if not figures[m]["suppressed"]),
+            key=lambda m: (figures[m]["pupils"], m),
+        )
+        if len(hidden) == 1 and shown:
+            extra.append(shown[0])
+    return extra
 
 
 class GroupSpecError(ValueError):
@@ -89,6 +116,14 @@ def standard_groups(pupils: pd.DataFrame) -> dict[str, pd.Series]:
     return groups
 
 
+def _column(pupils: pd.DataFrame, name: str) -> str | None:
+    """A pupil column by its name or its heading ("Tutor Group" → ``tutor_group``)."""
+    if name in pupils.columns:
+        return name
+    key = normalise_label(name).replace(" ", "_")
+    return key if key in pupils.columns else None
+
+
 def requested_groups(pupils: pd.DataFrame, specs: list[str]) -> dict[str, pd.Series]:
     """Groups asked for with ``--group``: ``a,b`` is the intersection of a and b, where each part
     is a standard group key or a pupil column (one group per value, keyed ``column=value``)."""
@@ -99,9 +134,10 @@ def requested_groups(pupils: pd.DataFrame, specs: list[str]) -> dict[str, pd.Ser
         for part in (p.strip() for p in spec.split(",") if p.strip()):
             if part in standard:
                 options.append([(part, standard[part])])
-            elif part in pupils.columns:
-                values = sorted(v for v in pupils[part].dropna().unique() if str(v) != "")
-                options.append([(f"{part}={v}", pupils[part] == v) for v in values])
+            elif _column(pupils, part) is not None:
+                column = _column(pupils, part)
+                values = sorted(v for v in pupils[column].dropna().unique() if str(v) != "")
+                options.append([(f"{column}={v}", pupils[column] == v) for v in values])
             else:
                 raise GroupSpecError(part)
         for combination in product(*options):
@@ -154,10 +190,13 @@ def gap_table(
         rest = complement(pupils, key, mask)
         figures = group_figures[key]
         suppressed = bool(figures.get("suppressed"))
+        # the rest of the school is itself a group of a suppressed pair: hide it too
+        partner = [m for pair in PARTITIONS if len(pair) == 2 and key in pair for m in pair]
+        rest_hidden = any(group_figures.get(m, {}).get("suppressed") for m in partner)
         for measure, kind in GAP_MEASURES.items():
             column = pupils[PUPIL_COLUMN[measure]].astype(float)
             scale = 100 if kind == "pct" else 1
-            value = figures.get(measure)
+            value = figures.get("progress8_adjusted" if measure == "progress8" else measure)
             in_group, in_rest = column[mask].dropna() * scale, column[rest].dropna() * scale
             comparisons = [
                 ("school", "rest of the school", in_rest.mean() if len(in_rest) else None, in_rest)
@@ -172,6 +211,8 @@ def gap_table(
                 )
             )
             for where, label, reference, other in comparisons:
+                if where == "school" and (suppressed or rest_hidden):
+                    reference = None
                 usable = not suppressed and value is not None and reference is not None
                 gap = value - reference if usable else None
                 se = (

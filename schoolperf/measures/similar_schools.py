@@ -121,6 +121,15 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def percentile_words(percentile: float) -> str:
+    """``80`` → ``80th``; ``80.5`` → ``80.5th``.
+
+    >>> percentile_words(80.0), percentile_words(0.5), percentile_words(91)
+    ('80th', '0.5th', '91st')
+    """
+    return ordinal(int(percentile)) if float(percentile).is_integer() else f"{percentile:g}th"
+
+
 def method_text(benchmark: Benchmark, settings: PeerSettings, peers: int, expected: float) -> str:
     """The comparison's method in words, for every output."""
     matched = "expected attainment" + (
@@ -130,7 +139,7 @@ def method_text(benchmark: Benchmark, settings: PeerSettings, peers: int, expect
     return (
         f"Compared with the {peers} mainstream schools in {benchmark.description} nearest to "
         f"this school by {matched}: the Attainment 8 their pupils' prior attainment predicts "
-        f"(this school: {expected:.1f}). The {ordinal(int(settings.percentile))} percentile is "
+        f"(this school: {expected:.1f}). The {percentile_words(settings.percentile)} percentile is "
         f"the value {settings.percentile:g}% of those schools are at or below."
         + (f" Notes: {notes}." if notes else "")
     )

@@ -20,6 +20,13 @@ from schoolperf.measures.progress8 import Z95
 from schoolperf.reference import transition_matrices
 
 GRADES = ["9", "8", "7", "6", "5", "4", "3", "2", "1", "U"]
+
+
+def matrix_subjects() -> set[str]:
+    """Subjects the national transition matrices cover."""
+    return set(transition_matrices()["matrix_subject"])
+
+
 THRESHOLDS = (4, 5, 7)
 ENTRY_COLUMNS = [
     "upn",
@@ -125,7 +132,7 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
             "entered_pct": 100 * len(group) / cohort_size if cohort_size else None,
             "grades": {g: int(distribution[g]) for g in _grade_order(distribution.index)},
             "average_points": float(group["points"].mean()),
-            "in_transition_matrices": bool(group["expected_points"].notna().any()),
+            "in_transition_matrices": bool(group["matrix_subject"].isin(matrix_subjects()).any()),
         }
         for t in THRESHOLDS:
             row[f"grade_{t}_plus_pct"] = float((group["grade_low"] >= t).mean() * 100)

@@ -30,6 +30,7 @@ from schoolperf.measures.groups import (
     standard_groups,
 )
 from schoolperf.measures.headlines import headline_measures, pupil_headlines
+from schoolperf.measures.points import SubgradeMapping
 from schoolperf.measures.prior_attainment import (
     NO_KS2_YEARS,
     prior_attainment,
@@ -94,6 +95,7 @@ class AnalysisOptions:
     previous: tuple[str, ...] = ()
     label: str | None = None
     subjects_by_group: bool = False
+    subgrades: SubgradeMapping | None = None  # tracking files: teachers' sub-grades
 
 
 @dataclass
@@ -516,4 +518,5 @@ def load_options_cohort(
         options.sheet,
         options.layout,
         _default_ks2_year(estimates, options),
+        options.subgrades,
     )

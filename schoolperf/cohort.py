@@ -26,10 +26,12 @@ from schoolperf.ingest.read import ROW, read_table
 from schoolperf.ingest.subjects import normalise_qan, resolve_subjects
 from schoolperf.measures.points import (
     SCALE_FORMS,
+    SubgradeMapping,
     grade_codes,
     is_no_entry,
     normalise_grades,
     points_for,
+    subgrade_points,
 )
 from schoolperf.measures.prior_attainment import nominal_scores
 from schoolperf.reference import ks2_teacher_assessment, qualification_points
@@ -310,7 +312,12 @@ def _check_ks2_codes(
         )
 
 
-def _results(long: pd.DataFrame, check: _Checker, subjects_file: str | None) -> pd.DataFrame:
+def _results(
+    long: pd.DataFrame,
+    check: _Checker,
+    subjects_file: str | None,
+    subgrades: SubgradeMapping | None = None,
+) -> pd.DataFrame:
     """One row per result with subject role, grade code, points per unit and units."""
     keep = [
         c
@@ -349,6 +356,13 @@ def _results(long: pd.DataFrame, check: _Checker, subjects_file: str | None) -> 
         points[on_qan], results.loc[on_qan, "grade_code"] = _points_by_qan(
             results.loc[on_qan, "qan"], results.loc[on_qan, "grade"], codes.loc[on_qan, "code"]
         )
+    if subgrades is not None:  # tracking: teachers' sub-grades on GCSE-graded subjects
+        single = results["scale"].isin(["gcse", ""]) & points.isna() & results["entry"]
+        sub = subgrade_points(results.loc[single, "grade"], subgrades)
+        found = sub.dropna().index
+        points[found] = sub[found]
+        results.loc[found, "scale"] = "gcse"
+        results.loc[found, "grade_code"] = sub[found].astype(int).astype(str)
     results["points"] = points.where(results["entry"])
     bad = results["entry"] & results["points"].isna()
     expected = results["scale"].map(SCALE_FORMS).fillna("a grade the DfE points list gives")
@@ -459,6 +473,7 @@ def load_cohort(
     sheet: str | None = None,
     layout: str = "auto",
     ks2_year: int = 2019,
+    subgrades: SubgradeMapping | None = None,
 ) -> Cohort:
     """Read, validate and model an export; raise :class:`InputError` listing every problem.
 
@@ -561,7 +576,7 @@ def load_cohort(
         c for c in extras if c not in CONTEXT_COLUMNS
     ]
     pupils = _pupils(pupil_rows, check, extras, ks2_year)
-    results = _results(table, check, subjects_file)
+    results = _results(table, check, subjects_file, subgrades)
     if check.problems:
         raise InputError(sorted(check.problems, key=lambda p: int(p.row.split(",")[0])))
     # identical results (same subject, grade and date, however the grade is spelt) count once;

@@ -185,3 +185,27 @@ def similar_schools_table(comparison: dict) -> Table:
             row.get("rank_text", "—"),
         )
     return table
+
+
+def tracking_table(document: dict) -> Table:
+    """Projected headlines at each drop, with the movement since the previous and first."""
+    table = Table(title="Tracking: projected measures", title_justify="left")
+    table.add_column("measure")
+    for drop in document["drops"]:
+        table.add_column(escape(drop["label"]), justify="right")
+    table.add_column("since previous", justify="right")
+    table.add_column("since first", justify="right")
+    for key, move in document["movement"].items():
+        signed = key.startswith("progress8")
+        table.add_row(
+            key,
+            *(_number(d["school"][key], signed) for d in document["drops"]),
+            _number(move["since_previous"], True),
+            _number(move["since_first"], True),
+        )
+    fired = [a["message"] for a in document["alerts"] if a["fired"]]
+    table.caption = escape(
+        f"{len(document['falling_pupils'])} pupil(s) fell by more than "
+        f"{document['p8_fall_threshold']} P8" + ("; alerts: " + "; ".join(fired) if fired else "")
+    )
+    return table

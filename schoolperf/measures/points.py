@@ -6,6 +6,8 @@ Rule: DfE performance points 2019 (ks4-methodology §1.8); ``U`` is an entry wor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -108,3 +110,57 @@ def grade_codes(grades: pd.Series, scales: pd.Series) -> pd.DataFrame:
 def points_for(scales: pd.Series, codes: pd.Series) -> pd.Series:
     """Points per slot for each (scale, grade code); NaN where the pair is unknown."""
     return (scales + "|" + codes.fillna("?")).map(grade_points()).astype(float)
+
+
+@dataclass(frozen=True)
+class SubgradeMapping:
+    """How teachers' sub-grades become points (tracking only; issue 7).
+
+    Default: the whole grade (``6+``, ``6=``, ``6-``, ``6a``/``6b``/``6c`` are 6; ``5/6`` is the
+    lower grade, 5) and decimals kept (``6.5`` is 6.5). Each part can be changed in the tracking
+    configuration's ``[subgrades]`` table.
+    """
+
+    plus: float = 0.0
+    equal: float = 0.0
+    minus: float = 0.0
+    slash: str = "lower"  # lower | upper | mean
+    letter_a: float = 0.0
+    letter_b: float = 0.0
+    letter_c: float = 0.0
+
+    @classmethod
+    def from_table(cls, table: dict[str, object]) -> SubgradeMapping:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ValueError(f"unknown [subgrades] key(s): {', '.join(unknown)}")
+        if table.get("slash", "lower") not in ("lower", "upper", "mean"):
+            raise ValueError("[subgrades] slash must be lower, upper or mean")
+        return cls(**table)  # type: ignore[arg-type]
+
+
+def subgrade_points(grades: pd.Series, mapping: SubgradeMapping) -> pd.Series:
+    """Points of sub-graded predictions (``6+``, ``6=``, ``6-``, ``5/6``, ``6.5``, ``5a``);
+    NaN where the grade is not in a sub-grade notation."""
+    text = normalise_grades(grades)
+    points = pd.Series(np.nan, index=text.index)
+    suffix = text.str.extract(r"^([1-9])([+=\-]|[ABC])$")
+    offsets = {
+        "+": mapping.plus,
+        "=": mapping.equal,
+        "-": mapping.minus,
+        "A": mapping.letter_a,
+        "B": mapping.letter_b,
+        "C": mapping.letter_c,
+    }
+    points = points.fillna(suffix[0].astype(float) + suffix[1].map(offsets).astype(float))
+    pair = text.str.extract(r"^([1-9])/([1-9])$").astype(float)
+    adjacent = (pair[0] - pair[1]).abs() == 1
+    between = {"lower": pair.min(axis=1), "upper": pair.max(axis=1), "mean": pair.mean(axis=1)}[
+        mapping.slash
+    ]
+    points = points.fillna(between.where(adjacent))
+    decimal = pd.to_numeric(text.where(text.str.fullmatch(r"[1-9]\.\d+")), errors="coerce")
+    points = points.fillna(decimal.where(decimal <= 9))
+    return points.clip(lower=0, upper=9)

@@ -1,0 +1,238 @@
+"""Tracking points (issue 7): three synthetic drops with known movements, sub-grades, and the
+unattended cron run (identical reruns, one history row per drop, untouched outputs on bad input).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from schoolperf.cli import cli
+from schoolperf.measures.points import SubgradeMapping, subgrade_points
+
+ESTIMATE = 45.12  # 2024 table, KS2 105/105 → group 19
+SUBJECTS = [
+    "English Language",
+    "English Literature",
+    "Maths",
+    "History",
+    "French",
+    "Geography",
+    "Art",
+    "Drama",
+]  # one grade g everywhere → A8 = 10 g
+DROPS = {
+    "y11_2025-10-15.csv": {},
+    "y11_2026-01-20.csv": {"P00": "4+"},
+    "y11_2026-03-30.csv": {"P01": "5/6", "P02": "6.5"},
+}
+
+
+def write_drop(path: Path, changes: dict[str, str]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["UPN", "PP", "KS2 Reading", "KS2 Maths", "Subject", "Grade"])
+        for i in range(12):
+            upn = f"P{i:02d}"
+            for subject in SUBJECTS:
+                writer.writerow(
+                    [upn, "Y" if i < 6 else "N", 105, 105, subject, changes.get(upn, "5")]
+                )
+    return path
+
+
+@pytest.fixture
+def drops(tmp_path) -> list[Path]:
+    folder = tmp_path / "drops"
+    folder.mkdir()
+    return [write_drop(folder / name, changes) for name, changes in DROPS.items()]
+
+
+def p8(g: float) -> float:
+    return (10 * g - ESTIMATE) / 10
+
+
+def test_three_drops_movements_and_falling_pupils(drops):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["track", *map(str, reversed(drops)), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [d["label"] for d in doc["drops"]] == ["2025-10-15", "2026-01-20", "2026-03-30"]
+    a8 = [d["school"]["attainment8"] for d in doc["drops"]]
+    assert a8 == pytest.approx([50, (11 * 50 + 40) / 12, (11 * 50 + 65) / 12])
+    assert doc["movement"]["attainment8"]["since_previous"] == pytest.approx(a8[2] - a8[1])
+    assert doc["movement"]["attainment8"]["since_first"] == pytest.approx(a8[2] - a8[0])
+    school_p8 = doc["drops"][2]["school"]["progress8"]
+    assert school_p8 == pytest.approx((10 * p8(5) + p8(5) + p8(6.5)) / 12)
+    dis = [d["groups"]["disadvantaged"]["progress8"] for d in doc["drops"]]
+    assert dis == pytest.approx([p8(5), (5 * p8(5) + p8(4)) / 6, (5 * p8(5) + p8(6.5)) / 6])
+    gaps = doc["disadvantaged_gap"]["by_drop"]
+    assert gaps == pytest.approx([v - 0.16 for v in dis])  # DIFFN: national non-disadvantaged
+    # between the last two drops P00 rose back and P02 rose: nobody fell
+    assert doc["falling_pupils"] == []
+    art = doc["subjects"]["Art and Design"]
+    assert art["average_points"] == pytest.approx([5, (11 * 5 + 4) / 12, (11 * 5 + 6.5) / 12])
+
+
+def test_falling_pupil_listed_between_two_drops(drops):
+    doc = json.loads(
+        CliRunner().invoke(cli, ["track", str(drops[0]), str(drops[1]), "--format", "json"]).stdout
+    )
+    assert doc["falling_pupils"] == [
+        {
+            "upn": "P00",
+            "from": pytest.approx(p8(5)),
+            "to": pytest.approx(p8(4)),
+            "change": pytest.approx(-1.0),
+        }
+    ]
+
+
+def test_labels_order_undated_drops(tmp_path):
+    first = write_drop(tmp_path / "autumn.csv", {})
+    second = write_drop(tmp_path / "spring.csv", {"P03": "7"})
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["track", str(first), str(second)])
+    assert refused.exit_code == 2 and "no date in its name" in refused.stderr
+    doc = json.loads(
+        runner.invoke(
+            cli, ["track", str(first), str(second), "--labels", "Autumn,Spring", "--format", "json"]
+        ).stdout
+    )
+    assert [d["label"] for d in doc["drops"]] == ["Autumn", "Spring"]
+    assert doc["movement"]["attainment8"]["since_previous"] == pytest.approx(20 / 12)
+
+
+@pytest.mark.parametrize(
+    "grade, default, custom",
+    [
+        ("6+", 6, 6.33),
+        ("6=", 6, 6),
+        ("6-", 6, 5.67),
+        ("5/6", 5, 5.5),
+        ("6.5", 6.5, 6.5),
+        ("5a", 5, 5.67),
+        ("5b", 5, 5.33),
+        ("5c", 5, 5),
+        ("9+", 9, 9),
+        ("1-", 1, 0.67),
+    ],
+)
+def test_subgrade_notations(grade, default, custom):
+    custom_map = SubgradeMapping(plus=0.33, minus=-0.33, slash="mean", letter_a=0.67, letter_b=0.33)
+    grades = pd.Series([grade])
+    assert subgrade_points(grades, SubgradeMapping()).iloc[0] == pytest.approx(default)
+    assert subgrade_points(grades, custom_map).iloc[0] == pytest.approx(custom)
+
+
+def test_subgrades_are_errors_outside_tracking(tmp_path):
+    path = write_drop(tmp_path / "results.csv", {"P00": "6+"})
+    result = CliRunner().invoke(cli, ["analyse", str(path)])
+    assert result.exit_code == 2 and "value '6+'" in result.stderr
+
+
+def config(tmp_path: Path, **alerts: float) -> Path:
+    lines = [
+        "[input]",
+        'folder = "drops"',
+        'glob = "y11_*.csv"',
+        "[output]",
+        'folder = "out"',
+        'formats = ["json", "md", "html"]',
+        "[analysis]",
+        'estimates = "2024"',
+        "min_group = 6",
+        "[alerts]",
+    ]
+    lines += [f"{k} = {v}" for k, v in alerts.items()]
+    path = tmp_path / "tracking.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix != ".log"}
+
+
+def test_cron_run_twice_identical_and_one_history_row_per_drop(drops, tmp_path):
+    cfg = config(tmp_path, progress8_below=0.5, pupils_falling_above=3)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout == ""
+    out = tmp_path / "out"
+    before = snapshot(out)
+    second = runner.invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert second.exit_code == 0
+    assert snapshot(out) == before
+    assert set(before) == {
+        "tracking_2026-03-30.json",
+        "tracking_2026-03-30.md",
+        "tracking_2026-03-30.html",
+        "history.csv",
+    }
+    history = pd.read_csv(out / "history.csv")
+    assert history["label"].tolist() == ["2025-10-15", "2026-01-20", "2026-03-30"]
+    log = (out / "tracking.log").read_text()
+    assert log.count("3 drop(s)") == 2 and "P00" not in log
+
+
+def test_alert_fires_with_exit_1(drops, tmp_path):
+    cfg = config(tmp_path, progress8_below=0.7)
+    result = CliRunner().invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert result.exit_code == 1
+    assert "alert: projected Progress 8 is below +0.70" in result.stderr
+    doc = json.loads((tmp_path / "out" / "tracking_2026-03-30.json").read_text())
+    fired = {a["alert"]: a["fired"] for a in doc["alerts"]}
+    assert fired == {"progress8_below": True}
+
+
+def test_gap_widening_alert(drops, tmp_path):
+    (drops[2]).unlink()  # latest drop is January: the gap widened by 1/6 P8
+    cfg = config(tmp_path, gap_widening=0.15)
+    result = CliRunner().invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert result.exit_code == 1 and "gap" in result.stderr
+
+
+def test_corrupt_drop_exits_2_and_leaves_outputs(drops, tmp_path):
+    cfg = config(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["track", "--config", str(cfg), "--quiet"]).exit_code == 0
+    before = snapshot(tmp_path / "out")
+    bad = drops[0].parent / "y11_2026-05-01.csv"
+    bad.write_text("UPN,Subject,Grade\nP00,Maths,Z9\n")
+    result = runner.invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert result.exit_code == 2
+    assert "y11_2026-05-01.csv, row 2" in result.stderr
+    assert snapshot(tmp_path / "out") == before
+    assert "bad input" in (tmp_path / "out" / "tracking.log").read_text()
+
+
+def test_second_run_refused_while_one_is_going(drops, tmp_path):
+    cfg = config(tmp_path)
+    lock = tmp_path / "out" / ".schoolperf-track.lock"
+    lock.parent.mkdir()
+    lock.write_text(str(os.getpid()))  # this process is alive: a run "in progress"
+    result = CliRunner().invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert result.exit_code == 2 and "another tracking run is in progress" in result.stderr
+    lock.write_text("999999999")  # a dead process: a stale lock is taken over
+    assert CliRunner().invoke(cli, ["track", "--config", str(cfg)]).exit_code == 0
+    assert not lock.exists()
+
+
+def test_markdown_and_governor_reports(drops, tmp_path):
+    runner = CliRunner()
+    staff = runner.invoke(cli, ["track", *map(str, drops[:2]), "--format", "md"]).stdout
+    governors = runner.invoke(
+        cli, ["track", *map(str, drops[:2]), "--format", "md", "--audience", "governors"]
+    ).stdout
+    assert "| P00 |" in staff and "P00" not in governors
+    out = tmp_path / "report.html"
+    runner.invoke(cli, ["track", *map(str, drops), "--format", "html", "--out", str(out)])
+    assert out.read_text().startswith("<!DOCTYPE html>")

@@ -34,7 +34,12 @@ from schoolperf.measures.points import (
     subgrade_points,
 )
 from schoolperf.measures.prior_attainment import nominal_scores
-from schoolperf.reference import ks2_teacher_assessment, qualification_points
+from schoolperf.reference import (
+    ks2_teacher_assessment,
+    normalise_label,
+    qualification_points,
+    subject_catalogue,
+)
 
 GENDER = {
     "M": "M",
@@ -180,6 +185,10 @@ def parse_exam_dates(dates: pd.Series) -> pd.Series:
     """Exam dates as datetimes from ISO dates, ``2024-06``, ``June 2024``, ``30/06/2024`` …"""
     text = dates.astype(str).str.strip()
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    # Excel date serials (days since 1899-12-30), as a re-saved workbook may leave them
+    serial = pd.to_numeric(text.where(text.str.fullmatch(r"\d{5}")), errors="coerce")
+    serial = serial.where(serial.between(20000, 80000))
+    parsed = parsed.mask(serial.notna(), pd.to_datetime(serial, unit="D", origin="1899-12-30"))
     for fmt in _DATE_FORMATS:
         missing = parsed.isna() & (text != "")
         if not missing.any():
@@ -531,6 +540,19 @@ def load_cohort(
     pupil_rows = table  # wide: one row per pupil, kept even when every subject cell is blank
     if chosen == "wide":
         subjects = subject_columns(table, subjects_file)
+        known_subjects = set(subject_catalogue(subjects_file)["alias"])
+        if "grade" in restored and not any(normalise_label(c) in known_subjects for c in subjects):
+            raise InputError(
+                [
+                    Problem(
+                        "missing-column",
+                        f"has a grade column ({restored['grade']!r}) but no subject or QAN column.",
+                        "Add the subject of each result, or map the export's own "
+                        "heading with --columns.",
+                        file=path.name,
+                    )
+                ]
+            )
         if not subjects:
             raise InputError(
                 [

@@ -35,7 +35,12 @@ class Problem:
         if self.column is not None:
             where.append(f"column {self.column!r}")
         if self.value:
-            where.append(f"value {self.value!r}")
+            value = (
+                self.value
+                if len(self.value) <= 60
+                else (f"{self.value[:40]}… ({len(self.value):,} characters)")
+            )
+            where.append(f"value {value!r}")
         return f"{', '.join(where)}: {self.message} {self.fix}"
 
     def to_dict(self) -> dict[str, str | None]:

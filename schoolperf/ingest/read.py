@@ -7,8 +7,10 @@ column ``_row`` holds the row number a spreadsheet would show (the header is row
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import warnings
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -52,21 +54,57 @@ def _delimiter(text: str) -> str:
         return max(_DELIMITERS, key=header.count)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    raw = path.read_bytes()
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx and old .xls
+ZIP_HEADER = b"PK\x03\x04"
+MAX_CELL = 10_000  # characters; no real export has a longer cell
+OTHER_SEPARATORS = "|:^~"
+
+
+def _check_binary(path: Path) -> None:
+    """Refuse binary files from their first bytes, before reading a possibly huge file."""
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    if head.startswith(OLE_HEADER):
+        raise _problem(
+            path,
+            "protected-or-old-excel",
+            "is a password-protected workbook or an old .xls file, which cannot be read.",
+            "Open it in Excel, remove any password, and save it as .xlsx or CSV UTF-8.",
+        )
+    if head.startswith(ZIP_HEADER):
+        raise _problem(
+            path,
+            "excel-named-csv",
+            "is an Excel workbook saved with a CSV name.",
+            "Rename it to .xlsx, or save it from Excel as CSV UTF-8.",
+        )
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _problem(
             path,
             "not-a-table",
             "is not a CSV, Excel or Parquet file (it holds binary data).",
             "Export the results from the MIS as CSV or Excel.",
         )
-    text = _decode(path, raw)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    _check_binary(path)
+    text = _decode(path, path.read_bytes())
     if not text.strip():
         raise _problem(path, "empty-file", "is empty.", "Export the results again.")
     delimiter = _delimiter(text)
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 24))
     header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     _check_header(path, header)
+    if len(header) == 1:
+        other = next((c for c in OTHER_SEPARATORS if c in header[0]), None)
+        if other:
+            raise _problem(
+                path,
+                "wrong-delimiter",
+                f"is separated by {other!r}, not by commas, semicolons or tabs.",
+                "Save it again as CSV (comma separated), or replace the separators.",
+            )
     try:
         # index_col=False: rows ending in a delimiter (common in exports) do not shift columns
         with warnings.catch_warnings(record=True) as caught:
@@ -92,9 +130,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _check_header(path: Path, header: list[str]) -> None:
-    """Every column needs a distinct heading; duplicates would be read as two columns."""
+    """Every column needs a distinct heading (ignoring case, spacing and punctuation), or one
+    of two columns would be silently ignored."""
+    from schoolperf.reference import normalise_label
+
     names = [str(h).strip() for h in header]
-    repeated = sorted(name for name, count in Counter(names).items() if count > 1 and name)
+    counts = Counter(normalise_label(n) for n in names if n)
+    repeated = sorted({n for n in names if n and counts[normalise_label(n)] > 1})
     if repeated:
         raise InputError(
             [
@@ -133,40 +175,98 @@ def _check_extra_cells(path: Path, text: str, delimiter: str, width: int) -> Non
 
 
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    """The one filled sheet (or ``sheet``) of a workbook, values as Excel shows them.
+
+    Merged cells and formulas without a saved value are problems: both would silently read as
+    blank cells."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    _check_binary_excel(path)
     try:
-        sheets = pd.read_excel(
-            path,
-            sheet_name=None,
-            dtype=str,
-            keep_default_na=False,
-            engine="openpyxl",
-            header=None,
-        )
-    except Exception as exc:  # openpyxl raises many types for damaged or encrypted files
+        values = load_workbook(path, read_only=False, data_only=True)
+        formulas = load_workbook(path, read_only=False, data_only=False)
+    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise _problem(
             path,
             "unreadable-excel",
             f"could not be opened as an Excel workbook ({exc}).",
             "Open it in Excel, remove any password, and save it as .xlsx or CSV.",
         ) from None
-    if sheet is not None:
-        if sheet not in sheets:
-            raise _problem(
-                path,
-                "no-such-sheet",
-                f"has no sheet named {sheet!r}.",
-                f"Use one of: {', '.join(sheets)}.",
-            )
-        return _with_header(path, sheets[sheet])
-    filled = {name: table for name, table in sheets.items() if not table.empty}
-    if len(filled) > 1:
+    names = values.sheetnames
+    if sheet is not None and sheet not in names:
+        raise _problem(
+            path,
+            "no-such-sheet",
+            f"has no sheet named {sheet!r}.",
+            f"Use one of: {', '.join(names)}.",
+        )
+    filled = [n for n in names if values[n].max_row > 1 or values[n]["A1"].value is not None]
+    if sheet is None and len(filled) > 1:
         raise _problem(
             path,
             "several-sheets",
             f"has {len(filled)} sheets with data ({', '.join(filled)}).",
             "Choose one with --sheet NAME.",
         )
-    return _with_header(path, next(iter(filled.values()), next(iter(sheets.values()))))
+    name = sheet or (filled[0] if filled else names[0])
+    ws, wf = values[name], formulas[name]
+    problems = [
+        Problem(
+            "merged-cells",
+            f"has merged cells {merged.coord} on sheet {name!r}.",
+            "Unmerge them and fill every cell, then save again.",
+            file=path.name,
+            row=str(merged.min_row),
+        )
+        for merged in sorted(ws.merged_cells.ranges, key=lambda m: (m.min_row, m.min_col))
+    ]
+    rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    for r, row in enumerate(wf.iter_rows(values_only=True), start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value.startswith("=") and rows[r - 1][c] == "":
+                problems.append(
+                    Problem(
+                        "formula-without-value",
+                        "holds a formula with no saved value.",
+                        "Open the workbook in Excel, let it calculate, and save it (or paste the "
+                        "values).",
+                        file=path.name,
+                        row=str(r),
+                        column=str(rows[0][c]) if rows else None,
+                        value=value,
+                    )
+                )
+    if problems:
+        raise InputError(problems[:200])
+    if not rows:
+        return pd.DataFrame()
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    return _with_header(path, pd.DataFrame(rows, dtype=str))
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text the way Excel shows it: 5.0 → "5", dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    return str(value)
+
+
+def _check_binary_excel(path: Path) -> None:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(OLE_HEADER):
+        raise _problem(
+            path,
+            "protected-or-old-excel",
+            "is a password-protected workbook or an old .xls file, which cannot be read.",
+            "Open it in Excel, remove any password, and save it as .xlsx or CSV UTF-8.",
+        )
 
 
 def _with_header(path: Path, sheet: pd.DataFrame) -> pd.DataFrame:
@@ -197,6 +297,27 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return table.astype("string").fillna("").astype(str)
 
 
+def _check_cell_lengths(path: Path, table: pd.DataFrame) -> None:
+    """A cell of more than MAX_CELL characters is a broken export, not data."""
+    problems = []
+    for column in table.columns:
+        long = table[column].str.len() > MAX_CELL
+        for index in table.index[long][:5]:
+            problems.append(
+                Problem(
+                    "cell-too-long",
+                    f"holds {len(table.at[index, column]):,} characters.",
+                    f"No cell should hold more than {MAX_CELL:,}; check the export.",
+                    file=path.name,
+                    row=str(index + 2),
+                    column=str(column),
+                    value=table.at[index, column],
+                )
+            )
+    if problems:
+        raise InputError(problems)
+
+
 def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     """The first sheet/table of ``path`` as text cells, fully blank rows dropped, plus ``_row``."""
     path = Path(path)
@@ -218,6 +339,7 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
         table = _read_csv(path)
     table.columns = [str(c).strip() for c in table.columns]
     table = table.astype(str).apply(lambda column: column.str.strip())
+    _check_cell_lengths(path, table)
     table[ROW] = range(2, len(table) + 2)
     cells = table.drop(columns=ROW)
     table = table[(cells != "").any(axis=1)].reset_index(drop=True)

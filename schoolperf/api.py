@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from schoolperf import __version__
-from schoolperf.cohort import RESULT_CONTEXT, Cohort, load_cohort
+from schoolperf.cohort import RESULT_CONTEXT, Cohort, anonymise, load_cohort
 from schoolperf.errors import InputError, Problem
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
 from schoolperf.measures.attainment8 import ELEMENTS, fill_slots, pupil_attainment8
@@ -96,6 +97,7 @@ class AnalysisOptions:
     label: str | None = None
     subjects_by_group: bool = False
     subgrades: SubgradeMapping | None = None  # tracking files: teachers' sub-grades
+    anonymise: bool = False
 
 
 @dataclass
@@ -511,7 +513,7 @@ def load_options_cohort(
 ) -> Cohort:
     """The validated cohort of ``path`` under ``options`` (what ``validate`` checks)."""
     estimates = estimates or load_estimates(options.estimates)
-    return load_cohort(
+    cohort = load_cohort(
         path,
         options.columns_file,
         options.subjects_file,
@@ -520,3 +522,6 @@ def load_options_cohort(
         _default_ks2_year(estimates, options),
         options.subgrades,
     )
+    if options.anonymise:
+        cohort = anonymise(cohort, os.environ.get("SCHOOLPERF_PSEUDONYM_KEY", "").encode())
+    return cohort

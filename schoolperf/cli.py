@@ -59,6 +59,12 @@ def input_flags(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="Year the cohort sat KS2, for teacher-"
                 "assessment codes (default: five years before the estimates year).",
             ),
+            click.option(
+                "--anonymise",
+                is_flag=True,
+                help="Replace UPNs with stable pseudonyms and drop names in every output "
+                "(keyed by the SCHOOLPERF_PSEUDONYM_KEY environment variable).",
+            ),
             click.option("--debug", is_flag=True, help="Show a traceback when something fails."),
         ]
     ):
@@ -119,6 +125,7 @@ def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
         sheet=kwargs["sheet"],
         layout=kwargs["layout"],
         ks2_year=kwargs["ks2_year"],
+        anonymise=kwargs.get("anonymise", False),
         **measures,
     )
 
@@ -374,7 +381,11 @@ def subjects(
             stdout().print(subjects_table(analysis.subjects))
         return
     entries = analysis.subject_entries
+    from schoolperf.reference import subject_catalogue
+
     wanted = normalise_label(subject_name)
+    aliases = subject_catalogue(kwargs["subjects_file"]).set_index("alias")["subject"]
+    wanted = normalise_label(aliases.get(wanted, subject_name))  # "Maths" → "Mathematics"
     chosen = entries[entries["subject_title"].map(normalise_label) == wanted]
     if chosen.empty:
         from schoolperf.errors import InputError, Problem

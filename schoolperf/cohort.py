@@ -7,7 +7,8 @@ raised together as one :class:`InputError`; usable oddities become warnings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -475,6 +476,38 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
     return warnings
 
 
+NAME_FIELDS = ("forename", "surname", "name")
+
+
+def anonymise(cohort: Cohort, key: bytes = b"") -> Cohort:
+    """The cohort with every UPN replaced by a stable pseudonym and names removed.
+
+    Pseudonyms are keyed BLAKE2b digests of the UPN (64 bits): the same UPN always gives the
+    same pseudonym under the same key (``SCHOOLPERF_PSEUDONYM_KEY``), so runs can be compared.
+    """
+
+    def pseudonym(upn: str) -> str:
+        return "P-" + hashlib.blake2b(upn.encode(), key=key[:64], digest_size=8).hexdigest()
+
+    mapping = {upn: pseudonym(upn) for upn in cohort.pupils.index}
+    if len(set(mapping.values())) != len(mapping):
+        raise InputError(
+            [
+                Problem(
+                    "pseudonym-clash",
+                    "gives two pupils the same pseudonym.",
+                    "Set another SCHOOLPERF_PSEUDONYM_KEY.",
+                    file=cohort.file,
+                )
+            ]
+        )
+    pupils = cohort.pupils.drop(columns=[c for c in NAME_FIELDS if c in cohort.pupils.columns])
+    pupils = pupils.rename(index=mapping).sort_index()
+    pupils.index.name = "upn"
+    results = cohort.results.assign(upn=cohort.results["upn"].map(mapping))
+    return replace(cohort, pupils=pupils, results=results)
+
+
 def load_cohort(
     path: str | Path,
     columns_file: str | None = None,
@@ -516,6 +549,18 @@ def load_cohort(
         "Give every row the pupil's identifier, or delete the row.",
     )
     table = table[table["upn"] != ""]
+    if layout == "auto" and "subject" in table.columns and "grade" not in table.columns:
+        raise InputError(
+            [
+                Problem(
+                    "missing-column",
+                    f"has a subject column ({headings.get('subject', 'subject')!r}) "
+                    "but no grade column.",
+                    "Name the grade column Grade (or Result), or map it with --columns.",
+                    file=path.name,
+                )
+            ]
+        )
     if chosen == "wide":
         # a heading that looks like a result column (Result, Course …) is just a column here
         result_columns = [c for c in RESULT_COLUMNS if c in table.columns]

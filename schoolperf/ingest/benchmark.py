@@ -79,7 +79,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows:
         raise InputError(
             [Problem("empty-file", "is empty.", "Give a DfE KS4 school file.", file=path.name)]

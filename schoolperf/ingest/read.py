@@ -94,7 +94,14 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise _problem(path, "empty-file", "is empty.", "Export the results again.")
     delimiter = _delimiter(text)
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 24))
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    if not any(cell.strip() for cell in header):
+        raise _problem(
+            path,
+            "blank-header-row",
+            "has a blank first row, where the column headings belong.",
+            "Delete the rows above the headings, so that row 1 holds them.",
+        )
     _check_header(path, header)
     if len(header) == 1:
         other = next((c for c in OTHER_SEPARATORS if c in header[0]), None)
@@ -117,7 +124,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
                 skip_blank_lines=False,
                 index_col=False,
             )
+    except pd.errors.EmptyDataError:
+        raise _problem(
+            path,
+            "no-data-rows",
+            "has a header but no data rows.",
+            "Export the results again, including the pupils' rows.",
+        ) from None
     except pd.errors.ParserError as exc:
+        if "Expected" in str(exc):  # a row longer than the header: name the rows
+            _check_extra_cells(path, text, delimiter, len(header))
         raise _problem(
             path,
             "malformed-csv",
@@ -136,7 +152,7 @@ def _check_header(path: Path, header: list[str]) -> None:
 
     names = [str(h).strip() for h in header]
     counts = Counter(normalise_label(n) for n in names if n)
-    repeated = sorted({n for n in names if n and counts[normalise_label(n)] > 1})
+    repeated = sorted({normalise_label(n) for n in names if n and counts[normalise_label(n)] > 1})
     if repeated:
         raise InputError(
             [
@@ -146,9 +162,9 @@ def _check_header(path: Path, header: list[str]) -> None:
                     "Rename or delete the extra column.",
                     file=path.name,
                     row="1",
-                    column=name,
+                    column=" / ".join(n for n in names if normalise_label(n) == label),
                 )
-                for name in repeated
+                for label in repeated
             ]
         )
 
@@ -157,7 +173,9 @@ def _check_extra_cells(path: Path, text: str, delimiter: str, width: int) -> Non
     """Rows longer than the header are fine when the extra cells are blank (a trailing
     delimiter); a filled extra cell would be lost, so it is a problem."""
     problems = []
-    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+    for number, row in enumerate(
+        csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
+    ):
         extra = [cell for cell in row[width:] if cell.strip()]
         if extra:
             problems.append(

@@ -150,6 +150,7 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
         pd.DataFrame({"upn": filled["upn"], "label": label, "text": text})
         .pivot(index="upn", columns="label", values="text")
         .reindex(index=pupils.index, columns=SLOT_COLUMNS)
+        .astype(object)
         .fillna("")
     )
     slot_text.columns = [f"slot_{c}" for c in slot_text.columns]

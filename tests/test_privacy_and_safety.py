@@ -1,0 +1,184 @@
+"""Privacy and output safety (issue 8): no names or UPNs in any anonymised output or any
+governor-facing output; spreadsheet formulas neutralised; byte-identical reruns; an interrupted
+pack render leaves the previous pack whole."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from schoolperf.cli import cli
+from tests.conftest import DEMO
+
+CORPUS = Path(__file__).parent / "bad_inputs" / "files"
+
+
+def secrets() -> set[str]:
+    with open(DEMO, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    names = {r["Forename"] for r in rows} | {r["Surname"] for r in rows}
+    return {r["UPN"] for r in rows} | {n for n in names if len(n) >= 3}
+
+
+def leaks(text: str) -> set[str]:
+    words = set(re.findall(r"[\w'’-]+", text))
+    return {s for s in secrets() if s in words}
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.stderr
+    return result.stdout + result.stderr
+
+
+def test_anonymised_outputs_hold_no_names_or_upns(tmp_path):
+    demo = str(DEMO)
+    texts = {
+        "analyse json": run("analyse", demo, "--anonymise", "--format", "json"),
+        "analyse table": run("analyse", demo, "--anonymise"),
+        "drill-down csv": run(
+            "subjects", demo, "--anonymise", "--subject", "Maths", "--format", "csv"
+        ),
+        "drill-down json": run(
+            "subjects", demo, "--anonymise", "--subject", "Maths", "--format", "json"
+        ),
+        "targets csv": run("targets", demo, "--anonymise", "--by-subject"),
+        "track json": run("track", demo, "--labels", "now", "--anonymise", "--format", "json"),
+    }
+    run("analyse", demo, "--anonymise", "--out", str(tmp_path / "out"))
+    for audience in ("staff", "governors"):
+        for fmt in ("html", "md"):
+            run(
+                "pack",
+                demo,
+                "--anonymise",
+                "--audience",
+                audience,
+                "--format",
+                fmt,
+                "--out",
+                str(tmp_path / "packs" / f"{audience}.{fmt}"),
+            )
+    files = [*(tmp_path / "out").iterdir(), *(tmp_path / "packs").rglob("*.*")]
+    texts |= {str(p): p.read_text(encoding="utf-8") for p in files}
+    for name, text in texts.items():
+        assert not leaks(text), (name, sorted(leaks(text))[:5])
+    assert "P-" in texts["analyse json"]
+
+
+def test_governor_facing_outputs_hold_no_names_or_upns(tmp_path):
+    demo = str(DEMO)
+    for fmt in ("html", "md"):
+        run(
+            "pack",
+            demo,
+            "--audience",
+            "governors",
+            "--format",
+            fmt,
+            "--out",
+            str(tmp_path / f"governors.{fmt}"),
+        )
+        run(
+            "track",
+            demo,
+            "--labels",
+            "now",
+            "--audience",
+            "governors",
+            "--format",
+            fmt,
+            "--out",
+            str(tmp_path / f"track.{fmt}"),
+        )
+    for path in tmp_path.rglob("*.*"):
+        assert not leaks(path.read_text(encoding="utf-8")), path.name
+
+
+def test_spreadsheet_formulas_are_neutralised(tmp_path):
+    run("analyse", str(CORPUS / "formula_injection_name.csv"), "--out", str(tmp_path))
+    with open(tmp_path / "pupils.csv", encoding="utf-8") as f:
+        forename = next(csv.DictReader(f))["forename"]
+    assert forename == '\'=HYPERLINK("x")'
+
+
+def test_same_input_same_output_bytes(tmp_path):
+    for name in ("a", "b"):
+        run("analyse", str(DEMO), "--out", str(tmp_path / name))
+    for path in (tmp_path / "a").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
+
+
+SLOW_RENAME = """
+import os, sys, time
+import schoolperf.reports.files as files
+real = os.replace
+def slow(src, dst):
+    if str(dst).endswith(".html"):
+        print("writing", flush=True)
+        time.sleep(60)
+    real(src, dst)
+files.os.replace = slow
+from schoolperf.cli import main
+sys.argv = ["schoolperf", *sys.argv[1:]]
+main()
+"""
+
+
+def test_killed_pack_render_leaves_the_previous_pack_whole(tmp_path):
+    pack = tmp_path / "pack.html"
+    run("pack", str(DEMO), "--audience", "governors", "--out", str(pack))
+    before = pack.read_bytes()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            SLOW_RENAME,
+            "pack",
+            str(DEMO),
+            "--audience",
+            "staff",
+            "--out",
+            str(pack),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "writing"  # mid-write: before the rename
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert pack.read_bytes() == before
+    assert pack.read_text(encoding="utf-8").rstrip().endswith("</html>")
+    time.sleep(0)  # the half-written temporary file is hidden, and the pack is untouched
+    assert all(p.name.startswith(".") for p in tmp_path.iterdir() if p != pack)
+
+
+def test_interrupted_write_cleans_up(tmp_path, monkeypatch):
+    import schoolperf.reports.files as files
+
+    target = tmp_path / "summary.json"
+    target.write_text("old")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        files.write_atomic(target, "new")
+    assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]

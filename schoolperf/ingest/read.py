@@ -162,7 +162,9 @@ def _check_header(path: Path, header: list[str]) -> None:
                     "Rename or delete the extra column.",
                     file=path.name,
                     row="1",
-                    column=" / ".join(n for n in names if normalise_label(n) == label),
+                    column=" / ".join(
+                        dict.fromkeys(n for n in names if normalise_label(n) == label)
+                    ),
                 )
                 for label in repeated
             ]

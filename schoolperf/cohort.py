@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
+from schoolperf.frames import on_distinct
 from schoolperf.ingest.headers import (
     CONTEXT_COLUMNS,
     PUPIL_COLUMNS,
@@ -345,8 +346,16 @@ def _results(
         if c in long.columns
     ]
     results = long[keep].copy()
-    results = pd.concat([results, resolve_subjects(results, subjects_file)], axis=1)
-    results["entry"] = ~is_no_entry(results["grade"])
+    subject_keys = [
+        c for c in ("subject", "qualification", "qan", "discount_code") if c in results.columns
+    ]
+    results = pd.concat(
+        [results, on_distinct(results, subject_keys, lambda d: resolve_subjects(d, subjects_file))],
+        axis=1,
+    )
+    results["entry"] = ~on_distinct(
+        results, ["grade"], lambda d: is_no_entry(d["grade"]).to_frame()
+    )["grade"]
     unknown_qan = (results["matched_by"] == "unrecognised") & (results["subject"].str.strip() == "")
     if "qan" in results.columns:
         check.rows(
@@ -358,10 +367,16 @@ def _results(
             "Add a Subject column (then the subject catalogue is used), or check the QAN.",
         )
     on_qan = results["scale"] == "qan"
-    codes = grade_codes(results["grade"], results["scale"].where(~on_qan, ""))
+    codes = on_distinct(
+        results.assign(_scale=results["scale"].where(~on_qan, "")),
+        ["grade", "_scale"],
+        lambda d: grade_codes(d["grade"], d["_scale"]),
+    )
     results["grade_code"] = codes["code"]
     results["scale"] = codes["scale"].where(~on_qan, "qan")
-    points = points_for(codes["scale"], codes["code"])
+    points = on_distinct(
+        codes, ["scale", "code"], lambda d: points_for(d["scale"], d["code"]).to_frame("points")
+    )["points"]
     if on_qan.any():
         points[on_qan], results.loc[on_qan, "grade_code"] = _points_by_qan(
             results.loc[on_qan, "qan"], results.loc[on_qan, "grade"], codes.loc[on_qan, "code"]

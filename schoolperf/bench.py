@@ -1,0 +1,153 @@
+"""Benchmark: a synthetic national-scale results file, each stage timed, peak memory measured.
+
+Run ``python -m schoolperf.bench`` (``--pupils 600000`` by default: about 5 million result rows,
+seeded). It writes the file, times a bare ``pyarrow.csv.read_csv`` of it in a fresh process, then
+the whole ``schoolperf analyse`` (CSV in; per-pupil Parquet and summary JSON out) in a fresh
+process, and prints each stage's time, the peak memory, and the ratio of the two wall times.
+Every pupil is synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SUBJECTS = {  # subject: share of pupils entered
+    "English Language": 0.98,
+    "English Literature": 0.95,
+    "Mathematics": 0.98,
+    "Combined Science": 0.72,
+    "Biology": 0.24,
+    "Chemistry": 0.24,
+    "Physics": 0.24,
+    "History": 0.45,
+    "Geography": 0.42,
+    "French": 0.22,
+    "Spanish": 0.18,
+    "Religious Studies": 0.3,
+    "Art and Design": 0.2,
+    "Physical Education": 0.15,
+    "Computer Science": 0.12,
+    "Business": 0.15,
+    "BTEC Tech Award Sport": 0.08,
+}
+STAGE = "BENCH-STAGE"
+
+
+def generate(path: Path, pupils: int, seed: int = 2024) -> int:
+    """Write the synthetic national file; return its number of result rows."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(seed)
+    schools = np.sort(rng.integers(100000, 100000 + max(pupils // 200, 1), size=pupils))
+    ability = rng.normal(0, 1, pupils)
+    reading = np.clip(np.round(104 + 6 * ability + rng.normal(0, 3, pupils)), 80, 120)
+    maths = np.clip(np.round(104 + 6 * ability + rng.normal(0, 3, pupils)), 80, 120)
+    missing = rng.random(pupils) < 0.06
+    names = list(SUBJECTS)
+    taken = rng.random((pupils, len(names))) < np.array(list(SUBJECTS.values()))
+    triple = taken[:, names.index("Biology")]
+    taken[:, names.index("Chemistry")] = triple
+    taken[:, names.index("Physics")] = triple
+    taken[:, names.index("Combined Science")] &= ~triple
+    pupil_index, subject_index = np.nonzero(taken)
+    grade = np.clip(
+        np.round(4.7 + 1.8 * ability[pupil_index] + rng.normal(0, 1, pupil_index.size)), 0, 9
+    ).astype(int)
+    grade_text = np.where(grade == 0, "U", grade.astype(str))
+    combined = subject_index == names.index("Combined Science")
+    low = np.clip(grade - (rng.random(pupil_index.size) < 0.5), 1, 9)
+    grade_text = np.where(
+        combined & (grade > 0),
+        np.char.add(np.char.add(grade.astype(str), "-"), low.astype(str)),
+        grade_text,
+    )
+    sport = subject_index == names.index("BTEC Tech Award Sport")
+    grade_text = np.where(
+        sport, np.array(["L1P", "L2P", "L2M", "L2D", "L2D*"])[np.clip(grade // 2, 0, 4)], grade_text
+    )
+    upn = np.char.add("B", np.char.zfill(np.arange(pupils).astype(str), 9))
+    table = pa.table(
+        {
+            "School": schools[pupil_index].astype(str),
+            "UPN": upn[pupil_index],
+            "Gender": np.array(["M", "F"])[pupil_index % 2],
+            "PP": np.where(rng.random(pupils) < 0.27, "Y", "N")[pupil_index],
+            "SEN": np.array(["N", "N", "N", "N", "N", "N", "K", "E"])[pupil_index % 8],
+            "KS2 Reading": np.where(missing, "", reading.astype(int).astype(str))[pupil_index],
+            "KS2 Maths": np.where(missing, "", maths.astype(int).astype(str))[pupil_index],
+            "Subject": np.array(names)[subject_index],
+            "Grade": grade_text,
+        }
+    )
+    pacsv.write_csv(table, path)
+    return table.num_rows
+
+
+BARE_READ = "import sys, pyarrow.csv as c; c.read_csv(sys.argv[1])"
+
+
+def timed(command: list[str]) -> tuple[float, int, str]:
+    """Wall time, peak resident memory (bytes) and stderr of a fresh process."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        sys.exit(f"benchmark command failed: {' '.join(command)}\n{done.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return wall, peak, done.stderr
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m schoolperf.bench", description=__doc__)
+    parser.add_argument("--pupils", type=int, default=600_000)
+    parser.add_argument("--keep", type=Path, help="Folder to keep the generated file in.")
+    args = parser.parse_args(argv)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="schoolperf-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "national.csv"
+    start = time.perf_counter()
+    rows = generate(source, args.pupils)
+    print(
+        f"generated {args.pupils:,} pupils, {rows:,} result rows, "
+        f"{source.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - start:.1f} s"
+    )
+    bare, bare_peak, _ = timed([sys.executable, "-c", BARE_READ, str(source)])
+    out = folder / "out"
+    whole, peak, stderr = timed(
+        [
+            sys.executable,
+            "-m",
+            "schoolperf",
+            "analyse",
+            str(source),
+            "--out",
+            str(out),
+            "--out-format",
+            "parquet",
+            "--summary-only",
+            "--by",
+            "school",
+            "--quiet-warnings",
+        ]
+        + (["--profile"])
+    )
+    stages = [json.loads(line.split(STAGE, 1)[1]) for line in stderr.splitlines() if STAGE in line]
+    print(f"bare pyarrow read: {bare:.2f} s (peak {bare_peak / 1e9:.2f} GB)")
+    print(f"schoolperf analyse: {whole:.2f} s (peak {peak / 1e9:.2f} GB)")
+    for stage in stages:
+        print(f"  {stage['stage']:<10} {stage['seconds']:7.2f} s")
+    print(f"ratio (analyse / bare read): {whole / bare:.2f}")
+
+
+if __name__ == "__main__":
+    main()

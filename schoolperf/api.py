@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from schoolperf.measures.groups import (
     STANDARD_GROUPS,
     GroupSpecError,
     gap_table,
+    measures_by,
     requested_groups,
     secondary_suppressions,
     standard_groups,
@@ -98,6 +100,7 @@ class AnalysisOptions:
     subjects_by_group: bool = False
     subgrades: SubgradeMapping | None = None  # tracking files: teachers' sub-grades
     anonymise: bool = False
+    by: str | None = None  # a pupil column (e.g. school): measures per value in one pass
 
 
 @dataclass
@@ -119,9 +122,12 @@ class Analysis:
     subjects: list[dict[str, object]] = field(default_factory=list)
     subjects_by: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     subjects_by_group: dict[str, list[dict[str, object]] | None] = field(default_factory=dict)
+    by: dict[str, dict[str, object]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (--profile)
 
-    def to_dict(self) -> dict[str, object]:
-        """CONTRACT.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed."""
+    def to_dict(self, pupils: bool = True) -> dict[str, object]:
+        """CONTRACT.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed;
+        ``pupils=False`` leaves out the per-pupil array (for very large files)."""
         return {
             "schoolperf_version": __version__,
             "label": self.label,
@@ -133,11 +139,12 @@ class Analysis:
             "trends": self.trends,
             "subjects": [_plain_dict(row) for row in self.subjects],
             "subjects_by": {k: [_plain_dict(r) for r in v] for k, v in self.subjects_by.items()},
+            "by": self.by,
             "subjects_by_group": {
                 k: None if v is None else [_plain_dict(r) for r in v]
                 for k, v in self.subjects_by_group.items()
             },
-            "pupils": pupil_records(self.pupils, self.slots),
+            "pupils": pupil_records(self.pupils, self.slots) if pupils else None,
             "warnings": list(self.warnings),
         }
 
@@ -481,7 +488,31 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
         }
         if options.subjects_by_group
         else {},
+        _by(pupils, options.by, estimates, cohort.file),
     )
+
+
+def _by(
+    pupils: pd.DataFrame, column: str | None, estimates: EstimatesTable, file: str
+) -> dict[str, dict[str, object]]:
+    """Measures per value of ``column`` (``--by school``): every school in one pass."""
+    if column is None:
+        return {}
+    name = column if column in pupils.columns else column.lower().replace(" ", "_")
+    if name not in pupils.columns:
+        raise InputError(
+            [
+                Problem(
+                    "bad-by",
+                    f"--by {column!r} is not a column of the file.",
+                    "Use a column such as School (URN).",
+                    file=file,
+                )
+            ]
+        )
+    table = measures_by(pupils, pupils[name], estimates.national_sd)
+    records = table.astype(object).where(table.notna(), None).to_dict("index")
+    return {str(k): {f: _plain(v) for f, v in row.items()} for k, row in records.items()}
 
 
 def subject_analysis(
@@ -505,7 +536,12 @@ def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> A
     Raises :class:`schoolperf.errors.InputError` (every problem at once) for unusable input.
     """
     estimates = load_estimates(options.estimates)  # reported before the file is read
-    return analyse_cohort(load_options_cohort(path, options, estimates), options)
+    start = time.perf_counter()
+    cohort = load_options_cohort(path, options, estimates)
+    loaded = time.perf_counter()
+    analysis = analyse_cohort(cohort, options)
+    analysis.timings = {"read+validate": loaded - start, "measures": time.perf_counter() - loaded}
+    return analysis
 
 
 def load_options_cohort(
@@ -521,6 +557,7 @@ def load_options_cohort(
         options.layout,
         _default_ks2_year(estimates, options),
         options.subgrades,
+        options.by,
     )
     if options.anonymise:
         cohort = anonymise(cohort, os.environ.get("SCHOOLPERF_PSEUDONYM_KEY", "").encode())

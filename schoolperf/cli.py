@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import wraps
@@ -126,6 +127,7 @@ def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
         layout=kwargs["layout"],
         ks2_year=kwargs["ks2_year"],
         anonymise=kwargs.get("anonymise", False),
+        by=kwargs.get("by"),
         **measures,
     )
 
@@ -209,6 +211,25 @@ def cli() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write pupils.csv, slots.csv and summary.json into.",
 )
+@click.option(
+    "--out-format",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="Per-pupil and slot files as CSV or Parquet.",
+)
+@click.option(
+    "--summary-only",
+    is_flag=True,
+    help="Leave the pupils array out of the JSON (use pupils.csv/parquet instead).",
+)
+@click.option(
+    "--by",
+    "by",
+    help="A column such as School: every measure per value in one "
+    "pass (the whole file is the roll-up).",
+)
+@click.option("--profile", is_flag=True, help="Print each stage's time to standard error.")
 @reports_errors
 def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any) -> None:
     """Compute Attainment 8 and Progress 8 for a results export.
@@ -221,14 +242,21 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
     from schoolperf.api import analyse as run
 
     analysis = run(file, _options(**kwargs))
-    document = analysis.to_dict()
+    started = time.perf_counter()
+    document = analysis.to_dict(pupils=not kwargs["summary_only"])
     if out_dir is not None:
         from schoolperf.reports.files import write_outputs
 
         inputs = tuple(
             Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
         )
-        write_outputs(out_dir, document, analysis.pupils, analysis.slots, inputs)
+        write_outputs(
+            out_dir, document, analysis.pupils, analysis.slots, inputs, kwargs["out_format"]
+        )
+    if kwargs["profile"]:
+        stages = {**analysis.timings, "output": time.perf_counter() - started}
+        for stage, seconds in stages.items():
+            click.echo("BENCH-STAGE" + json.dumps({"stage": stage, "seconds": seconds}), err=True)
     if output_format == "json":
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return

@@ -531,6 +531,7 @@ def load_cohort(
     layout: str = "auto",
     ks2_year: int = 2019,
     subgrades: SubgradeMapping | None = None,
+    by: str | None = None,
 ) -> Cohort:
     """Read, validate and model an export; raise :class:`InputError` listing every problem.
 
@@ -564,6 +565,9 @@ def load_cohort(
         "Give every row the pupil's identifier, or delete the row.",
     )
     table = table[table["upn"] != ""]
+    by_column = None if by is None else (by if by in table.columns else by.lower())
+    if by_column in table.columns:  # several schools: a pupil is a (school, UPN) pair
+        table = table.assign(upn=table[by_column] + "/" + table["upn"])
     if layout == "auto" and "subject" in table.columns and "grade" not in table.columns:
         raise InputError(
             [

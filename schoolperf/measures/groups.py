@@ -246,3 +246,61 @@ def gap_table(
                     }
                 )
     return rows
+
+
+def measures_by(
+    pupils: pd.DataFrame, key: pd.Series, national_sd: dict[str, float]
+) -> pd.DataFrame:
+    """School-style measures for every value of ``key`` (e.g. each school) in one pass.
+
+    The same definitions as the school block (A8 means over all pupils, P8 means over pupils
+    with prior attainment, CI = ±1.96 × national SD / √n, DfE banding), computed with groupby.
+    """
+    frame = pupils.assign(_key=key.to_numpy())
+    grouped = frame.groupby("_key", sort=True)
+    out = pd.DataFrame({"pupils": grouped.size()})
+    for column in [
+        "attainment8",
+        "attainment8_english",
+        "attainment8_maths",
+        "attainment8_ebacc",
+        "attainment8_open",
+        "ebacc_aps",
+        "ebacc_slots_filled",
+        "open_slots_filled",
+    ]:
+        out[column] = grouped[column].mean()
+    for column, name in [
+        ("basics_4", "basics_4_pct"),
+        ("basics_5", "basics_5_pct"),
+        ("ebacc_entered", "ebacc_entry_pct"),
+        ("ebacc_94", "ebacc_94_pct"),
+        ("ebacc_95", "ebacc_95_pct"),
+        ("english_maths_entered", "english_maths_entry_pct"),
+    ]:
+        out[name] = grouped[column].mean() * 100
+    out["progress8_pupils"] = grouped["progress8"].count()
+    n = out["progress8_pupils"].to_numpy(dtype=float)
+    for column, sd in [
+        ("progress8", "progress8"),
+        ("progress8_adjusted", "progress8"),
+        *((f"progress8_{e}", e) for e in ("english", "maths", "ebacc", "open")),
+    ]:
+        mean = grouped[column].mean()
+        half = Z95 * national_sd[sd] / np.sqrt(np.where(n >= 2, n, np.nan))
+        out[column] = mean
+        out[f"{column}_ci_low"] = mean - half
+        out[f"{column}_ci_high"] = mean + half
+    for column in ("progress8", "progress8_adjusted"):
+        score, low, high = (out[column], out[f"{column}_ci_low"], out[f"{column}_ci_high"])
+        out[f"{column}_banding"] = np.select(
+            [low > 0, high < 0, low.notna()],
+            [
+                np.where(score > 0.5, "Well above average", "Above average"),
+                np.where(score < -0.5, "Well below average", "Below average"),
+                "Average",
+            ],
+            default=None,
+        )
+    out.index.name = key.name or "key"
+    return out

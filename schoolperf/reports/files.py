@@ -60,7 +60,15 @@ PUPIL_CSV_COLUMNS = [
 ]
 
 
-def write_atomic(path: Path, text: str, inputs: tuple[Path, ...] = ()) -> None:
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def write_atomic(path: Path, text: str | bytes, inputs: tuple[Path, ...] = ()) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename; refuse an input path."""
     target = path.resolve()
     if any(target == p.resolve() for p in inputs):
@@ -77,8 +85,12 @@ def write_atomic(path: Path, text: str, inputs: tuple[Path, ...] = ()) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(handle, "wb") as f:
+                f.write(text)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(temporary, path)
     except BaseException:
@@ -170,17 +182,20 @@ def write_outputs(
     pupils: pd.DataFrame,
     slots: pd.DataFrame,
     inputs: tuple[Path, ...],
+    file_format: str = "csv",
 ) -> list[Path]:
-    """Write ``pupils.csv``, ``slots.csv`` and ``summary.json`` into ``out_dir``."""
+    """Write pupils and slots (CSV or Parquet) and ``summary.json`` into ``out_dir``."""
     written = []
-    for name, frame in (
-        ("pupils.csv", pupil_table(pupils, slots)),
-        ("slots.csv", slot_audit(slots)),
-    ):
-        path = out_dir / name
-        write_atomic(
-            path, safe_for_spreadsheet(frame).to_csv(index=False, lineterminator="\n"), inputs
-        )
+    for name, frame in (("pupils", pupil_table(pupils, slots)), ("slots", slot_audit(slots))):
+        path = out_dir / f"{name}.{file_format}"
+        if file_format == "parquet":
+            write_atomic(path, _parquet_bytes(frame), inputs)
+        else:
+            write_atomic(
+                path,
+                safe_for_spreadsheet(frame).to_csv(index=False, lineterminator="\n"),
+                inputs,
+            )
         written.append(path)
     path = out_dir / "summary.json"
     write_atomic(path, json.dumps(analysis_dict, indent=2, ensure_ascii=False) + "\n", inputs)

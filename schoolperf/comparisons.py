@@ -15,6 +15,7 @@ from schoolperf.errors import InputError, Problem
 from schoolperf.ingest.benchmark import Benchmark, read_benchmark
 from schoolperf.measures.progress8 import DIVISORS
 from schoolperf.measures.similar_schools import (
+    COMPARED,
     PeerSettings,
     candidates,
     compare,
@@ -33,12 +34,7 @@ PEER_COLUMNS = [
     "expected_attainment8",
     "disadvantaged_pct",
     "distance",
-    "attainment8",
-    "progress8",
-    "basics_4_pct",
-    "basics_5_pct",
-    "ebacc_aps",
-    "ebacc_entry_pct",
+    *COMPARED[:6],
     "progress8_english",
     "progress8_maths",
     "progress8_ebacc",

@@ -60,8 +60,9 @@ MAX_CELL = 10_000  # characters; no real export has a longer cell
 OTHER_SEPARATORS = "|:^~"
 
 
-def _check_binary(path: Path) -> None:
-    """Refuse binary files from their first bytes, before reading a possibly huge file."""
+def _check_binary(path: Path, workbook: bool = False) -> None:
+    """Refuse binary files from their first bytes, before reading a possibly huge file
+    (for a workbook, only the password-protected/old-Excel container)."""
     with open(path, "rb") as f:
         head = f.read(65536)
     if head.startswith(OLE_HEADER):
@@ -71,6 +72,8 @@ def _check_binary(path: Path) -> None:
             "is a password-protected workbook or an old .xls file, which cannot be read.",
             "Open it in Excel, remove any password, and save it as .xlsx or CSV UTF-8.",
         )
+    if workbook:
+        return
     if head.startswith(ZIP_HEADER):
         raise _problem(
             path,
@@ -202,7 +205,7 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    _check_binary_excel(path)
+    _check_binary(path, workbook=True)
     try:
         values = load_workbook(path, read_only=False, data_only=True)
         formulas = load_workbook(path, read_only=False, data_only=False)
@@ -275,18 +278,6 @@ def _cell_text(value: object) -> str:
     if isinstance(value, datetime.datetime):
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
     return str(value)
-
-
-def _check_binary_excel(path: Path) -> None:
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(OLE_HEADER):
-        raise _problem(
-            path,
-            "protected-or-old-excel",
-            "is a password-protected workbook or an old .xls file, which cannot be read.",
-            "Open it in Excel, remove any password, and save it as .xlsx or CSV UTF-8.",
-        )
 
 
 def _with_header(path: Path, sheet: pd.DataFrame) -> pd.DataFrame:

@@ -418,13 +418,20 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
     school["progress8_baseline"] = baseline
     school["progress8_adjustment_method"] = method
     try:
-        groups = standard_groups(pupils) | requested_groups(pupils, list(options.groups))
+        extra, partitions = requested_groups(pupils, list(options.groups))
+        groups = standard_groups(pupils) | extra
     except GroupSpecError as error:
         raise InputError(
             [
                 Problem(
                     "bad-group",
-                    f"--group {error.args[0]!r} is neither a pupil group nor a column.",
+                    f"--group {error.args[0]!r} "
+                    + (
+                        error.args[1]
+                        if len(error.args) > 1
+                        else "is neither a pupil group nor a column"
+                    )
+                    + ".",
                     f"Use {', '.join(STANDARD_GROUPS)} or a column of the file.",
                     file=cohort.file,
                 )
@@ -433,7 +440,7 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
     group_figures = {
         k: group_measures(pupils[m], estimates, options.min_group) for k, m in groups.items()
     }
-    for key in secondary_suppressions(group_figures):
+    for key in secondary_suppressions(group_figures, partitions):
         group_figures[key] = suppress(group_figures[key])
     year = _comparator_year(estimates, options)
     gaps = gap_table(pupils, groups, group_figures, year, estimates.national_sd["progress8"])

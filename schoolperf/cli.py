@@ -783,6 +783,7 @@ def track_command(
 
         stdout().print(tracking_table(document))
         return
+    document = tracking.for_audience(document, audience, options.min_group)
     if output_format == "json":
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     else:

@@ -34,6 +34,7 @@ from schoolperf.measures.points import (
     normalise_grades,
     points_for,
     subgrade_points,
+    subgrade_whole,
 )
 from schoolperf.measures.prior_attainment import nominal_scores
 from schoolperf.reference import (
@@ -387,7 +388,8 @@ def _results(
         found = sub.dropna().index
         points[found] = sub[found]
         results.loc[found, "scale"] = "gcse"
-        results.loc[found, "grade_code"] = sub[found].astype(int).astype(str)
+        whole = subgrade_whole(results.loc[found, "grade"])
+        results.loc[found, "grade_code"] = whole.astype(int).astype(str)
     results["points"] = points.where(results["entry"])
     bad = results["entry"] & results["points"].isna()
     expected = results["scale"].map(SCALE_FORMS).fillna("a grade the DfE points list gives")

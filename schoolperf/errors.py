@@ -41,7 +41,8 @@ class Problem:
                 else (f"{self.value[:40]}… ({len(self.value):,} characters)")
             )
             where.append(f"value {value!r}")
-        return f"{', '.join(where)}: {self.message} {self.fix}"
+        place = f"{', '.join(where)}: " if where else ""
+        return f"{place}{self.message} {self.fix}"
 
     def to_dict(self) -> dict[str, str | None]:
         return asdict(self)

@@ -102,6 +102,18 @@ def order_drops(paths: list[Path], labels: list[str] | None = None) -> list[Drop
             ]
         )
     dated.sort(key=lambda item: (item[1], item[0].name))
+    same = sorted({d for _, d in dated if sum(1 for _, e in dated if e == d) > 1})
+    if same:
+        raise InputError(
+            [
+                Problem(
+                    "same-date-drops",
+                    f"Two or more drops carry the date {d}.",
+                    "Keep one file per data drop, or give --labels.",
+                )
+                for d in same
+            ]
+        )
     return [Drop(p, d, d) for p, d in dated]  # type: ignore[arg-type]
 
 
@@ -271,12 +283,19 @@ def track(drops: list[Drop], settings: TrackSettings) -> tuple[dict[str, Any], l
         ]
         for s in subjects
     }
+    subject_entries = {
+        s: [next((r["entries"] for r in a.subjects if r["subject"] == s), 0) for a in analyses]
+        for s in subjects
+    }
     gaps = [_disadvantaged_gap(a) for a in analyses]
     document: dict[str, Any] = {
         "drops": summaries,
         "movement": movement,
         "group_movement": group_movement,
-        "subjects": {s: {"average_points": v, **_change(v)} for s, v in subject_points.items()},
+        "subjects": {
+            s: {"average_points": v, "entries": subject_entries[s], **_change(v)}
+            for s, v in subject_points.items()
+        },
         "disadvantaged_gap": {"by_drop": gaps, **_change(gaps)},
         "p8_fall_threshold": settings.p8_fall,
         "falling_pupils": _falling_pupils(analyses[-2], analyses[-1], settings.p8_fall)
@@ -288,6 +307,31 @@ def track(drops: list[Drop], settings: TrackSettings) -> tuple[dict[str, Any], l
     }
     document["alerts"] = _alerts(document, settings.alerts)
     return document, analyses
+
+
+def for_audience(document: dict[str, Any], audience: str, min_group: int) -> dict[str, Any]:
+    """The document as a governor may see it: no pupil rows (counts only), and subjects with
+    fewer than ``min_group`` entries suppressed; the staff version is the document itself."""
+    if audience == "staff":
+        return document
+    out = dict(document)
+    out["falling_pupils"] = []
+    out["falling_pupils_count"] = len(document["falling_pupils"])
+    if document["targets"]:
+        out["targets"] = {k: v for k, v in document["targets"].items() if k != "pupils"}
+    out["subjects"] = {
+        s: row
+        if min(row["entries"]) >= min_group
+        else {
+            **row,
+            "average_points": [None] * len(row["entries"]),
+            "since_previous": None,
+            "since_first": None,
+            "suppressed": True,
+        }
+        for s, row in document["subjects"].items()
+    }
+    return out
 
 
 # ---------------------------------------------------------------- unattended runs (cron)
@@ -341,6 +385,8 @@ class Lock:
     def _stale(self) -> bool:
         try:
             pid = int(self.path.read_text().strip() or 0)
+            if pid <= 0:  # empty or broken lock file: nobody holds it
+                return True
             os.kill(pid, 0)
         except (ValueError, ProcessLookupError, FileNotFoundError):
             return True
@@ -388,7 +434,8 @@ def settings_from_config(config: dict[str, Any], base: Path) -> TrackSettings:
         if analysis.get(key):
             analysis[key] = str(base / analysis[key])
     if "groups" in analysis:
-        analysis["groups"] = tuple(analysis["groups"])
+        groups = analysis["groups"]
+        analysis["groups"] = (groups,) if isinstance(groups, str) else tuple(groups)
     options = AnalysisOptions(**analysis, subgrades=subgrades)
     return TrackSettings(
         options,
@@ -396,6 +443,22 @@ def settings_from_config(config: dict[str, Any], base: Path) -> TrackSettings:
         str(base / targets) if targets else None,
         {k: float(v) for k, v in config.get("alerts", {}).items()},
     )
+
+
+FORMATS = ("json", "md", "html")
+
+
+def _output_settings(output: dict[str, Any]) -> dict[str, Any]:
+    """The [output] table, checked before any drop is read or any file written."""
+    formats = output.get("formats", list(FORMATS))
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(f"[output] formats {', '.join(unknown)} unknown: use json, md, html")
+    audience = str(output.get("audience", "staff")).lower()
+    if audience not in ("staff", "governors"):
+        raise ValueError("[output] audience must be staff or governors")
+    return {**output, "formats": formats, "audience": audience}
 
 
 def run_config(path: Path) -> tuple[int, dict[str, Any] | None, list[Path]]:
@@ -406,6 +469,7 @@ def run_config(path: Path) -> tuple[int, dict[str, Any] | None, list[Path]]:
     log = out / config["output"].get("log", "tracking.log")
     try:
         settings = settings_from_config(config, base)
+        output = _output_settings(config["output"])
     except (TypeError, ValueError) as exc:
         raise _config_problem(path, str(exc)) from None
     folder = base / config["input"].get("folder", ".")
@@ -420,7 +484,7 @@ def run_config(path: Path) -> tuple[int, dict[str, Any] | None, list[Path]]:
         except InputError as error:
             _log(log, f"bad input: {len(error.problems)} problem(s); nothing written")
             raise
-        written = write_outputs(document, analyses, out, config["output"], settings)
+        written = write_outputs(document, analyses, out, output, settings)
         fired = [a for a in document["alerts"] if a["fired"]]
         _log(
             log,
@@ -442,15 +506,14 @@ def write_outputs(
     from schoolperf.reports.tracking import render_tracking
 
     latest = re.sub(r"[^\w.-]+", "-", document["drops"][-1]["label"])
+    document = for_audience(document, output["audience"], settings.options.min_group)
     written = []
     for fmt in output.get("formats", ["json", "md", "html"]):
         target = out / f"tracking_{latest}.{fmt}"
         text = (
             json.dumps(document, indent=2, ensure_ascii=False) + "\n"
             if fmt == "json"
-            else render_tracking(
-                document, fmt, output.get("audience", "staff"), settings.options.min_group
-            )
+            else render_tracking(document, fmt, output["audience"], settings.options.min_group)
         )
         write_atomic(target, text)
         written.append(target)

@@ -81,10 +81,13 @@ PARTITIONS = [
 ]
 
 
-def secondary_suppressions(figures: dict[str, dict]) -> list[str]:
-    """Groups to suppress as well, so no suppressed group can be recovered by subtraction."""
+def secondary_suppressions(
+    figures: dict[str, dict], partitions: list[tuple[str, ...]] = ()
+) -> list[str]:
+    """Groups to suppress as well, so no suppressed group can be recovered by subtraction
+    (``partitions``: the groups of each ``--group COLUMN``, which also make up a whole)."""
     extra = []
-    for members in PARTITIONS:
+    for members in [*PARTITIONS, *partitions]:
         present = [m for m in members if m in figures]
         hidden = [m for m in present if figures[m]["suppressed"]]
         shown = sorted(
@@ -94,6 +97,9 @@ def secondary_suppressions(figures: dict[str, dict]) -> list[str]:
         if len(hidden) == 1 and shown:
             extra.append(shown[0])
     return extra
+
+
+PERSONAL_COLUMNS = {"upn", "forename", "surname", "name"}
 
 
 class GroupSpecError(ValueError):
@@ -124,26 +130,33 @@ def _column(pupils: pd.DataFrame, name: str) -> str | None:
     return key if key in pupils.columns else None
 
 
-def requested_groups(pupils: pd.DataFrame, specs: list[str]) -> dict[str, pd.Series]:
+def requested_groups(
+    pupils: pd.DataFrame, specs: list[str]
+) -> tuple[dict[str, pd.Series], list[tuple[str, ...]]]:
     """Groups asked for with ``--group``: ``a,b`` is the intersection of a and b, where each part
     is a standard group key or a pupil column (one group per value, keyed ``column=value``)."""
     standard = standard_groups(pupils)
     groups: dict[str, pd.Series] = {}
+    partitions: list[tuple[str, ...]] = []
     for spec in specs:
         options = []
         for part in (p.strip() for p in spec.split(",") if p.strip()):
             if part in standard:
                 options.append([(part, standard[part])])
+            elif _column(pupils, part) in PERSONAL_COLUMNS:
+                raise GroupSpecError(part, "names or identifies pupils, so it cannot define groups")
             elif _column(pupils, part) is not None:
                 column = _column(pupils, part)
                 values = sorted(v for v in pupils[column].dropna().unique() if str(v) != "")
                 options.append([(f"{column}={v}", pupils[column] == v) for v in values])
             else:
                 raise GroupSpecError(part)
+        if len(options) == 1 and len(options[0]) > 1:  # one column: its values make a whole
+            partitions.append(tuple(name for name, _ in options[0]))
         for combination in product(*options):
             key = "_".join(name for name, _ in combination)
             groups[key] = np.logical_and.reduce([mask for _, mask in combination])
-    return groups
+    return groups, partitions
 
 
 def complement(pupils: pd.DataFrame, key: str, mask: pd.Series) -> pd.Series:

@@ -30,8 +30,10 @@ def _counting_results(slots: pd.DataFrame) -> pd.DataFrame:
     double = (results["role"] == "combined_science") & code.str.fullmatch(r"\d\d")
     high = pd.to_numeric(code.str[0].where(double), errors="coerce")
     low = pd.to_numeric(code.str[1].where(double), errors="coerce")
-    results["grade_high"] = high.fillna(results["points"])
-    results["grade_low"] = low.fillna(results["points"])
+    # GCSE thresholds use the written grade (a sub-grade such as 4- is still a 4)
+    whole = pd.to_numeric(code.where(results["scale"] == "gcse"), errors="coerce")
+    results["grade_high"] = high.fillna(whole).fillna(results["points"])
+    results["grade_low"] = low.fillna(whole).fillna(results["points"])
     legacy = results["scale"] == "legacy"
     for t in THRESHOLDS:
         # unreformed (A*-G) results count at C or better for either threshold (§1.9 [E3])

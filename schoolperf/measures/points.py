@@ -137,7 +137,21 @@ class SubgradeMapping:
             raise ValueError(f"unknown [subgrades] key(s): {', '.join(unknown)}")
         if table.get("slash", "lower") not in ("lower", "upper", "mean"):
             raise ValueError("[subgrades] slash must be lower, upper or mean")
+        numbers = {k: v for k, v in table.items() if k != "slash"}
+        bad = sorted(
+            k for k, v in numbers.items() if not isinstance(v, int | float) or isinstance(v, bool)
+        )
+        if bad:
+            raise ValueError(f"[subgrades] {', '.join(bad)} must be numbers, e.g. 0.33")
         return cls(**table)  # type: ignore[arg-type]
+
+
+def subgrade_whole(grades: pd.Series) -> pd.Series:
+    """The whole grade a sub-grade stands for (``4-`` → 4, ``5/6`` → 5, ``6.5`` → 6): grade
+    thresholds (4+, 5+) use it, whatever points the mapping gives."""
+    text = normalise_grades(grades)
+    digits = text.str.extractall(r"([1-9])")[0].astype(int).groupby(level=0).min()
+    return digits.reindex(text.index)
 
 
 def subgrade_points(grades: pd.Series, mapping: SubgradeMapping) -> pd.Series:

@@ -54,8 +54,11 @@ def subject_entries(slots: pd.DataFrame, context: tuple[str, ...] = ()) -> pd.Da
     double = entries["scale"].eq("double") | (
         entries["role"].eq("combined_science") & code.str.fullmatch(r"\d\d")
     )
-    entries["grade_low"] = pd.to_numeric(code.str[1].where(double), errors="coerce").fillna(
-        entries["points"]
+    whole = pd.to_numeric(code.where(entries["scale"] == "gcse"), errors="coerce")
+    entries["grade_low"] = (
+        pd.to_numeric(code.str[1].where(double), errors="coerce")
+        .fillna(whole)
+        .fillna(entries["points"])
     )
     entries["grade_group"] = np.where(double, code.str[0] + "-" + code.str[1], code)
     return entries.reset_index(drop=True)

@@ -35,6 +35,7 @@ def _pyplot():  # noqa: ANN202 - imported lazily: matplotlib is slow to import
             "svg.hashsalt": "schoolperf",
             "svg.fonttype": "none",
             "font.size": 9,
+            "text.parse_math": False,  # a "$" in a subject or group name is text, not maths
             "axes.spines.top": False,
             "axes.spines.right": False,
             "font.family": "DejaVu Sans",

@@ -82,8 +82,22 @@ def write_atomic(path: Path, text: str | bytes, inputs: tuple[Path, ...] = ()) -
                 )
             ]
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise InputError(
+            [
+                Problem(
+                    "cannot-write",
+                    f"cannot be written ({exc.strerror or exc}).",
+                    "Choose a folder you can write to, whose path is not taken by a file.",
+                    file=str(path),
+                )
+            ]
+        ) from None
     try:
         if isinstance(text, bytes):
             with os.fdopen(handle, "wb") as f:

@@ -22,6 +22,8 @@ from jinja2 import (
     PackageLoader,
     PrefixLoader,
     StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
     select_autoescape,
 )
 from markupsafe import Markup
@@ -80,8 +82,29 @@ def render_pack(
     """The pack as text; for Markdown, charts are referenced in ``chart_folder``."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
-    template = environment(template_dir, fmt).get_template(f"{fmt}/pack.{fmt}")
-    return template.render(**context, chart_folder=chart_folder)
+    try:
+        template = environment(template_dir, fmt).get_template(f"{fmt}/pack.{fmt}")
+        return template.render(**context, chart_folder=chart_folder)
+    except TemplateSyntaxError as error:
+        raise template_problem(error, error.filename or error.name, error.lineno) from None
+    except TemplateError as error:
+        raise template_problem(error, str(template_dir or "templates"), None) from None
+
+
+def template_problem(error: Exception, file: str | None, line: int | None) -> InputError:
+    """A broken (school-supplied) template, as one clear problem."""
+    return InputError(
+        [
+            Problem(
+                "bad-template",
+                f"could not be rendered ({type(error).__name__}: {error}).",
+                "Fix the template override (compare it with the shipped templates in "
+                "schoolperf/reports/templates/), or leave out --template.",
+                file=str(file or "template"),
+                row=None if line is None else str(line),
+            )
+        ]
+    )
 
 
 def write_pack(
@@ -125,17 +148,30 @@ def print_pdf(html: Path, pdf: Path) -> Path:
         )
     with tempfile.TemporaryDirectory() as profile:
         temporary = pdf.with_name(f".{pdf.name}.tmp")
-        subprocess.run(
-            [
-                browser,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={profile}",
-                f"--print-to-pdf={temporary}",
-                html.resolve().as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        try:
+            subprocess.run(
+                [
+                    browser,
+                    *CHROMIUM_FLAGS,
+                    f"--user-data-dir={profile}",
+                    f"--print-to-pdf={temporary}",
+                    html.resolve().as_uri(),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+            temporary.unlink(missing_ok=True)
+            raise InputError(
+                [
+                    Problem(
+                        "pdf-failed",
+                        f"could not be printed by headless Chromium ({exc}).",
+                        "The HTML pack was written; print it from a browser instead.",
+                        file=pdf.name,
+                    )
+                ]
+            ) from None
         temporary.replace(pdf)
     return pdf

@@ -45,17 +45,7 @@ PEER_COLUMNS = [
 def _school_values(analysis: Analysis) -> dict[str, float | None]:
     pupils = analysis.pupils
     in_p8 = pupils["progress8"].notna()
-    values = {
-        k: analysis.school.get(k)
-        for k in (
-            "attainment8",
-            "progress8",
-            "basics_4_pct",
-            "basics_5_pct",
-            "ebacc_aps",
-            "ebacc_entry_pct",
-        )
-    }
+    values = {k: analysis.school.get(k) for k in COMPARED[:6]}  # the school-level measures
     disadvantaged = analysis.groups.get("disadvantaged", {})
     values["disadvantaged_attainment8"] = disadvantaged.get("attainment8")
     values["disadvantaged_progress8"] = disadvantaged.get("progress8")

@@ -130,8 +130,7 @@ def test_empty_lock_file_is_stale(tmp_path):
 def test_broken_template_is_a_clean_error(tmp_path):
     override = tmp_path / "t" / "html"
     override.mkdir(parents=True)
-    (override / "_groups.html").write_text("{{ no_such_variable }}")
-    result = invoke(
+    pack = [
         "pack",
         str(DEMO),
         "--audience",
@@ -140,19 +139,12 @@ def test_broken_template_is_a_clean_error(tmp_path):
         str(tmp_path / "p.html"),
         "--template",
         str(tmp_path / "t"),
-    )
+    ]
+    (override / "_groups.html").write_text("{{ no_such_variable }}")
+    result = invoke(*pack)
     assert result.exit_code == 2 and "could not be rendered" in result.stderr
     (override / "_groups.html").write_text("{% if %}")
-    result = invoke(
-        "pack",
-        str(DEMO),
-        "--audience",
-        "staff",
-        "--out",
-        str(tmp_path / "p.html"),
-        "--template",
-        str(tmp_path / "t"),
-    )
+    result = invoke(*pack)
     assert result.exit_code == 2 and "_groups.html, row 1" in result.stderr
 
 

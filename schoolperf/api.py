@@ -149,7 +149,7 @@ class Analysis:
         }
 
 
-def _plain(value: object) -> object:
+def plain_value(value: object) -> object:
     """A JSON-safe scalar: numpy numbers to Python, NaN/NA to None."""
     if value is None or value is pd.NA:
         return None
@@ -161,7 +161,7 @@ def _plain(value: object) -> object:
 
 
 def _plain_dict(values: dict[str, object]) -> dict[str, object]:
-    return {k: _plain(v) for k, v in values.items()}
+    return {k: plain_value(v) for k, v in values.items()}
 
 
 PUPIL_JSON_FIELDS = [
@@ -384,7 +384,7 @@ def _trends(school: dict[str, object], previous: tuple[str, ...]) -> dict[str, d
     earlier.sort(key=lambda item: str(item[0]))
     trends = {}
     for key in TREND_MEASURES:
-        current = _plain(school.get(key))
+        current = plain_value(school.get(key))
         history = [{"label": label, "value": figures.get(key)} for label, figures in earlier]
         last = next((h["value"] for h in reversed(history) if h["value"] is not None), None)
         if history:
@@ -519,7 +519,7 @@ def _by(
         )
     table = measures_by(pupils, pupils[name], estimates.national_sd)
     records = table.astype(object).where(table.notna(), None).to_dict("index")
-    return {str(k): {f: _plain(v) for f, v in row.items()} for k, row in records.items()}
+    return {str(k): {f: plain_value(v) for f, v in row.items()} for k, row in records.items()}
 
 
 def subject_analysis(

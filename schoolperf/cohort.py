@@ -26,6 +26,8 @@ from schoolperf.ingest.headers import (
 from schoolperf.ingest.layouts import detect_layout, subject_columns, wide_to_long
 from schoolperf.ingest.read import ROW, read_table
 from schoolperf.ingest.subjects import normalise_qan, resolve_subjects
+from schoolperf.measures.attainment8 import discount_key
+from schoolperf.measures.groups import NAME_COLUMNS
 from schoolperf.measures.points import (
     SCALE_FORMS,
     SubgradeMapping,
@@ -198,9 +200,6 @@ def parse_exam_dates(dates: pd.Series) -> pd.Series:
             break
         parsed = parsed.fillna(pd.to_datetime(text.where(missing), format=fmt, errors="coerce"))
     return parsed
-
-
-NAME_COLUMNS = ("forename", "surname", "name")
 
 
 def _pupil_disagreements(long: pd.DataFrame, columns: list[str], check: _Checker) -> None:
@@ -479,9 +478,7 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
             "the cohort with Attainment 8 of 0."
         )
     entries = results[results["entry"] & (results["role"] != "not_counting")]
-    code = entries["discount_code"].where(
-        entries["discount_code"] != "", "subject:" + entries["subject_title"]
-    )
+    code = discount_key(entries)
     shared_code = entries.groupby([entries["upn"], code])["upn"].transform("size") > 1
     undated = entries.loc[shared_code & entries["exam_date"].isna(), "upn"].nunique()
     if undated:
@@ -491,9 +488,6 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
             "could not be applied: the better result was counted. Add exam dates to apply it."
         )
     return warnings
-
-
-NAME_FIELDS = ("forename", "surname", "name")
 
 
 def anonymise(cohort: Cohort, key: bytes = b"") -> Cohort:
@@ -518,7 +512,7 @@ def anonymise(cohort: Cohort, key: bytes = b"") -> Cohort:
                 )
             ]
         )
-    pupils = cohort.pupils.drop(columns=[c for c in NAME_FIELDS if c in cohort.pupils.columns])
+    pupils = cohort.pupils.drop(columns=[c for c in NAME_COLUMNS if c in cohort.pupils.columns])
     pupils = pupils.rename(index=mapping).sort_index()
     pupils.index.name = "upn"
     results = cohort.results.assign(upn=cohort.results["upn"].map(mapping))

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from schoolperf.api import Analysis, AnalysisOptions, analyse
+from schoolperf.api import Analysis, AnalysisOptions, analyse, plain_value
 from schoolperf.errors import InputError, Problem
 from schoolperf.measures.points import SubgradeMapping
 from schoolperf.reports.files import write_atomic
@@ -126,12 +126,6 @@ def _change(values: list[float | None]) -> dict[str, float | None]:
         "since_previous": None if last is None or previous is None else last - previous,
         "since_first": None if last is None or first is None or len(values) < 2 else last - first,
     }
-
-
-def _plain(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def _falling_pupils(before: Analysis, after: Analysis, threshold: float) -> list[dict]:
@@ -259,9 +253,9 @@ def track(drops: list[Drop], settings: TrackSettings) -> tuple[dict[str, Any], l
                 "date": drop.date,
                 "file": drop.path.name,
                 "pupils": len(analysis.pupils),
-                "school": {k: _plain(analysis.school.get(k)) for k in TRACK_MEASURES},
+                "school": {k: plain_value(analysis.school.get(k)) for k in TRACK_MEASURES},
                 "groups": {
-                    key: {k: _plain(g.get(k)) for k in GROUP_MEASURES}
+                    key: {k: plain_value(g.get(k)) for k in GROUP_MEASURES}
                     | {"pupils": g["pupils"], "suppressed": g["suppressed"]}
                     for key, g in analysis.groups.items()
                 },
@@ -278,7 +272,7 @@ def track(drops: list[Drop], settings: TrackSettings) -> tuple[dict[str, Any], l
     subjects = sorted({r["subject"] for a in analyses for r in a.subjects})
     subject_points = {
         s: [
-            next((_plain(r["average_points"]) for r in a.subjects if r["subject"] == s), None)
+            next((plain_value(r["average_points"]) for r in a.subjects if r["subject"] == s), None)
             for a in analyses
         ]
         for s in subjects

@@ -25,7 +25,6 @@ EBACC_ROLES = (
 )
 ENGLISH_ROLES = ("english_language", "english_literature")
 OPEN_ROLES = ("open", "open_technical")
-SLOTS = {"english": 1, "maths": 1, "ebacc": 3, "open": 3}
 _LATEST = pd.Timestamp.max.normalize()
 # Tie-breaks must not depend on row order (a figure never changes with row order).
 _TIE_BREAK = ["subject_title", "grade_code", "exam_date", "unit"]
@@ -33,6 +32,12 @@ _TIE_BREAK = ["subject_title", "grade_code", "exam_date", "unit"]
 
 def _date_text(dates: pd.Series) -> pd.Series:
     return dates.dt.strftime("%Y-%m-%d").fillna("no date")
+
+
+def discount_key(results: pd.DataFrame) -> pd.Series:
+    """What a result discounts against: its discount code, or without one its subject."""
+    code = results["discount_code"]
+    return code.where(code != "", "subject:" + results["subject_title"])
 
 
 def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
@@ -54,7 +59,7 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
         "subject not recognised, so not counted: add it with --subjects if it is approved"
     )
     live = out["reason"] == ""
-    code = out["discount_code"].where(out["discount_code"] != "", "subject:" + out["subject_title"])
+    code = discount_key(out)
     ranked = (
         out[live]
         .assign(_code=code[live], _date=out.loc[live, "exam_date"].fillna(_LATEST), unit=0)

@@ -99,7 +99,8 @@ def secondary_suppressions(
     return extra
 
 
-PERSONAL_COLUMNS = {"upn", "forename", "surname", "name"}
+NAME_COLUMNS = ("forename", "surname", "name")  # never quoted, never a group
+PERSONAL_COLUMNS = {"upn", *NAME_COLUMNS}
 
 
 class GroupSpecError(ValueError):

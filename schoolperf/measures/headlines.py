@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from schoolperf.measures.points import threshold_grades
+
 THRESHOLDS = (4, 5)
 A8_PROFILE = (40, 50, 60, 70)
 _SINGLE_SCIENCES = ("science", "computer_science")
@@ -26,14 +28,7 @@ _HUMANITIES = ("history", "geography")
 def _counting_results(slots: pd.DataFrame) -> pd.DataFrame:
     """One row per result that counts after discounting, with its high/low grades."""
     results = slots[slots["counts"] & (slots["unit"] == 0)].copy()
-    code = results["grade_code"].astype(str)
-    double = (results["role"] == "combined_science") & code.str.fullmatch(r"\d\d")
-    high = pd.to_numeric(code.str[0].where(double), errors="coerce")
-    low = pd.to_numeric(code.str[1].where(double), errors="coerce")
-    # GCSE thresholds use the written grade (a sub-grade such as 4- is still a 4)
-    whole = pd.to_numeric(code.where(results["scale"] == "gcse"), errors="coerce")
-    results["grade_high"] = high.fillna(whole).fillna(results["points"])
-    results["grade_low"] = low.fillna(whole).fillna(results["points"])
+    results["grade_high"], results["grade_low"] = threshold_grades(results)
     legacy = results["scale"] == "legacy"
     for t in THRESHOLDS:
         # unreformed (A*-G) results count at C or better for either threshold (§1.9 [E3])

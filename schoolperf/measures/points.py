@@ -46,6 +46,21 @@ SCALE_FORMS = {
 }
 
 
+def threshold_grades(results: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The higher and lower grade each result shows for grade thresholds (4+, 5+, 7+): a
+    combined science double grade gives its two grades; a GCSE its written grade (a sub-grade
+    such as 4- is still a 4); anything else its points."""
+    code = results["grade_code"].astype(str)
+    double = results["scale"].eq("double") | (
+        results["role"].eq("combined_science") & code.str.fullmatch(r"\d\d")
+    )
+    whole = pd.to_numeric(code.where(results["scale"] == "gcse"), errors="coerce")
+    high = pd.to_numeric(code.str[0].where(double), errors="coerce")
+    low = pd.to_numeric(code.str[1].where(double), errors="coerce")
+    points = results["points"]
+    return high.fillna(whole).fillna(points), low.fillna(whole).fillna(points)
+
+
 def normalise_grades(grades: pd.Series) -> pd.Series:
     """Upper-case, no spaces, en/em dashes as hyphens, Excel's ``6.0`` as ``6``."""
     text = grades.astype(str).str.upper().str.replace(r"\s+", "", regex=True)

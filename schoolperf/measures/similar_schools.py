@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.ingest.benchmark import Benchmark
+from schoolperf.measures.subjects import matrix_grade_points
 from schoolperf.reference import EstimatesTable
 
 COMPARED = [
@@ -150,7 +151,7 @@ def grade_targets(entries: pd.DataFrame, percentile: float) -> pd.DataFrame:
     (same KS2 band, DfE transition matrices), and the chance of reaching at least that grade."""
     chance_columns = [c for c in entries.columns if c.startswith("chance_")]
     grades = [c.removeprefix("chance_") for c in chance_columns]
-    points = np.array([_points(g) for g in grades])
+    points = np.array([matrix_grade_points(g) for g in grades])
     order = np.argsort(points)
     shares = entries[chance_columns].to_numpy()[:, order]
     cumulative = np.cumsum(np.nan_to_num(shares), axis=1)
@@ -173,9 +174,3 @@ def grade_targets(entries: pd.DataFrame, percentile: float) -> pd.DataFrame:
         },
         index=entries.index,
     )
-
-
-def _points(grade: str) -> float:
-    if grade == "U":
-        return 0.0
-    return (int(grade[0]) + int(grade[1])) / 2 if len(grade) == 2 else float(grade)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from schoolperf.measures.points import threshold_grades
 from schoolperf.measures.progress8 import Z95
 from schoolperf.reference import transition_matrices
 
@@ -54,12 +55,7 @@ def subject_entries(slots: pd.DataFrame, context: tuple[str, ...] = ()) -> pd.Da
     double = entries["scale"].eq("double") | (
         entries["role"].eq("combined_science") & code.str.fullmatch(r"\d\d")
     )
-    whole = pd.to_numeric(code.where(entries["scale"] == "gcse"), errors="coerce")
-    entries["grade_low"] = (
-        pd.to_numeric(code.str[1].where(double), errors="coerce")
-        .fillna(whole)
-        .fillna(entries["points"])
-    )
+    entries["grade_low"] = threshold_grades(entries)[1]
     entries["grade_group"] = np.where(double, code.str[0] + "-" + code.str[1], code)
     return entries.reset_index(drop=True)
 
@@ -90,7 +86,7 @@ def expected_points(entries: pd.DataFrame, prior: pd.Series) -> pd.DataFrame:
         index=["matrix_subject", "ks2_band"], columns="grade", values="pupils", aggfunc="sum"
     ).fillna(0)
     shares = counts.div(counts.sum(axis=1), axis=0)
-    grade_points = pd.Series({g: _per_slot_points(g) for g in shares.columns})
+    grade_points = pd.Series({g: matrix_grade_points(g) for g in shares.columns})
     expected = shares.mul(grade_points, axis=1).sum(axis=1)
     key = pd.MultiIndex.from_arrays([entries["matrix_subject"].fillna(""), band])
     out = pd.DataFrame(
@@ -102,7 +98,7 @@ def expected_points(entries: pd.DataFrame, prior: pd.Series) -> pd.DataFrame:
     return out
 
 
-def _per_slot_points(grade: str) -> float:
+def matrix_grade_points(grade: str) -> float:
     """Points of a transition-matrix grade: 9–1, U = 0, combined science 'ab' = (a+b)/2."""
     if grade == "U":
         return 0.0
@@ -125,6 +121,7 @@ def _mean_ci(values: pd.Series) -> dict[str, float | int | None]:
 def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, object]]:
     """One row per subject: entries, % of cohort, grade distribution, % 4+/5+/7+, average
     points, relative performance and value added with n and CI."""
+    covered = matrix_subjects()
     rows = []
     for (subject, scale), group in entries.groupby(["subject_title", "scale"], sort=True):
         distribution = group["grade_group"].value_counts()
@@ -135,7 +132,7 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
             "entered_pct": 100 * len(group) / cohort_size if cohort_size else None,
             "grades": {g: int(distribution[g]) for g in _grade_order(distribution.index)},
             "average_points": float(group["points"].mean()),
-            "in_transition_matrices": bool(group["matrix_subject"].isin(matrix_subjects()).any()),
+            "in_transition_matrices": bool(group["matrix_subject"].isin(covered).any()),
         }
         for t in THRESHOLDS:
             row[f"grade_{t}_plus_pct"] = float((group["grade_low"] >= t).mean() * 100)

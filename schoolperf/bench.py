@@ -20,24 +20,37 @@ from pathlib import Path
 
 import numpy as np
 
-SUBJECTS = {  # subject: share of pupils entered
+SUBJECTS = {  # subject: share of pupils entered (about 8.3 results a pupil, as nationally)
     "English Language": 0.98,
     "English Literature": 0.95,
     "Mathematics": 0.98,
-    "Combined Science": 0.72,
-    "Biology": 0.24,
-    "Chemistry": 0.24,
-    "Physics": 0.24,
-    "History": 0.45,
-    "Geography": 0.42,
-    "French": 0.22,
-    "Spanish": 0.18,
-    "Religious Studies": 0.3,
-    "Art and Design": 0.2,
-    "Physical Education": 0.15,
-    "Computer Science": 0.12,
-    "Business": 0.15,
-    "BTEC Tech Award Sport": 0.08,
+    "Combined Science": 0.78,
+    "Biology": 0.22,
+    "Chemistry": 0.22,
+    "Physics": 0.22,
+    "History": 0.5,
+    "Geography": 0.48,
+    "French": 0.25,
+    "Spanish": 0.25,
+    "German": 0.06,
+    "Religious Studies": 0.45,
+    "Art and Design": 0.25,
+    "Photography": 0.05,
+    "Physical Education": 0.2,
+    "Computer Science": 0.18,
+    "Business": 0.2,
+    "Design and Technology": 0.15,
+    "Drama": 0.12,
+    "Music": 0.09,
+    "Food Preparation and Nutrition": 0.14,
+    "Sociology": 0.1,
+    "Psychology": 0.05,
+    "Media Studies": 0.08,
+    "Statistics": 0.12,
+    "Citizenship Studies": 0.05,
+    "BTEC Tech Award Sport": 0.1,
+    "BTEC Tech Award Health and Social Care": 0.08,
+    "Cambridge National Creative iMedia": 0.08,
 }
 STAGE = "BENCH-STAGE"
 
@@ -72,9 +85,13 @@ def generate(path: Path, pupils: int, seed: int = 2024, per_school: int = 200) -
         np.char.add(np.char.add(grade.astype(str), "-"), low.astype(str)),
         grade_text,
     )
-    sport = subject_index == names.index("BTEC Tech Award Sport")
+    technical = np.isin(
+        subject_index, [i for i, n in enumerate(names) if n.startswith(("BTEC", "Cambridge"))]
+    )
     grade_text = np.where(
-        sport, np.array(["L1P", "L2P", "L2M", "L2D", "L2D*"])[np.clip(grade // 2, 0, 4)], grade_text
+        technical,
+        np.array(["L1P", "L2P", "L2M", "L2D", "L2D*"])[np.clip(grade // 2, 0, 4)],
+        grade_text,
     )
     upn = np.char.add("B", np.char.zfill(np.arange(pupils).astype(str), 9))
     table = pa.table(

@@ -490,6 +490,12 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
     return warnings
 
 
+def pupil_key(upn: pd.Series, pupils: pd.DataFrame) -> pd.Categorical:
+    """A result's pupil as a categorical over the (sorted) pupil index: sorting and grouping
+    then work on integer codes, in the same order as the UPN text."""
+    return pd.Categorical(upn, categories=pupils.index)
+
+
 def anonymise(cohort: Cohort, key: bytes = b"") -> Cohort:
     """The cohort with every UPN replaced by a stable pseudonym and names removed.
 
@@ -515,7 +521,9 @@ def anonymise(cohort: Cohort, key: bytes = b"") -> Cohort:
     pupils = cohort.pupils.drop(columns=[c for c in NAME_COLUMNS if c in cohort.pupils.columns])
     pupils = pupils.rename(index=mapping).sort_index()
     pupils.index.name = "upn"
-    results = cohort.results.assign(upn=cohort.results["upn"].map(mapping))
+    results = cohort.results.assign(
+        upn=pupil_key(cohort.results["upn"].astype(str).map(mapping), pupils)
+    )
     return replace(cohort, pupils=pupils, results=results)
 
 
@@ -667,7 +675,7 @@ def load_cohort(
     duplicate = results.duplicated(["upn", "subject_title", "grade_code", "exam_date"])
     if duplicate.any():
         warnings.append(f"{int(duplicate.sum())} duplicate result row(s) were ignored.")
-    results = results[~duplicate]
+    results = results[~duplicate].assign(upn=pupil_key(results.loc[~duplicate, "upn"], pupils))
     warnings += _warnings(pupils, results)
     return Cohort(
         path.name,

@@ -148,6 +148,60 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return table
 
 
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """A clean UTF-8 CSV read by Arrow's multi-threaded reader, cells already stripped; ``None``
+    for anything else (another encoding, ragged or blank rows, blank or repeated headings,
+    over-long cells), which :func:`_read_csv` then reads and reports on cell by cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    _check_binary(path)
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        sample = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the sample's end
+            return None
+        sample = head[: exc.start].decode("utf-8-sig")
+    if not sample.strip():
+        return None
+    delimiter = _delimiter(sample)
+    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
+    if len(header) < 2 or not all(cell.strip() for cell in header):
+        return None
+    _check_header(path, header)
+    try:
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowKeyError):
+        return None
+    if table.num_rows == 0 or table.column_names != header:
+        return None
+    columns = {}
+    for name, column in zip(header, table.columns, strict=True):
+        # text work on each distinct value only, then spread back by the codes
+        coded = column.combine_chunks().dictionary_encode()
+        values = pc.utf8_trim_whitespace(coded.dictionary)
+        if len(values) and pc.max(pc.utf8_length(values)).as_py() > MAX_CELL:
+            return None
+        same = pc.all(pc.equal(values, coded.dictionary)).as_py() is not False
+        columns[name.strip()] = column if same else pc.take(values, coded.indices)
+    return pa.table(columns).to_pandas()
+
+
 def _check_header(path: Path, header: list[str]) -> None:
     """Every column needs a distinct heading (ignoring case, spacing and punctuation), or one
     of two columns would be silently ignored."""
@@ -335,6 +389,7 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise _problem(path, "no-such-file", "does not exist.", "Check the file name and folder.")
     suffix = path.suffix.lower()
+    stripped = False
     if suffix in (".xlsx", ".xlsm"):
         table = _read_excel(path, sheet)
     elif suffix in (".parquet", ".pq"):
@@ -347,10 +402,14 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
             "Open it in Excel and save it as .xlsx or CSV.",
         )
     else:
-        table = _read_csv(path)
-    table.columns = [str(c).strip() for c in table.columns]
-    table = table.astype(str).apply(lambda column: column.str.strip())
-    _check_cell_lengths(path, table)
+        table = _read_csv_arrow(path)
+        stripped = table is not None
+        if table is None:
+            table = _read_csv(path)
+    if not stripped:
+        table.columns = [str(c).strip() for c in table.columns]
+        table = table.astype(str).apply(lambda column: column.str.strip())
+        _check_cell_lengths(path, table)
     table[ROW] = range(2, len(table) + 2)
     cells = table.drop(columns=ROW)
     table = table[(cells != "").any(axis=1)].reset_index(drop=True)

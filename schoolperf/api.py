@@ -20,6 +20,7 @@ import pyarrow as pa
 from schoolperf import __version__
 from schoolperf.cohort import RESULT_CONTEXT, Cohort, anonymise, load_cohort
 from schoolperf.errors import InputError, Problem
+from schoolperf.frames import plain_text
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
 from schoolperf.measures.attainment8 import ELEMENTS, fill_slots, pupil_attainment8
 from schoolperf.measures.groups import (
@@ -203,7 +204,9 @@ def pupil_records(pupils: pd.DataFrame, slots: pd.DataFrame) -> list[dict[str, o
     )
     counts = filled.groupby("upn").size().reindex(pupils.index, fill_value=0).to_numpy()
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int32())
-    structs = pa.Table.from_pandas(filled[SLOT_FIELDS], preserve_index=False).to_struct_array()
+    structs = pa.Table.from_pandas(
+        plain_text(filled[SLOT_FIELDS]), preserve_index=False
+    ).to_struct_array()
     table = pa.Table.from_pandas(
         pupils[PUPIL_JSON_FIELDS].reset_index(), preserve_index=False
     ).append_column("progress8_note", pa.array(pupils["progress8_note"].astype(str)))

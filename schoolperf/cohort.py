@@ -202,14 +202,23 @@ def parse_exam_dates(dates: pd.Series) -> pd.Series:
     return parsed
 
 
-def _pupil_disagreements(long: pd.DataFrame, columns: list[str], check: _Checker) -> None:
-    """A pupil's columns must agree on every row (blank cells are ignored). Names are never
-    quoted in the message (CONTRACT §1: no names in logs)."""
+def _pupil_values(long: pd.DataFrame, columns: list[str], check: _Checker) -> pd.DataFrame:
+    """One row per pupil (index ``upn``, sorted): each column's non-blank value, and ``ROW``, the
+    pupil's first row. A pupil's columns must agree on every row (blank cells are ignored): each
+    column is factorised once, and a pupil disagrees where its lowest and highest codes differ.
+    Names are never quoted in the message (CONTRACT §1: no names in logs)."""
+    pupil, upns = pd.factorize(long["upn"], sort=True)
+    firsts = pd.DataFrame(index=pd.Index(upns, name="upn"))
+    firsts[ROW] = pd.Series(long[ROW].to_numpy()).groupby(pupil).min().to_numpy()
     for column in columns:
-        filled = long[long[column] != ""]
-        counts = filled.groupby("upn", sort=True)[column].nunique()
-        for upn in counts.index[counts > 1][:MAX_PROBLEMS]:
-            rows = filled[filled["upn"] == upn]
+        codes, values = pd.factorize(long[column], sort=True)
+        blank = values.get_indexer([""])[0]  # -1 when no cell is blank
+        filled = pd.Series(np.where(codes == blank, -1, codes))
+        high = filled.groupby(pupil).max().to_numpy()
+        low = filled.where(filled >= 0, len(values)).groupby(pupil).min().to_numpy()
+        firsts[column] = np.where(high >= 0, np.asarray(values, dtype=object)[high], "")
+        for upn in upns[(high >= 0) & (low != high)][:MAX_PROBLEMS]:
+            rows = long[(long["upn"] == upn) & (long[column] != "")]
             check.problems.append(
                 Problem(
                     "pupil-fields-disagree",
@@ -226,6 +235,7 @@ def _pupil_disagreements(long: pd.DataFrame, columns: list[str], check: _Checker
                     column=check.headings.get(column, column),
                 )
             )
+    return firsts
 
 
 def _pupils(
@@ -233,15 +243,7 @@ def _pupils(
 ) -> pd.DataFrame:
     """One row per pupil, fields parsed; first non-blank value of each column per pupil."""
     text_columns = [c for c in PUPIL_COLUMNS + extras if c in long.columns and c != "upn"]
-    _pupil_disagreements(long, text_columns, check)
-    firsts = (
-        long[["upn", ROW, *text_columns]]
-        .replace("", np.nan)
-        .groupby("upn", sort=True)
-        .first()
-        .fillna("")
-    )
-    firsts[ROW] = long.groupby("upn", sort=True)[ROW].min()
+    firsts = _pupil_values(long, text_columns, check)
     pupils = pd.DataFrame(index=firsts.index)
     for column in ("forename", "surname", "name"):
         if column in firsts.columns:
@@ -490,6 +492,17 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
     return warnings
 
 
+def _as_categories(results: pd.DataFrame) -> pd.DataFrame:
+    """Text columns that repeat a few values over many rows as categoricals with sorted
+    categories: sorts, groups and joins then work on integer codes, in text order."""
+    repeated = [
+        c
+        for c in results.columns
+        if c != "upn" and pd.api.types.is_string_dtype(results[c]) and c not in ("_row",)
+    ]
+    return results.astype({c: "category" for c in repeated})
+
+
 def pupil_key(upn: pd.Series, pupils: pd.DataFrame) -> pd.Categorical:
     """A result's pupil as a categorical over the (sorted) pupil index: sorting and grouping
     then work on integer codes, in the same order as the UPN text."""
@@ -676,6 +689,7 @@ def load_cohort(
     if duplicate.any():
         warnings.append(f"{int(duplicate.sum())} duplicate result row(s) were ignored.")
     results = results[~duplicate].assign(upn=pupil_key(results.loc[~duplicate, "upn"], pupils))
+    results = _as_categories(results)
     warnings += _warnings(pupils, results)
     return Cohort(
         path.name,

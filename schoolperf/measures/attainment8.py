@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from schoolperf.frames import on_distinct
+
 ELEMENTS = ("english", "maths", "ebacc", "open")
 EBACC_ROLES = (
     "combined_science",
@@ -36,8 +38,13 @@ def _date_text(dates: pd.Series) -> pd.Series:
 
 def discount_key(results: pd.DataFrame) -> pd.Series:
     """What a result discounts against: its discount code, or without one its subject."""
-    code = results["discount_code"]
-    return code.where(code != "", "subject:" + results["subject_title"])
+
+    def key(distinct: pd.DataFrame) -> pd.DataFrame:
+        code = distinct["discount_code"]
+        return code.where(code != "", "subject:" + distinct["subject_title"]).to_frame("key")
+
+    keys = on_distinct(results, ["discount_code", "subject_title"], key)["key"]
+    return keys.astype("category")
 
 
 def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from schoolperf.frames import on_distinct
 from schoolperf.reference import grade_points
 
 NO_ENTRY = {"", "X", "ABS", "ABSENT", "Q", "-", "N/A"}
@@ -46,19 +47,30 @@ SCALE_FORMS = {
 }
 
 
+def is_double_grade(results: pd.DataFrame) -> pd.Series:
+    """True where a result's grade code is a combined science double grade such as ``65``."""
+    code = results["grade_code"].astype(str)
+    return results["scale"].eq("double") | (
+        results["role"].eq("combined_science") & code.str.fullmatch(r"\d\d")
+    )
+
+
 def threshold_grades(results: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """The higher and lower grade each result shows for grade thresholds (4+, 5+, 7+): a
     combined science double grade gives its two grades; a GCSE its written grade (a sub-grade
     such as 4- is still a 4); anything else its points."""
-    code = results["grade_code"].astype(str)
-    double = results["scale"].eq("double") | (
-        results["role"].eq("combined_science") & code.str.fullmatch(r"\d\d")
-    )
-    whole = pd.to_numeric(code.where(results["scale"] == "gcse"), errors="coerce")
-    high = pd.to_numeric(code.str[0].where(double), errors="coerce")
-    low = pd.to_numeric(code.str[1].where(double), errors="coerce")
+
+    def grades(distinct: pd.DataFrame) -> pd.DataFrame:
+        code = distinct["grade_code"].astype(str)
+        double = is_double_grade(distinct)
+        whole = pd.to_numeric(code.where(distinct["scale"] == "gcse"), errors="coerce")
+        high = pd.to_numeric(code.str[0].where(double), errors="coerce")
+        low = pd.to_numeric(code.str[1].where(double), errors="coerce")
+        return pd.DataFrame({"high": high.fillna(whole), "low": low.fillna(whole)})
+
+    found = on_distinct(results, ["grade_code", "scale", "role"], grades)
     points = results["points"]
-    return high.fillna(whole).fillna(points), low.fillna(whole).fillna(points)
+    return found["high"].fillna(points), found["low"].fillna(points)
 
 
 def normalise_grades(grades: pd.Series) -> pd.Series:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schoolperf.measures.points import threshold_grades
+from schoolperf.frames import on_distinct
+from schoolperf.measures.points import is_double_grade, threshold_grades
 from schoolperf.measures.progress8 import Z95
 from schoolperf.reference import transition_matrices
 
@@ -51,12 +52,15 @@ def subject_entries(slots: pd.DataFrame, context: tuple[str, ...] = ()) -> pd.Da
         ascending=[True, True, True, False, True],
     )
     entries = ordered.drop_duplicates(["upn", "subject_title"])[columns].copy()
-    code = entries["grade_code"].astype(str)
-    double = entries["scale"].eq("double") | (
-        entries["role"].eq("combined_science") & code.str.fullmatch(r"\d\d")
-    )
+
+    def grade_group(distinct: pd.DataFrame) -> pd.DataFrame:
+        code = distinct["grade_code"].astype(str)
+        group = np.where(is_double_grade(distinct), code.str[0] + "-" + code.str[1], code)
+        return pd.DataFrame({"grade_group": group})
+
     entries["grade_low"] = threshold_grades(entries)[1]
-    entries["grade_group"] = np.where(double, code.str[0] + "-" + code.str[1], code)
+    found = on_distinct(entries, ["grade_code", "scale", "role"], grade_group)
+    entries["grade_group"] = found["grade_group"].astype("category")
     return entries.reset_index(drop=True)
 
 
@@ -125,6 +129,7 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
     rows = []
     for (subject, scale), group in entries.groupby(["subject_title", "scale"], sort=True):
         distribution = group["grade_group"].value_counts()
+        distribution = distribution[distribution > 0]  # a categorical counts every category
         row: dict[str, object] = {
             "subject": subject,
             "grade_scale": scale,

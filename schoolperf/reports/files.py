@@ -123,6 +123,8 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
     out = frame.copy()
     for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(object)
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             text = out[column].astype(str)
             risky = out[column].notna() & text.str.startswith(FORMULA_START)
@@ -166,7 +168,7 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     filled = slots[slots["weight"] > 0]
     label = filled["element"] + "_" + filled["slot"].astype(str)
     text = (
-        filled["subject_title"]
+        filled["subject_title"].astype(str)
         + " "
         + filled["grade"].astype(str)
         + " ("
@@ -183,7 +185,11 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     slot_text.columns = [f"slot_{c}" for c in slot_text.columns]
     unused = slots[(slots["weight"] == 0)].drop_duplicates(["result_id"])
     unused_text = (
-        unused["subject_title"] + " " + unused["grade"].astype(str) + ": " + unused["reason"]
+        unused["subject_title"].astype(str)
+        + " "
+        + unused["grade"].astype(str)
+        + ": "
+        + unused["reason"]
     )
     table = pupils[[c for c in PUPIL_CSV_COLUMNS if c in pupils.columns]].join(slot_text)
     table["not_counted"] = join_per_pupil(unused_text, unused["upn"], pupils.index, "; ")

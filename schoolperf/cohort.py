@@ -358,7 +358,7 @@ def _results(
     results["entry"] = ~on_distinct(
         results, ["grade"], lambda d: is_no_entry(d["grade"]).to_frame()
     )["grade"]
-    unknown_qan = (results["matched_by"] == "unrecognised") & (results["subject"].str.strip() == "")
+    unknown_qan = (results["matched_by"] == "unrecognised") & (results["subject"] == "")
     if "qan" in results.columns:
         check.rows(
             results,
@@ -392,22 +392,20 @@ def _results(
         whole = subgrade_whole(results.loc[found, "grade"])
         results.loc[found, "grade_code"] = whole.astype(int).astype(str)
     results["points"] = points.where(results["entry"])
-    bad = results["entry"] & results["points"].isna()
-    expected = results["scale"].map(SCALE_FORMS).fillna("a grade the DfE points list gives")
-    expected = expected.where(results["scale"] != "", "a GCSE, double or technical-award grade")
-    grade_column = results["subject"] if check.wide else None
-    named = results["subject"].where(
-        results["subject"].str.strip() != "",
-        "QAN " + results.get("qan", pd.Series("", index=results.index)).astype(str),
+    bad = results[results["entry"] & results["points"].isna()]  # grades that cannot be scored
+    expected = bad["scale"].map(SCALE_FORMS).fillna("a grade the DfE points list gives")
+    expected = expected.where(bad["scale"] != "", "a GCSE, double or technical-award grade")
+    grade_column = bad["subject"] if check.wide else None
+    named = bad["subject"].where(
+        bad["subject"].str.strip() != "",
+        "QAN " + bad.get("qan", pd.Series("", index=bad.index)).astype(str),
     )
     for subject, form in (
-        pd.DataFrame({"subject": named, "form": expected})[bad]
-        .drop_duplicates()
-        .itertuples(index=False)
+        pd.DataFrame({"subject": named, "form": expected}).drop_duplicates().itertuples(index=False)
     ):
         check.rows(
-            results,
-            bad & (named == subject) & (expected == form),
+            bad,
+            (named == subject) & (expected == form),
             "grade",
             "unknown-grade",
             f"is not a grade schoolperf can score for {subject!r}.",

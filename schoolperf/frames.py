@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 
@@ -18,14 +19,34 @@ def plain_text(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def distinct_rows(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the number of its distinct combination of ``columns``; and the first row
+    of each combination. Works on integer codes (categoricals' own codes, else factorised)."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    for column in columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, size = values.cat.codes.to_numpy(), len(values.cat.categories)
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            size = len(uniques)
+        if len(key) and (int(key.max()) + 1) * (size + 1) >= 2**62:  # keep the key exact
+            key = pd.factorize(key)[0].astype(np.int64)
+        key = key * (size + 1) + (codes.astype(np.int64) + 1)  # NaN (code -1) is its own value
+    ids, _ = pd.factorize(key)
+    # factorize numbers combinations in order of appearance: a row is the first of its
+    # combination exactly where its number exceeds every number before it
+    seen = np.maximum.accumulate(np.concatenate([[-1], ids[:-1]])) if len(ids) else ids
+    return ids, np.flatnonzero(ids > seen)
+
+
 def on_distinct(
     frame: pd.DataFrame, columns: list[str], compute: Callable[[pd.DataFrame], pd.DataFrame]
 ) -> pd.DataFrame:
     """Run ``compute`` once per distinct combination of ``columns`` and spread the result back
     to every row (same index as ``frame``). Exports repeat a few dozen subjects and grades over
     millions of rows, so text work on the distinct values is what keeps large files fast."""
-    ids = frame.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
-    first = pd.Series(range(len(ids)), index=frame.index).groupby(ids).first().to_numpy()
+    ids, first = distinct_rows(frame, columns)
     distinct = plain_text(frame.iloc[first][columns].reset_index(drop=True))
     result = compute(distinct)
     return result.iloc[ids].set_index(frame.index)

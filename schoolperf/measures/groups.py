@@ -199,19 +199,22 @@ def gap_table(
     national = national_comparators()
     national = national[national["year"] == year].set_index(["group", "measure"])["value"]
     rows = []
+    # plain arrays: masking a pupil-indexed Series would copy its UPN index every time
+    columns = {m: pupils[PUPIL_COLUMN[m]].to_numpy(dtype=float) for m in GAP_MEASURES}
     for key in [k for k in GAP_GROUPS if k in groups]:
         mask = groups[key]
-        rest = complement(pupils, key, mask)
+        rest = complement(pupils, key, mask).to_numpy(dtype=bool)
         figures = group_figures[key]
         suppressed = bool(figures.get("suppressed"))
         # the rest of the school is itself a group of a suppressed pair: hide it too
         partner = [m for pair in PARTITIONS if len(pair) == 2 and key in pair for m in pair]
         rest_hidden = any(group_figures.get(m, {}).get("suppressed") for m in partner)
         for measure, kind in GAP_MEASURES.items():
-            column = pupils[PUPIL_COLUMN[measure]].astype(float)
+            column = pd.Series(columns[measure])
             scale = 100 if kind == "pct" else 1
             value = figures.get("progress8_adjusted" if measure == "progress8" else measure)
-            in_group, in_rest = column[mask].dropna() * scale, column[rest].dropna() * scale
+            in_group = column[mask.to_numpy(dtype=bool)].dropna() * scale
+            in_rest = column[rest].dropna() * scale
             comparisons = [
                 ("school", "rest of the school", in_rest.mean() if len(in_rest) else None, in_rest)
             ]

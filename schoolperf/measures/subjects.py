@@ -81,24 +81,29 @@ def expected_points(entries: pd.DataFrame, prior: pd.Series) -> pd.DataFrame:
     bands = matrices[["ks2_band", "ks2_low", "ks2_high"]].drop_duplicates().sort_values("ks2_low")
     score = entries["upn"].map(prior).astype(float).to_numpy()
     index = np.searchsorted(bands["ks2_high"].to_numpy(), score, side="left")
-    band = np.where(
-        np.isnan(score) | (index >= len(bands)),
-        None,
-        bands["ks2_band"].to_numpy()[np.minimum(index, len(bands) - 1)],
-    )
+    band = np.where(np.isnan(score) | (index >= len(bands)), -1, index)
     counts = matrices.pivot_table(
         index=["matrix_subject", "ks2_band"], columns="grade", values="pupils", aggfunc="sum"
     ).fillna(0)
     shares = counts.div(counts.sum(axis=1), axis=0)
     grade_points = pd.Series({g: matrix_grade_points(g) for g in shares.columns})
     expected = shares.mul(grade_points, axis=1).sum(axis=1)
-    key = pd.MultiIndex.from_arrays([entries["matrix_subject"].fillna(""), band])
+    # look up each distinct (subject, band) pair once, then spread by integer codes
+    subject, subjects = pd.factorize(entries["matrix_subject"].fillna(""))
+    pairs = pd.MultiIndex.from_product([subjects, bands["ks2_band"]])
+    row = shares.index.get_indexer(pairs).reshape(len(subjects), len(bands))
+    found = np.where(band >= 0, row[subject, np.maximum(band, 0)], -1) if len(bands) else band
+    table = np.vstack([shares.to_numpy(), np.full(len(shares.columns), np.nan)])  # -1: none
     out = pd.DataFrame(
-        {"ks2_band": band, "expected_points": expected.reindex(key).to_numpy()}, index=entries.index
+        {
+            "ks2_band": pd.Categorical.from_codes(band, categories=bands["ks2_band"]),
+            "expected_points": np.append(expected.to_numpy(), np.nan)[found],
+        },
+        index=entries.index,
     )
-    chances = shares.reindex(key)
-    for grade in shares.columns:
-        out[f"chance_{grade}"] = chances[grade].to_numpy()
+    chances = table[found]
+    for i, grade in enumerate(shares.columns):
+        out[f"chance_{grade}"] = chances[:, i]
     return out
 
 

@@ -250,7 +250,7 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         inputs = tuple(
             Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
         )
-        write_outputs(
+        written = write_outputs(
             out_dir, document, analysis.pupils, analysis.slots, inputs, kwargs["out_format"]
         )
     if kwargs["profile"]:
@@ -276,7 +276,7 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         stdout().print(subjects_table(analysis.subjects))
     print_warnings(analysis.warnings, stderr())
     if out_dir is not None:
-        stdout().print(f"Wrote pupils.csv, slots.csv and summary.json to {out_dir}")
+        stdout().print(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")
 
 
 @cli.command()

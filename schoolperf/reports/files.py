@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
+from schoolperf.frames import on_distinct
 
 FORMULA_START = ("=", "+", "-", "@")
 SLOT_COLUMNS = [
@@ -166,34 +167,42 @@ def slot_audit(slots: pd.DataFrame) -> pd.DataFrame:
 def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     """``pupils.csv``: each pupil's figures, what filled the 10 slots, and what did not count."""
     filled = slots[slots["weight"] > 0]
-    label = filled["element"] + "_" + filled["slot"].astype(str)
-    text = (
-        filled["subject_title"].astype(str)
-        + " "
-        + filled["grade"].astype(str)
-        + " ("
-        + filled["slot_points"].map("{:g}".format)
-        + ")"
+
+    def slot_text(distinct: pd.DataFrame) -> pd.DataFrame:
+        text = distinct["subject_title"] + " " + distinct["grade"].astype(str) + " ("
+        return (text + distinct["slot_points"].map("{:g}".format) + ")").to_frame("text")
+
+    def label(distinct: pd.DataFrame) -> pd.DataFrame:
+        return (distinct["element"] + "_" + distinct["slot"].astype(str)).to_frame("label")
+
+    # text once per distinct subject, grade and points; then placed by integer positions
+    text = on_distinct(filled, ["subject_title", "grade", "slot_points"], slot_text)["text"]
+    column = pd.Index(SLOT_COLUMNS).get_indexer(
+        on_distinct(filled, ["element", "slot"], label)["label"]
     )
-    slot_text = (
-        pd.DataFrame({"upn": filled["upn"], "label": label, "text": text})
-        .pivot(index="upn", columns="label", values="text")
-        .reindex(index=pupils.index, columns=SLOT_COLUMNS)
-        .astype(object)
-        .fillna("")
+    grid = np.full((len(pupils), len(SLOT_COLUMNS)), "", dtype=object)
+    grid[pupil_positions(filled["upn"], pupils.index), column] = text.to_numpy()
+    slots_filled = pd.DataFrame(
+        grid, index=pupils.index, columns=[f"slot_{c}" for c in SLOT_COLUMNS]
     )
-    slot_text.columns = [f"slot_{c}" for c in slot_text.columns]
     unused = slots[(slots["weight"] == 0)].drop_duplicates(["result_id"])
-    unused_text = (
-        unused["subject_title"].astype(str)
-        + " "
-        + unused["grade"].astype(str)
-        + ": "
-        + unused["reason"]
-    )
-    table = pupils[[c for c in PUPIL_CSV_COLUMNS if c in pupils.columns]].join(slot_text)
+
+    def unused_text(distinct: pd.DataFrame) -> pd.DataFrame:
+        text = distinct["subject_title"] + " " + distinct["grade"].astype(str) + ": "
+        return (text + distinct["reason"]).to_frame("text")
+
+    unused_text = on_distinct(unused, ["subject_title", "grade", "reason"], unused_text)["text"]
+    table = pupils[[c for c in PUPIL_CSV_COLUMNS if c in pupils.columns]].join(slots_filled)
     table["not_counted"] = join_per_pupil(unused_text, unused["upn"], pupils.index, "; ")
     return table.reset_index()
+
+
+def pupil_positions(upn: pd.Series, pupils: pd.Index) -> np.ndarray:
+    """Each row's position in ``pupils``: a categorical pupil key's own codes when its
+    categories are the pupils, else a lookup."""
+    if isinstance(upn.dtype, pd.CategoricalDtype) and upn.cat.categories.equals(pupils):
+        return upn.cat.codes.to_numpy()
+    return pupils.get_indexer(upn)
 
 
 def join_per_pupil(text: pd.Series, upn: pd.Series, pupils: pd.Index, separator: str) -> pd.Series:
@@ -202,7 +211,7 @@ def join_per_pupil(text: pd.Series, upn: pd.Series, pupils: pd.Index, separator:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    position = pd.Index(pupils).get_indexer(upn)
+    position = pupil_positions(upn, pupils)
     order = np.argsort(position, kind="stable")
     counts = np.bincount(position, minlength=len(pupils))
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int64())

@@ -399,9 +399,30 @@ def _trends(school: dict[str, object], previous: tuple[str, ...]) -> dict[str, d
     return trends
 
 
+@dataclass
+class PupilResults:
+    """What each pupil's own results give, whatever else is in the file: the pupil table, the
+    slot audit and the subject entries. Pupils of one school never depend on another school's
+    rows, so the results of whole-school chunks are simply put together."""
+
+    pupils: pd.DataFrame
+    slots: pd.DataFrame
+    entries: pd.DataFrame
+    baseline: str
+    adjustment_method: str
+
+
 def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions()) -> Analysis:
     """Measures for an already loaded cohort (see :func:`analyse`)."""
     estimates = load_estimates(options.estimates)
+    results = pupil_results(cohort, options, estimates)
+    return summarise(cohort.file, results, cohort.warnings, cohort.columns, options, estimates)
+
+
+def pupil_results(
+    cohort: Cohort, options: AnalysisOptions, estimates: EstimatesTable
+) -> PupilResults:
+    """Slots, A8, headlines, prior attainment, P8 and subject entries of every pupil."""
     slots = fill_slots(cohort.results)
     slots["element_order"] = slots["element"].map({e: i for i, e in enumerate(ELEMENTS)})
     slots["grade_text"] = slots["grade"].astype(str)
@@ -417,9 +438,28 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
     scaled = pupils["ks2_prior"] * (np.nan if estimates.fine_levels else 1.0)
     pupils["prior_attainment_band"] = prior_attainment_band(scaled, pupils["ks2_fine_level"])
     pupils["progress8_note"] = pupils["ks2_note"]
+    entries = subject_entries(slots, RESULT_CONTEXT)
+    entries["residual"] = relative_performance(entries)
+    prior = pupils["ks2_prior"] * (np.nan if estimates.fine_levels else 1.0)
+    entries = pd.concat([entries, expected_points(entries, prior)], axis=1)
+    entries["va"] = entries["points"] - entries["expected_points"]
+    return PupilResults(pupils, slots, entries, baseline, method)
+
+
+def summarise(
+    file: str,
+    results: PupilResults,
+    cohort_warnings: list[str],
+    columns: frozenset[str],
+    options: AnalysisOptions,
+    estimates: EstimatesTable,
+) -> Analysis:
+    """School, group, gap, subject and per-``--by`` figures from the pupils' results."""
+    pupils, slots, entries = results.pupils, results.slots, results.entries
+    baseline = results.baseline
     school = school_measures(pupils, estimates)
     school["progress8_baseline"] = baseline
-    school["progress8_adjustment_method"] = method
+    school["progress8_adjustment_method"] = results.adjustment_method
     try:
         extra, partitions = requested_groups(pupils, list(options.groups))
         groups = standard_groups(pupils) | extra
@@ -436,7 +476,7 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
                     )
                     + ".",
                     f"Use {', '.join(STANDARD_GROUPS)} or a column of the file.",
-                    file=cohort.file,
+                    file=file,
                 )
             ]
         ) from None
@@ -448,11 +488,11 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
     year = _comparator_year(estimates, options)
     gaps = gap_table(pupils, groups, group_figures, year, estimates.national_sd["progress8"])
     if options.baseline_file is None:
-        warnings = cohort.warnings + _progress8_warnings(pupils, estimates, cohort.columns)
+        warnings = cohort_warnings + _progress8_warnings(pupils, estimates, columns)
     else:
         missing = int(pupils["ks2_prior"].isna().sum())
         warnings = [
-            *cohort.warnings,
+            *cohort_warnings,
             f"Progress 8 here is measured from a substitute baseline, not KS2 ({baseline}). "
             "These are schoolperf estimates, not DfE Progress 8 figures.",
         ]
@@ -468,7 +508,8 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
             f"{len(small)} group(s) have fewer than {SMALL_GROUP} pupils ({', '.join(named)}); "
             f"their figures are unreliable, and those under {options.min_group} are suppressed."
         )
-    entries, subjects, subjects_by = subject_analysis(slots, pupils, estimates)
+    subjects = subject_table(entries, len(pupils))
+    subjects_by = {c: residuals_by(entries, c) for c in RESULT_CONTEXT if c in entries.columns}
     absent = sorted({r["subject"] for r in subjects if not r["in_transition_matrices"]})
     if absent:
         warnings.append(
@@ -476,7 +517,7 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
             f"{', '.join(absent)}."
         )
     return Analysis(
-        cohort.file,
+        file,
         estimates,
         pupils,
         slots,
@@ -485,7 +526,7 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
         group_figures,
         gaps,
         _trends(school, options.previous),
-        options.label or Path(cohort.file).stem,
+        options.label or Path(file).stem,
         year,
         entries,
         subjects,
@@ -498,7 +539,7 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
         }
         if options.subjects_by_group
         else {},
-        _by(pupils, options.by, estimates, cohort.file),
+        _by(pupils, options.by, estimates, file),
     )
 
 
@@ -523,21 +564,6 @@ def _by(
     table = measures_by(pupils, pupils[name], estimates.national_sd)
     records = table.astype(object).where(table.notna(), None).to_dict("index")
     return {str(k): {f: plain_value(v) for f, v in row.items()} for k, row in records.items()}
-
-
-def subject_analysis(
-    slots: pd.DataFrame, pupils: pd.DataFrame, estimates: EstimatesTable
-) -> tuple[pd.DataFrame, list[dict], dict[str, list[dict]]]:
-    """Entries with residuals, expected points and VA; the subject table; residuals by class
-    and teacher where the export has those columns (see :mod:`schoolperf.measures.subjects`)."""
-    entries = subject_entries(slots, RESULT_CONTEXT)
-    entries["residual"] = relative_performance(entries)
-    prior = pupils["ks2_prior"] * (np.nan if estimates.fine_levels else 1.0)
-    entries = pd.concat([entries, expected_points(entries, prior)], axis=1)
-    entries["va"] = entries["points"] - entries["expected_points"]
-    subjects = subject_table(entries, len(pupils))
-    by = {c: residuals_by(entries, c) for c in RESULT_CONTEXT if c in entries.columns}
-    return entries, subjects, by
 
 
 def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> Analysis:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.frames import on_distinct
+from schoolperf.frames import as_categories, on_distinct
 from schoolperf.ingest.headers import (
     CONTEXT_COLUMNS,
     PUPIL_COLUMNS,
@@ -96,6 +96,8 @@ class Cohort:
     warnings: list[str] = field(default_factory=list)
     layout: str = "long"
     columns: frozenset[str] = frozenset()
+    file_warnings: list[str] = field(default_factory=list)  # about headings, not rows
+    duplicates: int = 0  # identical result rows ignored
 
 
 @dataclass
@@ -490,17 +492,6 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
     return warnings
 
 
-def _as_categories(results: pd.DataFrame) -> pd.DataFrame:
-    """Text columns that repeat a few values over many rows as categoricals with sorted
-    categories: sorts, groups and joins then work on integer codes, in text order."""
-    repeated = [
-        c
-        for c in results.columns
-        if c != "upn" and pd.api.types.is_string_dtype(results[c]) and c not in ("_row",)
-    ]
-    return results.astype({c: "category" for c in repeated})
-
-
 def pupil_key(upn: pd.Series, pupils: pd.DataFrame) -> pd.Categorical:
     """A result's pupil as a categorical over the (sorted) pupil index: sorting and grouping
     then work on integer codes, in the same order as the UPN text."""
@@ -684,16 +675,27 @@ def load_cohort(
     # sorting first makes the kept spelling independent of row order
     results = results.sort_values(["upn", "subject_title", "grade_code", "exam_date", "grade"])
     duplicate = results.duplicated(["upn", "subject_title", "grade_code", "exam_date"])
-    if duplicate.any():
-        warnings.append(f"{int(duplicate.sum())} duplicate result row(s) were ignored.")
     results = results[~duplicate].assign(upn=pupil_key(results.loc[~duplicate, "upn"], pupils))
-    results = _as_categories(results)
-    warnings += _warnings(pupils, results)
+    results = as_categories(results, exclude=("upn", ROW))
+    duplicates = int(duplicate.sum())
     return Cohort(
         path.name,
         pupils,
         results.reset_index(drop=True),
-        warnings,
+        row_warnings(warnings, duplicates, pupils, results),
         chosen,
         frozenset(table.columns),
+        warnings,
+        duplicates,
     )
+
+
+def row_warnings(
+    file_warnings: list[str], duplicates: int, pupils: pd.DataFrame, results: pd.DataFrame
+) -> list[str]:
+    """The cohort's warnings: about headings first, then about its rows (``results`` may be
+    the slot audit, which keeps every result column)."""
+    warnings = list(dict.fromkeys(file_warnings))
+    if duplicates:
+        warnings.append(f"{duplicates} duplicate result row(s) were ignored.")
+    return warnings + _warnings(pupils, results)

@@ -8,6 +8,30 @@ import numpy as np
 import pandas as pd
 
 
+def as_categories(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Text columns (those repeating a few values over many rows) as categoricals with sorted
+    categories: sorts, groups and joins then work on integer codes, in text order."""
+    text = [
+        c
+        for c in frame.columns
+        if c not in exclude and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
+    ]
+    return frame.astype(dict.fromkeys(text, "category"))
+
+
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames one after another; categorical columns stay categorical, over the union of
+    their categories (sorted), instead of falling back to text."""
+    from pandas.api.types import union_categoricals
+
+    columns = list(frames[0].columns)
+    coded = [c for c in columns if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
+    out = pd.concat([f.drop(columns=coded) for f in frames], ignore_index=True)
+    for column in coded:
+        out[column] = union_categoricals([f[column] for f in frames], sort_categories=True)
+    return out[columns]
+
+
 def plain_text(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with categorical columns back as their categories' own type (text)."""
     return frame.astype(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,19 @@ import pandas as pd
 import pyarrow as pa
 
 from schoolperf import __version__
-from schoolperf.cohort import RESULT_CONTEXT, Cohort, anonymise, load_cohort
+from schoolperf.cohort import (
+    MAX_PROBLEMS,
+    RESULT_CONTEXT,
+    Cohort,
+    anonymise,
+    load_cohort,
+    pupil_key,
+    row_warnings,
+)
 from schoolperf.errors import InputError, Problem
-from schoolperf.frames import plain_text
+from schoolperf.frames import as_categories, concat_frames, plain_text
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
+from schoolperf.ingest.read import ROW, csv_header, read_part, split_csv
 from schoolperf.measures.attainment8 import ELEMENTS, fill_slots, pupil_attainment8
 from schoolperf.measures.groups import (
     SMALL_GROUP,
@@ -102,6 +112,7 @@ class AnalysisOptions:
     subgrades: SubgradeMapping | None = None  # tracking files: teachers' sub-grades
     anonymise: bool = False
     by: str | None = None  # a pupil column (e.g. school): measures per value in one pass
+    chunk_mb: float = 32  # with --by: CSV files larger than this are analysed in parts
 
 
 @dataclass
@@ -572,6 +583,9 @@ def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> A
     Raises :class:`schoolperf.errors.InputError` (every problem at once) for unusable input.
     """
     estimates = load_estimates(options.estimates)  # reported before the file is read
+    analysis = _analyse_in_parts(Path(path), options, estimates)
+    if analysis is not None:
+        return analysis
     start = time.perf_counter()
     cohort = load_options_cohort(path, options, estimates)
     loaded = time.perf_counter()
@@ -580,8 +594,115 @@ def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> A
     return analysis
 
 
+NOT_SPLIT = (".xlsx", ".xlsm", ".xls", ".parquet", ".pq")
+
+
+def _analyse_in_parts(
+    path: Path, options: AnalysisOptions, estimates: EstimatesTable
+) -> Analysis | None:
+    """A large CSV with ``--by`` (e.g. every school in England), analysed in parts of whole
+    schools, two or more at a time, so memory depends on the part, not the file. A pupil's
+    figures never depend on another school's rows, so the parts' pupil results are simply put
+    together before the school, group and subject figures are computed once. ``None`` where
+    the file is small, not a clean UTF-8 CSV, or has no such column (it is then read whole)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    if options.by is None or options.chunk_mb <= 0 or path.suffix.lower() in NOT_SPLIT:
+        return None
+    if not path.is_file():
+        return None
+    parts = math.ceil(path.stat().st_size / (options.chunk_mb * (1 << 20)))
+    heading = _by_heading(path, options)
+    if parts < 2 or heading is None:
+        return None
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="schoolperf-") as folder:
+        files = split_csv(path, heading, parts, Path(folder))
+        if files is None:
+            return None
+        split = time.perf_counter()
+        workers = max(1, min(len(files), os.cpu_count() or 1))
+        with ProcessPoolExecutor(workers, mp_context=_process_context()) as pool:
+            done = list(pool.map(_part_results, [(path, f, options) for f in files]))
+    measured = time.perf_counter()
+    if any(d == "whole" for d in done):
+        return None
+    done = [d for d in done if d is not None]
+    problems = [p for d in done if isinstance(d, list) for p in d]
+    if problems:
+        problems.sort(key=lambda p: int(str(p.row).split(",")[0]) if p.row else 0)
+        raise InputError(problems[: MAX_PROBLEMS * 2])
+    pupils = pd.concat([d[0].pupils for d in done]).sort_index()
+    slots, entries = (concat_frames([getattr(d[0], f) for d in done]) for f in ("slots", "entries"))
+    for frame in (slots, entries):
+        frame["upn"] = pupil_key(frame["upn"].astype(str), pupils)
+    first = done[0][0]
+    results = PupilResults(pupils, slots, entries, first.baseline, first.adjustment_method)
+    warnings = row_warnings(
+        [w for d in done for w in d[1]],
+        sum(d[2] for d in done),
+        pupils,
+        slots[slots["unit"] == 0],
+    )
+    columns = frozenset().union(*(d[3] for d in done))
+    analysis = summarise(path.name, results, warnings, columns, options, estimates)
+    analysis.timings = {
+        "split": split - start,
+        "parts": measured - split,
+        "summary": time.perf_counter() - measured,
+    }
+    return analysis
+
+
+def _process_context() -> object:
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
+    """The file's own heading of the ``--by`` column (e.g. ``URN`` for ``--by school``)."""
+    from schoolperf.ingest.headers import canonical_columns, read_column_map
+
+    header = csv_header(path)
+    if header is None:
+        return None
+    column_map = read_column_map(options.columns_file) if options.columns_file else None
+    rename, _ = canonical_columns([h.strip() for h in header], column_map, path.name)
+    for raw in header:
+        name = rename.get(raw.strip(), raw.strip())
+        if options.by in (name, raw) or options.by.lower() == name:
+            return raw
+    return None
+
+
+def _part_results(
+    job: tuple[Path, Path, AnalysisOptions],
+) -> tuple[PupilResults, list[str], int, frozenset[str]] | list[Problem] | str | None:
+    """One part's pupil results, its heading warnings, duplicate count and columns; or its
+    problems; ``"whole"`` where the part cannot be read this way; ``None`` for no rows."""
+    path, part, options = job
+    table = read_part(part)
+    if table is None:
+        return "whole"
+    if table.empty:
+        return None
+    estimates = load_estimates(options.estimates)
+    try:
+        cohort = load_options_cohort(path, options, estimates, table)
+    except InputError as error:
+        return list(error.problems)
+    results = pupil_results(cohort, options, estimates)
+    results.slots = as_categories(results.slots, exclude=("upn", ROW))
+    return results, cohort.file_warnings, cohort.duplicates, cohort.columns
+
+
 def load_options_cohort(
-    path: str | Path, options: AnalysisOptions, estimates: EstimatesTable | None = None
+    path: str | Path,
+    options: AnalysisOptions,
+    estimates: EstimatesTable | None = None,
+    table: pd.DataFrame | None = None,
 ) -> Cohort:
     """The validated cohort of ``path`` under ``options`` (what ``validate`` checks)."""
     estimates = estimates or load_estimates(options.estimates)
@@ -594,6 +715,7 @@ def load_options_cohort(
         _default_ks2_year(estimates, options),
         options.subgrades,
         options.by,
+        table,
     )
     if options.anonymise:
         cohort = anonymise(cohort, os.environ.get("SCHOOLPERF_PSEUDONYM_KEY", "").encode())

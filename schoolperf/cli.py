@@ -128,6 +128,7 @@ def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
         ks2_year=kwargs["ks2_year"],
         anonymise=kwargs.get("anonymise", False),
         by=kwargs.get("by"),
+        chunk_mb=kwargs.get("chunk_mb", 32),
         **measures,
     )
 
@@ -228,6 +229,14 @@ def cli() -> None:
     "by",
     help="A column such as School: every measure per value in one "
     "pass (the whole file is the roll-up).",
+)
+@click.option(
+    "--chunk-mb",
+    type=click.FloatRange(min=0),
+    default=32,
+    show_default=True,
+    help="With --by, a CSV larger than this many MB is analysed in parts of whole "
+    "schools, on every core; memory then depends on the part, not the file (0: never).",
 )
 @click.option("--profile", is_flag=True, help="Print each stage's time to standard error.")
 @reports_errors

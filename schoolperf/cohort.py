@@ -538,13 +538,16 @@ def load_cohort(
     ks2_year: int = 2019,
     subgrades: SubgradeMapping | None = None,
     by: str | None = None,
+    table: pd.DataFrame | None = None,
 ) -> Cohort:
     """Read, validate and model an export; raise :class:`InputError` listing every problem.
 
     ``ks2_year`` is the KS2 year of pupils without a ``ks2_year`` cell, used to check that their
-    KS2 teacher-assessment codes existed that year."""
+    KS2 teacher-assessment codes existed that year. ``table``: the file's cells already read
+    (one part of a file split by school), with their row numbers."""
     path = Path(path)
-    table = read_table(path, sheet)
+    if table is None:
+        table = read_table(path, sheet)
     column_map = read_column_map(columns_file) if columns_file else None
     rename, warnings = canonical_columns(list(table.columns), column_map, path.name)
     headings = {v: k for k, v in rename.items()}

@@ -35,15 +35,25 @@ def national(tmp_path_factory):
     return path
 
 
-def test_per_school_figures_equal_each_school_alone(national, tmp_path):
-    together = analyse(national, AnalysisOptions(by="school"))
+@pytest.fixture(scope="module")
+def each_school_alone(national, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("alone")
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
-    assert len(together.by) >= 150
+    alone = {}
     for urn, school_rows in rows.groupby("School"):
-        path = tmp_path / f"{urn}.csv"
+        path = folder / f"{urn}.csv"
         school_rows.to_csv(path, index=False)
-        alone = analyse(path).school
-        mine = together.by[str(urn)]
+        alone[str(urn)] = analyse(path).school
+    return alone
+
+
+@pytest.mark.parametrize("chunk_mb", [0, 0.2])  # 0.2 MB: the file is split into 7 parts
+def test_per_school_figures_equal_each_school_alone(national, each_school_alone, chunk_mb):
+    together = analyse(national, AnalysisOptions(by="school", chunk_mb=chunk_mb))
+    assert ("parts" in together.timings) == (chunk_mb > 0)
+    assert len(together.by) >= 150 and set(together.by) == set(each_school_alone)
+    for urn, alone in each_school_alone.items():
+        mine = together.by[urn]
         for key in COMPARED:
             expected, got = alone[key], mine[key]
             if isinstance(expected, float) and np.isnan(expected):
@@ -84,3 +94,59 @@ def test_parquet_outputs(tmp_path):
     import json
 
     assert json.loads((tmp_path / "summary.json").read_text())["pupils"] is None
+
+
+def _same(a, b, path=""):
+    """Equal JSON documents, numbers to 1e-9 (sums in another order)."""
+    if isinstance(a, dict):
+        assert set(a) == set(b), path
+        for key in a:
+            _same(a[key], b[key], f"{path}/{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12), path
+    else:
+        assert a == b, path
+
+
+@pytest.mark.parametrize("anonymise", [False, True])
+def test_file_in_parts_gives_the_whole_file_analysis(national, anonymise):
+    whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0, anonymise=anonymise))
+    parts = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2, anonymise=anonymise))
+    assert "parts" in parts.timings and "parts" not in whole.timings
+    _same(whole.to_dict(), parts.to_dict())
+    assert whole.warnings == parts.warnings and len(whole.warnings) >= 2
+    from schoolperf.reports.files import pupil_table, slot_audit
+
+    for a, b in (
+        (pupil_table(whole.pupils, whole.slots), pupil_table(parts.pupils, parts.slots)),
+        (slot_audit(whole.slots), slot_audit(parts.slots)),
+    ):
+        pd.testing.assert_frame_equal(
+            a.astype(str).reset_index(drop=True), b.astype(str).reset_index(drop=True)
+        )
+
+
+def test_file_in_parts_reports_problems_with_the_files_own_rows(national, tmp_path):
+    from schoolperf.errors import InputError
+
+    rows = pd.read_csv(national, dtype=str, keep_default_na=False)
+    rows.loc[[5, 1700, 2900], "Grade"] = ["ZZ", "11", "Z"]  # rows 7, 1702, 2902; three schools
+    rows.loc[4000, "KS2 Reading"] = "130"
+    path = tmp_path / "bad.csv"
+    rows.to_csv(path, index=False)
+    found = []
+    for chunk_mb in (0, 0.2):
+        with pytest.raises(InputError) as error:
+            analyse(path, AnalysisOptions(by="school", chunk_mb=chunk_mb))
+        found.append([(p.code, p.row, p.column, p.value) for p in error.value.problems])
+    assert found[0] == found[1]
+    assert {(code, row) for code, row, _, _ in found[0]} >= {
+        ("unknown-grade", "7"),
+        ("unknown-grade", "1702"),
+        ("unknown-grade", "2902"),
+    }
+    assert any(code == "ks2-out-of-range" for code, *_ in found[0])

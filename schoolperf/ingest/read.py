@@ -13,7 +13,9 @@ import warnings
 import zipfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
@@ -148,12 +150,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return table
 
 
-def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
-    """A clean UTF-8 CSV read by Arrow's multi-threaded reader, cells already stripped; ``None``
-    for anything else (another encoding, ragged or blank rows, blank or repeated headings,
-    over-long cells), which :func:`_read_csv` then reads and reports on cell by cell."""
+def _arrow_csv_options(path: Path) -> tuple[list[str], Any, Any] | None:
+    """Header and Arrow parse/convert options for a clean UTF-8 CSV (every cell read as text);
+    ``None`` for anything else (another encoding, a blank or one-column header)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     _check_binary(path)
@@ -174,24 +174,62 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
     if len(header) < 2 or not all(cell.strip() for cell in header):
         return None
     _check_header(path, header)
-    try:
-        table = pacsv.read_csv(
-            path,
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowKeyError):
+    return (
+        header,
+        pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+        pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def csv_header(path: Path) -> list[str] | None:
+    """The headings of a clean UTF-8 CSV as written (``None`` for any other file)."""
+    options = _arrow_csv_options(path)
+    return None if options is None else options[0]
+
+
+ARROW_ERRORS = ("ArrowInvalid", "ArrowNotImplementedError", "ArrowKeyError")
+
+
+def _is_arrow_error(exc: Exception) -> bool:
+    return type(exc).__name__ in ARROW_ERRORS
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """A clean UTF-8 CSV read by Arrow's multi-threaded reader, cells already stripped; ``None``
+    for anything else (another encoding, ragged or blank rows, blank or repeated headings,
+    over-long cells), which :func:`_read_csv` then reads and reports on cell by cell."""
+    import pyarrow.csv as pacsv
+
+    options = _arrow_csv_options(path)
+    if options is None:
         return None
+    header, parse, convert = options
+    try:
+        table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+    except Exception as exc:
+        if _is_arrow_error(exc):
+            return None
+        raise
     if table.num_rows == 0 or table.column_names != header:
         return None
+    return tidy_arrow(table)
+
+
+def tidy_arrow(table: Any) -> pd.DataFrame | None:
+    """An Arrow table of text cells as a DataFrame, every cell stripped (``ROW`` kept as it is);
+    ``None`` where a cell is over-long, for the cell-by-cell reader to report."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     columns = {}
-    for name, column in zip(header, table.columns, strict=True):
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if name == ROW:
+            columns[name] = column
+            continue
         # text work on each distinct value only, then spread back by the codes
         coded = column.combine_chunks().dictionary_encode()
         values = pc.utf8_trim_whitespace(coded.dictionary)
@@ -200,6 +238,70 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
         same = pc.all(pc.equal(values, coded.dictionary)).as_py() is not False
         columns[name.strip()] = column if same else pc.take(values, coded.indices)
     return pa.table(columns).to_pandas()
+
+
+def split_csv(path: Path, heading: str, parts: int, folder: Path) -> list[Path] | None:
+    """Stream a clean UTF-8 CSV into ``parts`` Arrow files by the value of ``heading`` (e.g.
+    School), so each part holds whole schools, every row with its spreadsheet row number.
+    Memory holds one block of the file at a time. ``None`` where the file is not clean (it is
+    then read whole, and its problems reported)."""
+    import zlib
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    options = _arrow_csv_options(path)
+    if options is None or heading not in options[0]:
+        return None
+    header, parse, convert = options
+    paths = [folder / f"part-{k:04d}.arrow" for k in range(parts)]
+    writers: list[Any] = []
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=16 << 20),
+            parse_options=parse,
+            convert_options=convert,
+        )
+        if reader.schema.names != header:
+            return None
+        schema = reader.schema.append(pa.field(ROW, pa.int64()))
+        writers = [pa.ipc.new_file(str(p), schema) for p in paths]
+        start = 2
+        for batch in reader:
+            rows = batch.num_rows
+            batch = pa.RecordBatch.from_arrays(
+                [*batch.columns, pa.array(np.arange(start, start + rows))], schema=schema
+            )
+            start += rows
+            # a part per distinct value (a few thousand schools), not per row
+            coded = batch.column(header.index(heading)).dictionary_encode()
+            part_of = np.array(
+                [zlib.crc32(v.strip().encode()) % parts for v in coded.dictionary.to_pylist()],
+                dtype=np.int64,
+            )
+            part = part_of[coded.indices.to_numpy(zero_copy_only=False)]
+            for k in np.unique(part):
+                writers[k].write_batch(batch.filter(pa.array(part == k)))
+    except Exception as exc:
+        if _is_arrow_error(exc):
+            return None
+        raise
+    finally:
+        for writer in writers:
+            writer.close()
+    return paths
+
+
+def read_part(path: Path) -> pd.DataFrame | None:
+    """One part written by :func:`split_csv`, as :func:`read_table` gives a whole file."""
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        table = tidy_arrow(pa.ipc.open_file(source).read_all())
+    if table is None:
+        return None
+    return _without_blank_rows(table)
 
 
 def _check_header(path: Path, header: list[str]) -> None:
@@ -383,6 +485,11 @@ def _check_cell_lengths(path: Path, table: pd.DataFrame) -> None:
         raise InputError(problems)
 
 
+def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
+    cells = table.drop(columns=ROW)
+    return table[(cells != "").any(axis=1)].reset_index(drop=True)
+
+
 def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     """The first sheet/table of ``path`` as text cells, fully blank rows dropped, plus ``_row``."""
     path = Path(path)
@@ -411,8 +518,7 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
         table = table.astype(str).apply(lambda column: column.str.strip())
         _check_cell_lengths(path, table)
     table[ROW] = range(2, len(table) + 2)
-    cells = table.drop(columns=ROW)
-    table = table[(cells != "").any(axis=1)].reset_index(drop=True)
+    table = _without_blank_rows(table)
     if table.empty:
         raise _problem(
             path,

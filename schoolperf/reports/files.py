@@ -185,7 +185,9 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     slots_filled = pd.DataFrame(
         grid, index=pupils.index, columns=[f"slot_{c}" for c in SLOT_COLUMNS]
     )
-    unused = slots[(slots["weight"] == 0)].drop_duplicates(["result_id"])
+    unused = slots[(slots["weight"] == 0)].drop_duplicates(
+        ["upn", "result_id"]
+    )  # ids restart in each part
 
     def unused_text(distinct: pd.DataFrame) -> pd.DataFrame:
         text = distinct["subject_title"] + " " + distinct["grade"].astype(str) + ": "

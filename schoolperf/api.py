@@ -23,6 +23,7 @@ from schoolperf.cohort import (
     MAX_PROBLEMS,
     RESULT_CONTEXT,
     Cohort,
+    RowFacts,
     anonymise,
     load_cohort,
     pupil_key,
@@ -635,15 +636,10 @@ def _analyse_in_parts(
     pupils = pd.concat([d[0].pupils for d in done]).sort_index()
     slots, entries = (concat_frames([getattr(d[0], f) for d in done]) for f in ("slots", "entries"))
     for frame in (slots, entries):
-        frame["upn"] = pupil_key(frame["upn"].astype(str), pupils)
+        frame["upn"] = pupil_key(frame["upn"], pupils)
     first = done[0][0]
     results = PupilResults(pupils, slots, entries, first.baseline, first.adjustment_method)
-    warnings = row_warnings(
-        [w for d in done for w in d[1]],
-        sum(d[2] for d in done),
-        pupils,
-        slots[slots["unit"] == 0],
-    )
+    warnings = row_warnings([w for d in done for w in d[1]], sum((d[2] for d in done), RowFacts()))
     columns = frozenset().union(*(d[3] for d in done))
     analysis = summarise(path.name, results, warnings, columns, options, estimates)
     analysis.timings = {
@@ -679,8 +675,8 @@ def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
 
 def _part_results(
     job: tuple[Path, Path, AnalysisOptions],
-) -> tuple[PupilResults, list[str], int, frozenset[str]] | list[Problem] | str | None:
-    """One part's pupil results, its heading warnings, duplicate count and columns; or its
+) -> tuple[PupilResults, list[str], RowFacts, frozenset[str]] | list[Problem] | str | None:
+    """One part's pupil results, its heading warnings, row facts and columns; or its
     problems; ``"whole"`` where the part cannot be read this way; ``None`` for no rows."""
     path, part, options = job
     table = read_part(part)
@@ -695,7 +691,7 @@ def _part_results(
         return list(error.problems)
     results = pupil_results(cohort, options, estimates)
     results.slots = as_categories(results.slots, exclude=("upn", ROW))
-    return results, cohort.file_warnings, cohort.duplicates, cohort.columns
+    return results, cohort.file_warnings, cohort.facts, cohort.columns
 
 
 def load_options_cohort(

@@ -97,7 +97,7 @@ class Cohort:
     layout: str = "long"
     columns: frozenset[str] = frozenset()
     file_warnings: list[str] = field(default_factory=list)  # about headings, not rows
-    duplicates: int = 0  # identical result rows ignored
+    facts: RowFacts = field(default_factory=lambda: RowFacts())
 
 
 @dataclass
@@ -462,32 +462,62 @@ def _points_by_qan(
     return points.mask(ungraded, 0.0), matched.mask(ungraded, "U")
 
 
-def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
-    warnings = []
+@dataclass(frozen=True)
+class RowFacts:
+    """What a cohort's rows tell that its warnings report. The facts of parts of a file (whole
+    schools, so no pupil in two parts) add up to the facts of the file."""
+
+    duplicates: int = 0  # identical result rows ignored
+    unrecognised: frozenset[str] = frozenset()  # subjects not in the catalogue
+    without_results: int = 0  # pupils whose every grade is blank or X
+    undated_conflicts: int = 0  # pupils with results discounting each other, undated
+
+    def __add__(self, other: RowFacts) -> RowFacts:
+        return RowFacts(
+            self.duplicates + other.duplicates,
+            self.unrecognised | other.unrecognised,
+            self.without_results + other.without_results,
+            self.undated_conflicts + other.undated_conflicts,
+        )
+
+
+def row_facts(pupils: pd.DataFrame, results: pd.DataFrame, duplicates: int) -> RowFacts:
     unrecognised = results.loc[results["matched_by"] == "unrecognised", "subject"]
-    if not unrecognised.empty:
-        names = ", ".join(repr(s) for s in sorted(unrecognised.unique()))
-        warnings.append(
-            f"{unrecognised.nunique()} subject(s) are not in the subject catalogue and were NOT "
-            f"counted: {names}. If one is an approved qualification, add it with --subjects "
-            "(columns subject, role, scale, discount_code, aliases)."
-        )
     with_entries = results.loc[results["entry"], "upn"].unique()
-    without = pupils.index.difference(with_entries)
-    if len(without):
-        warnings.append(
-            f"{len(without)} pupil(s) have no results (every grade blank or X); they count in "
-            "the cohort with Attainment 8 of 0."
-        )
     entries = results[results["entry"] & (results["role"] != "not_counting")]
     code = discount_key(entries)
     shared_code = entries.groupby([entries["upn"], code])["upn"].transform("size") > 1
-    undated = entries.loc[shared_code & entries["exam_date"].isna(), "upn"].nunique()
-    if undated:
+    return RowFacts(
+        duplicates,
+        frozenset(str(s) for s in unrecognised.unique()),
+        len(pupils.index.difference(with_entries)),
+        int(entries.loc[shared_code & entries["exam_date"].isna(), "upn"].nunique()),
+    )
+
+
+def row_warnings(file_warnings: list[str], facts: RowFacts) -> list[str]:
+    """The cohort's warnings: about its headings first, then about its rows."""
+    warnings = list(dict.fromkeys(file_warnings))
+    if facts.duplicates:
+        warnings.append(f"{facts.duplicates} duplicate result row(s) were ignored.")
+    if facts.unrecognised:
+        names = ", ".join(repr(s) for s in sorted(facts.unrecognised))
         warnings.append(
-            f"{undated} pupil(s) have two or more results that discount against each other "
-            "(same subject or discount code) without an exam date, so the first-entry rule "
-            "could not be applied: the better result was counted. Add exam dates to apply it."
+            f"{len(facts.unrecognised)} subject(s) are not in the subject catalogue and were "
+            f"NOT counted: {names}. If one is an approved qualification, add it with --subjects "
+            "(columns subject, role, scale, discount_code, aliases)."
+        )
+    if facts.without_results:
+        warnings.append(
+            f"{facts.without_results} pupil(s) have no results (every grade blank or X); they "
+            "count in the cohort with Attainment 8 of 0."
+        )
+    if facts.undated_conflicts:
+        warnings.append(
+            f"{facts.undated_conflicts} pupil(s) have two or more results that discount against "
+            "each other (same subject or discount code) without an exam date, so the first-entry "
+            "rule could not be applied: the better result was counted. Add exam dates to apply "
+            "it."
         )
     return warnings
 
@@ -495,6 +525,8 @@ def _warnings(pupils: pd.DataFrame, results: pd.DataFrame) -> list[str]:
 def pupil_key(upn: pd.Series, pupils: pd.DataFrame) -> pd.Categorical:
     """A result's pupil as a categorical over the (sorted) pupil index: sorting and grouping
     then work on integer codes, in the same order as the UPN text."""
+    if isinstance(upn.dtype, pd.CategoricalDtype):  # recode the categories, not every row
+        return upn.cat.set_categories(pupils.index).array
     return pd.Categorical(upn, categories=pupils.index)
 
 
@@ -680,25 +712,14 @@ def load_cohort(
     duplicate = results.duplicated(["upn", "subject_title", "grade_code", "exam_date"])
     results = results[~duplicate].assign(upn=pupil_key(results.loc[~duplicate, "upn"], pupils))
     results = as_categories(results, exclude=("upn", ROW))
-    duplicates = int(duplicate.sum())
+    facts = row_facts(pupils, results, int(duplicate.sum()))
     return Cohort(
         path.name,
         pupils,
         results.reset_index(drop=True),
-        row_warnings(warnings, duplicates, pupils, results),
+        row_warnings(warnings, facts),
         chosen,
         frozenset(table.columns),
         warnings,
-        duplicates,
+        facts,
     )
-
-
-def row_warnings(
-    file_warnings: list[str], duplicates: int, pupils: pd.DataFrame, results: pd.DataFrame
-) -> list[str]:
-    """The cohort's warnings: about headings first, then about its rows (``results`` may be
-    the slot audit, which keeps every result column)."""
-    warnings = list(dict.fromkeys(file_warnings))
-    if duplicates:
-        warnings.append(f"{duplicates} duplicate result row(s) were ignored.")
-    return warnings + _warnings(pupils, results)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from schoolperf.api import AnalysisOptions, analyse
 from schoolperf.cli import cli
+from schoolperf.measures.subjects import grade_chances
 from tests.conftest import DEMO, shared, write_long
 
 # DfE KS2-KS4 transition matrices 2023/24 (revised), all pupils, typed from the rows:
@@ -69,7 +70,11 @@ def test_expected_points_by_hand_from_the_matrix_rows(analyse_pupils):
     assert maths["ks2_band"] == "105 - 107"
     assert maths["expected_points"] == pytest.approx(expected(MATHS_105_107), abs=1e-12)
     assert maths["va"] == pytest.approx(6 - expected(MATHS_105_107), abs=1e-12)
-    assert maths["chance_5"] == pytest.approx(27137 / sum(MATHS_105_107.values()))
+    chances = grade_chances(analysis.subject_entries).set_index(e.index)
+    assert chances.loc[("M", "Mathematics"), "chance_5"] == pytest.approx(
+        27137 / sum(MATHS_105_107.values())
+    )
+    assert chances.loc[("NOKS2", "Mathematics")].isna().all()
     combined = e.loc[("C", "Combined Science")]
     assert combined["ks2_band"] == "90 - 95.5"
     assert combined["expected_points"] == pytest.approx(expected(COMBINED_90_95), abs=1e-12)

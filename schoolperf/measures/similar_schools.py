@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.ingest.benchmark import Benchmark
-from schoolperf.measures.subjects import matrix_grade_points
+from schoolperf.measures.subjects import grade_chances, matrix_grade_points
 from schoolperf.reference import EstimatesTable
 
 COMPARED = [
@@ -149,11 +149,11 @@ def method_text(benchmark: Benchmark, settings: PeerSettings, peers: int, expect
 def grade_targets(entries: pd.DataFrame, percentile: float) -> pd.DataFrame:
     """Per pupil and subject: the grade at the chosen percentile of similar pupils nationally
     (same KS2 band, DfE transition matrices), and the chance of reaching at least that grade."""
-    chance_columns = [c for c in entries.columns if c.startswith("chance_")]
-    grades = [c.removeprefix("chance_") for c in chance_columns]
+    chances = grade_chances(entries)
+    grades = [c.removeprefix("chance_") for c in chances.columns]
     points = np.array([matrix_grade_points(g) for g in grades])
     order = np.argsort(points)
-    shares = entries[chance_columns].to_numpy()[:, order]
+    shares = chances.to_numpy()[:, order]
     cumulative = np.cumsum(np.nan_to_num(shares), axis=1)
     # the lowest grade whose cumulative share reaches the percentile
     index = (cumulative < percentile / 100 - 1e-12).sum(axis=1)

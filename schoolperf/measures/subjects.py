@@ -13,6 +13,8 @@ Means come with n and a 95% CI (mean ± 1.96 × SD/√n, SD of the pupils' own v
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 
@@ -72,39 +74,59 @@ def relative_performance(entries: pd.DataFrame) -> pd.Series:
     return (entries["points"] - others).where(count > 1)
 
 
-def expected_points(entries: pd.DataFrame, prior: pd.Series) -> pd.DataFrame:
-    """National expected points and grade chances for each entry, from the pupil's KS2 band.
-
-    Returns ``ks2_band``, ``expected_points`` and ``chance_<grade>`` columns (NaN where the
-    subject has no matrix or the pupil no KS2 prior)."""
+@cache
+def _matrix_tables() -> tuple[pd.DataFrame, pd.Series]:
+    """The DfE transition matrices as shares of each (subject, KS2 band) row reaching each
+    grade, and the KS2 bands in order with their upper bounds (index: band)."""
     matrices = transition_matrices()
     bands = matrices[["ks2_band", "ks2_low", "ks2_high"]].drop_duplicates().sort_values("ks2_low")
-    score = entries["upn"].map(prior).astype(float).to_numpy()
-    index = np.searchsorted(bands["ks2_high"].to_numpy(), score, side="left")
-    band = np.where(np.isnan(score) | (index >= len(bands)), -1, index)
     counts = matrices.pivot_table(
         index=["matrix_subject", "ks2_band"], columns="grade", values="pupils", aggfunc="sum"
     ).fillna(0)
-    shares = counts.div(counts.sum(axis=1), axis=0)
-    grade_points = pd.Series({g: matrix_grade_points(g) for g in shares.columns})
-    expected = shares.mul(grade_points, axis=1).sum(axis=1)
-    # look up each distinct (subject, band) pair once, then spread by integer codes
+    return counts.div(counts.sum(axis=1), axis=0), bands.set_index("ks2_band")["ks2_high"]
+
+
+def _matrix_rows(entries: pd.DataFrame, band: np.ndarray) -> np.ndarray:
+    """Each entry's row of the shares table (-1: no matrix for the subject, or no band; band
+    is the position in the bands, -1 for none), looked up once per distinct subject and band,
+    then spread by integer codes."""
+    shares, bands = _matrix_tables()
     subject, subjects = pd.factorize(entries["matrix_subject"].fillna(""))
-    pairs = pd.MultiIndex.from_product([subjects, bands["ks2_band"]])
+    pairs = pd.MultiIndex.from_product([subjects, bands.index])
     row = shares.index.get_indexer(pairs).reshape(len(subjects), len(bands))
-    found = np.where(band >= 0, row[subject, np.maximum(band, 0)], -1) if len(bands) else band
-    table = np.vstack([shares.to_numpy(), np.full(len(shares.columns), np.nan)])  # -1: none
-    out = pd.DataFrame(
+    return np.where(band >= 0, row[subject, np.maximum(band, 0)], -1) if len(bands) else band
+
+
+def expected_points(entries: pd.DataFrame, prior: pd.Series) -> pd.DataFrame:
+    """National expected points of each entry, from the pupil's KS2 band (DfE transition
+    matrices): ``ks2_band`` and ``expected_points`` (NaN where the subject has no matrix or
+    the pupil no KS2 prior). :func:`grade_chances` gives the chance of each grade."""
+    shares, bands = _matrix_tables()
+    score = entries["upn"].map(prior).astype(float).to_numpy()
+    index = np.searchsorted(bands.to_numpy(), score, side="left")
+    band = np.where(np.isnan(score) | (index >= len(bands)), -1, index)
+    grade_points = pd.Series({g: matrix_grade_points(g) for g in shares.columns})
+    expected = shares.mul(grade_points, axis=1).sum(axis=1).to_numpy()
+    return pd.DataFrame(
         {
-            "ks2_band": pd.Categorical.from_codes(band, categories=bands["ks2_band"]),
-            "expected_points": np.append(expected.to_numpy(), np.nan)[found],
+            "ks2_band": pd.Categorical.from_codes(band, categories=bands.index),
+            "expected_points": np.append(expected, np.nan)[_matrix_rows(entries, band)],
         },
         index=entries.index,
     )
-    chances = table[found]
-    for i, grade in enumerate(shares.columns):
-        out[f"chance_{grade}"] = chances[:, i]
-    return out
+
+
+def grade_chances(entries: pd.DataFrame) -> pd.DataFrame:
+    """``chance_<grade>``: the share of pupils nationally with the entry's KS2 band who got
+    each grade in the subject (DfE transition matrices); NaN where there is none. Computed on
+    demand, as a cohort's entries times 25 grades would be most of a national run's memory."""
+    shares, bands = _matrix_tables()
+    band = pd.Index(bands.index).get_indexer(entries["ks2_band"].astype(object))
+    table = np.vstack([shares.to_numpy(), np.full(len(shares.columns), np.nan)])  # -1: none
+    chances = table[_matrix_rows(entries, band)]
+    return pd.DataFrame(
+        chances, index=entries.index, columns=[f"chance_{g}" for g in shares.columns]
+    )
 
 
 def matrix_grade_points(grade: str) -> float:
@@ -132,6 +154,8 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
     points, relative performance and value added with n and CI."""
     covered = matrix_subjects()
     rows = []
+    used = ["subject_title", "scale", "grade_group", "points", "matrix_subject", "grade_low"]
+    entries = entries[used + ["residual", "va"]]  # groups copy only what they need
     for (subject, scale), group in entries.groupby(["subject_title", "scale"], sort=True):
         distribution = group["grade_group"].value_counts()
         distribution = distribution[distribution > 0]  # a categorical counts every category

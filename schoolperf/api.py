@@ -633,14 +633,22 @@ def _analyse_in_parts(
     if problems:
         problems.sort(key=lambda p: int(str(p.row).split(",")[0]) if p.row else 0)
         raise InputError(problems[: MAX_PROBLEMS * 2])
-    pupils = pd.concat([d[0].pupils for d in done]).sort_index()
-    slots, entries = (concat_frames([getattr(d[0], f) for d in done]) for f in ("slots", "entries"))
-    for frame in (slots, entries):
-        frame["upn"] = pupil_key(frame["upn"], pupils)
-    first = done[0][0]
-    results = PupilResults(pupils, slots, entries, first.baseline, first.adjustment_method)
+    parts_results = [d[0] for d in done]
     warnings = row_warnings([w for d in done for w in d[1]], sum((d[2] for d in done), RowFacts()))
     columns = frozenset().union(*(d[3] for d in done))
+    del done  # from here on, each part's frames are freed as soon as they are put together
+    pupils = pd.concat([r.pupils for r in parts_results]).sort_index()
+    frames = {}
+    for name in ("slots", "entries"):
+        frames[name] = concat_frames([getattr(r, name) for r in parts_results])
+        frames[name]["upn"] = pupil_key(frames[name]["upn"], pupils)
+        for part in parts_results:
+            setattr(part, name, None)
+    first = parts_results[0]
+    results = PupilResults(
+        pupils, frames["slots"], frames["entries"], first.baseline, first.adjustment_method
+    )
+    del parts_results, frames
     analysis = summarise(path.name, results, warnings, columns, options, estimates)
     analysis.timings = {
         "split": split - start,

@@ -70,7 +70,24 @@ def on_distinct(
     """Run ``compute`` once per distinct combination of ``columns`` and spread the result back
     to every row (same index as ``frame``). Exports repeat a few dozen subjects and grades over
     millions of rows, so text work on the distinct values is what keeps large files fast."""
+    ids, result = computed_once(frame, columns, compute)
+    return result.iloc[ids].set_index(frame.index)
+
+
+def computed_once(
+    frame: pd.DataFrame, columns: list[str], compute: Callable[[pd.DataFrame], pd.DataFrame]
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """``compute`` run once per distinct combination of ``columns``: each row's combination
+    number, and the results by number (see :func:`on_distinct`)."""
     ids, first = distinct_rows(frame, columns)
     distinct = plain_text(frame.iloc[first][columns].reset_index(drop=True))
-    result = compute(distinct)
-    return result.iloc[ids].set_index(frame.index)
+    return ids, compute(distinct)
+
+
+def text_categorical(ids: np.ndarray, texts: pd.Series, size: int, blank: str = "") -> pd.Series:
+    """A column of ``size`` rows holding ``texts[ids]`` (``ids`` -1: ``blank``), kept as a
+    categorical: millions of rows of a few thousand texts cost a few bytes a row."""
+    codes, categories = pd.factorize(pd.concat([texts, pd.Series([blank])], ignore_index=True))
+    return pd.Series(
+        pd.Categorical.from_codes(codes[np.where(ids < 0, len(texts), ids)], categories)
+    )

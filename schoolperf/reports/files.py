@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.frames import on_distinct
+from schoolperf.frames import computed_once, on_distinct, text_categorical
 
 FORMULA_START = ("=", "+", "-", "@")
 SLOT_COLUMNS = [
@@ -62,16 +64,12 @@ PUPIL_CSV_COLUMNS = [
 ]
 
 
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
-
-
-def write_atomic(path: Path, text: str | bytes, inputs: tuple[Path, ...] = ()) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename; refuse an input path."""
+def write_atomic(
+    path: Path, text: str | bytes | Callable[[str], None], inputs: tuple[Path, ...] = ()
+) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename; refuse an input path.
+    ``text`` may be a function that writes the temporary file itself (large tables are then
+    streamed to disk, never held whole in memory as text)."""
     target = path.resolve()
     if any(target == p.resolve() for p in inputs):
         raise InputError(
@@ -101,7 +99,10 @@ def write_atomic(path: Path, text: str | bytes, inputs: tuple[Path, ...] = ()) -
             ]
         ) from None
     try:
-        if isinstance(text, bytes):
+        if callable(text):
+            os.close(handle)
+            text(temporary)
+        elif isinstance(text, bytes):
             with os.fdopen(handle, "wb") as f:
                 f.write(text)
         else:
@@ -124,7 +125,15 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
     out = frame.copy()
     for column in out.columns:
-        if isinstance(out[column].dtype, pd.CategoricalDtype):
+        if isinstance(out[column].dtype, pd.CategoricalDtype):  # fix each distinct text once
+            categories = pd.Series(out[column].cat.categories)
+            if not pd.api.types.is_string_dtype(categories):
+                continue  # numbers and dates are never formulas
+            text = categories.astype(str)
+            fixed = categories.where(~text.str.startswith(FORMULA_START), "'" + text)
+            if fixed.is_unique:
+                out[column] = out[column].cat.rename_categories(pd.Index(fixed))
+                continue
             out[column] = out[column].astype(object)
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             text = out[column].astype(str)
@@ -166,7 +175,9 @@ def slot_audit(slots: pd.DataFrame) -> pd.DataFrame:
 
 def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     """``pupils.csv``: each pupil's figures, what filled the 10 slots, and what did not count."""
-    filled = slots[slots["weight"] > 0]
+    filled = slots.loc[  # only the columns used: the slot audit is millions of rows
+        slots["weight"] > 0, ["upn", "element", "slot", "subject_title", "grade", "slot_points"]
+    ]
 
     def slot_text(distinct: pd.DataFrame) -> pd.DataFrame:
         text = distinct["subject_title"] + " " + distinct["grade"].astype(str) + " ("
@@ -175,19 +186,25 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     def label(distinct: pd.DataFrame) -> pd.DataFrame:
         return (distinct["element"] + "_" + distinct["slot"].astype(str)).to_frame("label")
 
-    # text once per distinct subject, grade and points; then placed by integer positions
-    text = on_distinct(filled, ["subject_title", "grade", "slot_points"], slot_text)["text"]
+    # text once per distinct subject, grade and points, placed by integer positions and kept
+    # as categoricals (a national file has millions of slots but a few thousand texts)
+    text, texts = computed_once(filled, ["subject_title", "grade", "slot_points"], slot_text)
     column = pd.Index(SLOT_COLUMNS).get_indexer(
         on_distinct(filled, ["element", "slot"], label)["label"]
     )
-    grid = np.full((len(pupils), len(SLOT_COLUMNS)), "", dtype=object)
-    grid[pupil_positions(filled["upn"], pupils.index), column] = text.to_numpy()
+    grid = np.full((len(pupils), len(SLOT_COLUMNS)), -1, dtype=np.int64)
+    grid[pupil_positions(filled["upn"], pupils.index), column] = text
     slots_filled = pd.DataFrame(
-        grid, index=pupils.index, columns=[f"slot_{c}" for c in SLOT_COLUMNS]
+        {
+            f"slot_{c}": text_categorical(grid[:, i], texts["text"], len(pupils)).to_numpy()
+            for i, c in enumerate(SLOT_COLUMNS)
+        },
+        index=pupils.index,
     )
-    unused = slots[(slots["weight"] == 0)].drop_duplicates(
-        ["upn", "result_id"]
-    )  # ids restart in each part
+    # result ids restart in each part of a file analysed in parts
+    unused = slots.loc[
+        slots["weight"] == 0, ["upn", "result_id", "subject_title", "grade", "reason"]
+    ].drop_duplicates(["upn", "result_id"])
 
     def unused_text(distinct: pd.DataFrame) -> pd.DataFrame:
         text = distinct["subject_title"] + " " + distinct["grade"].astype(str) + ": "
@@ -234,14 +251,21 @@ def write_outputs(
 ) -> list[Path]:
     """Write pupils and slots (CSV or Parquet) and ``summary.json`` into ``out_dir``."""
     written = []
-    for name, frame in (("pupils", pupil_table(pupils, slots)), ("slots", slot_audit(slots))):
+    tables = {"pupils": partial(pupil_table, pupils, slots), "slots": partial(slot_audit, slots)}
+    for name, table in tables.items():  # one table in memory at a time
+        frame = table()
         path = out_dir / f"{name}.{file_format}"
         if file_format == "parquet":
-            write_atomic(path, _parquet_bytes(frame), inputs)
+            write_atomic(path, partial(frame.to_parquet, index=False), inputs)
         else:
             write_atomic(
                 path,
-                safe_for_spreadsheet(frame).to_csv(index=False, lineterminator="\n"),
+                partial(
+                    safe_for_spreadsheet(frame).to_csv,
+                    index=False,
+                    lineterminator="\n",
+                    encoding="utf-8",
+                ),
                 inputs,
             )
         written.append(path)

@@ -138,7 +138,10 @@ class _Checker:
 
 
 def _upper(column: pd.Series) -> pd.Series:
-    return column.astype(str).str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
+    """Upper case, single spaces; worked out once per distinct value."""
+    codes, values = pd.factorize(column.astype(str))
+    text = pd.Series(values).str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
+    return pd.Series(text.to_numpy(dtype=object)[codes], index=column.index, dtype=str)
 
 
 def _coded(table: pd.DataFrame, column: str, codes: dict, check: _Checker, what: str) -> pd.Series:

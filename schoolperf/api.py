@@ -492,8 +492,11 @@ def summarise(
                 )
             ]
         ) from None
+    # each group copies only the figures (no text columns) of its pupils
+    scores = pupils[[c for c in pupils.columns if not pd.api.types.is_string_dtype(pupils[c])]]
     group_figures = {
-        k: group_measures(pupils[m], estimates, options.min_group) for k, m in groups.items()
+        k: group_measures(scores[np.asarray(m, dtype=bool)], estimates, options.min_group)
+        for k, m in groups.items()
     }
     for key in secondary_suppressions(group_figures, partitions):
         group_figures[key] = suppress(group_figures[key])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.frames import as_categories, on_distinct
+from schoolperf.frames import as_categories, on_distinct, sort_order
 from schoolperf.ingest.headers import (
     CONTEXT_COLUMNS,
     PUPIL_COLUMNS,
@@ -711,10 +711,16 @@ def load_cohort(
         raise InputError(sorted(check.problems, key=lambda p: int(p.row.split(",")[0])))
     # identical results (same subject, grade and date, however the grade is spelt) count once;
     # sorting first makes the kept spelling independent of row order
-    results = results.sort_values(["upn", "subject_title", "grade_code", "exam_date", "grade"])
-    duplicate = results.duplicated(["upn", "subject_title", "grade_code", "exam_date"])
-    results = results[~duplicate].assign(upn=pupil_key(results.loc[~duplicate, "upn"], pupils))
-    results = as_categories(results, exclude=("upn", ROW))
+    results = as_categories(
+        results.assign(upn=pupil_key(results["upn"], pupils)), exclude=("upn", ROW)
+    )
+    key = ["upn", "subject_title", "grade_code", "exam_date"]
+    results = results.iloc[sort_order(results, [*key, "grade"], [True] * 5)]
+    duplicate = results.duplicated(key)
+    results = results[~duplicate]
+    coded = [c for c in results.columns if isinstance(results[c].dtype, pd.CategoricalDtype)]
+    for column in set(coded) - {"upn"}:  # categories seen only on ignored duplicates
+        results[column] = results[column].cat.remove_unused_categories()
     facts = row_facts(pupils, results, int(duplicate.sum()))
     return Cohort(
         path.name,

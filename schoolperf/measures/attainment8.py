@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schoolperf.frames import on_distinct
+from schoolperf.frames import on_distinct, rank_within
 
 ELEMENTS = ("english", "maths", "ebacc", "open")
 EBACC_ROLES = (
@@ -67,15 +67,15 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     )
     live = out["reason"] == ""
     code = discount_key(out)
-    ranked = (
-        out[live]
-        .assign(_code=code[live], _date=out.loc[live, "exam_date"].fillna(_LATEST), unit=0)
-        .sort_values(
-            ["upn", "_code", "_date", "points", *_TIE_BREAK],
-            ascending=[True, True, True, False, True, True, True, True],
-        )
+    ranked = out[live].assign(
+        _code=code[live], _date=out.loc[live, "exam_date"].fillna(_LATEST), unit=0
     )
-    first = ~ranked.duplicated(["upn", "_code"])
+    first = 0 == rank_within(
+        ranked,
+        ["upn", "_code"],
+        ["_date", "points", *_TIE_BREAK],
+        [True, False, True, True, True, True],
+    )
     winner = ranked[first].set_index(["upn", "_code"])
     losers = ranked[~first]
     key = pd.MultiIndex.from_frame(losers[["upn", "_code"]])
@@ -108,10 +108,8 @@ def _units(results: pd.DataFrame) -> pd.DataFrame:
 
 def _rank(units: pd.DataFrame) -> pd.Series:
     """Rank of each unit within its pupil, best points first (0 = best), order-independent."""
-    order = units.sort_values(
-        ["upn", "points", *_TIE_BREAK], ascending=[True, False, True, True, True, True]
-    )
-    return order.groupby("upn", sort=False).cumcount().reindex(units.index)
+    rank = rank_within(units, ["upn"], ["points", *_TIE_BREAK], [False, True, True, True, True])
+    return pd.Series(rank, index=units.index)
 
 
 def fill_slots(results: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from schoolperf.frames import rank_within
 from schoolperf.measures.points import threshold_grades
 
 THRESHOLDS = (4, 5)
@@ -38,9 +39,8 @@ def _counting_results(slots: pd.DataFrame) -> pd.DataFrame:
 
 def _by_role(results: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:
     """Per pupil and role: entries, best points, top-two sum, passes at each threshold."""
-    ordered = results.sort_values(["upn", "role", "points"], ascending=[True, True, False])
-    rank = ordered.groupby(["upn", "role"]).cumcount()
-    ordered = ordered.assign(top2=ordered["points"].where(rank < 2, 0.0))
+    rank = rank_within(results, ["upn", "role"], ["points"], [False])
+    ordered = results.assign(top2=results["points"].where(rank < 2, 0.0))
     grouped = ordered.groupby(["upn", "role"])
     table = pd.concat(
         {

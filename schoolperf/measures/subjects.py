@@ -18,7 +18,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from schoolperf.frames import on_distinct
+from schoolperf.frames import on_distinct, rank_within, sort_order
 from schoolperf.measures.points import is_double_grade, threshold_grades
 from schoolperf.measures.progress8 import Z95
 from schoolperf.reference import transition_matrices
@@ -49,11 +49,14 @@ def subject_entries(slots: pd.DataFrame, context: tuple[str, ...] = ()) -> pd.Da
     """One row per pupil per recognised subject with a result: the first entry (§1.6 order)."""
     results = slots[(slots["unit"] == 0) & slots["entry"] & (slots["role"] != "unrecognised")]
     columns = ENTRY_COLUMNS + [c for c in context if c in results.columns]
-    ordered = results.sort_values(
-        ["upn", "subject_title", "exam_date", "points", "grade_code"],
-        ascending=[True, True, True, False, True],
+    first = 0 == rank_within(
+        results,
+        ["upn", "subject_title"],
+        ["exam_date", "points", "grade_code"],
+        [True, False, True],
     )
-    entries = ordered.drop_duplicates(["upn", "subject_title"])[columns].copy()
+    entries = results.loc[first, columns]
+    entries = entries.iloc[sort_order(entries, ["upn", "subject_title"], [True, True])].copy()
 
     def grade_group(distinct: pd.DataFrame) -> pd.DataFrame:
         code = distinct["grade_code"].astype(str)

@@ -719,7 +719,7 @@ def load_cohort(
     duplicate = results.duplicated(key)
     results = results[~duplicate]
     coded = [c for c in results.columns if isinstance(results[c].dtype, pd.CategoricalDtype)]
-    for column in set(coded) - {"upn"}:  # categories seen only on ignored duplicates
+    for column in set(coded) - {"upn"} if duplicate.any() else ():  # seen only on duplicates
         results[column] = results[column].cat.remove_unused_categories()
     facts = row_facts(pupils, results, int(duplicate.sum()))
     return Cohort(

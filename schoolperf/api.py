@@ -237,6 +237,25 @@ def _default_ks2_year(estimates: EstimatesTable, options: AnalysisOptions) -> in
     return int(year) - 5 if year.isdigit() else 2019
 
 
+SCORE_COLUMNS = [  # the pupil columns school_measures reads
+    "attainment8",
+    *(f"attainment8_{e}" for e in ELEMENTS),
+    "progress8",
+    *(f"progress8_{e}" for e in ELEMENTS),
+    "progress8_adjusted",
+    "progress8_was_adjusted",
+    "basics_4",
+    "basics_5",
+    "english_maths_entered",
+    "ebacc_entered",
+    "ebacc_94",
+    "ebacc_95",
+    "ebacc_aps",
+    "ebacc_slots_filled",
+    "open_slots_filled",
+]
+
+
 def school_measures(pupils: pd.DataFrame, estimates: EstimatesTable) -> dict[str, object]:
     """The ``school`` block: A8 means over the cohort, P8 means over pupils with prior
     attainment, CIs from the table's national SDs and the DfE banding (§1.1, §2.5, §2.6)."""
@@ -492,8 +511,7 @@ def summarise(
                 )
             ]
         ) from None
-    # each group copies only the figures (no text columns) of its pupils
-    scores = pupils[[c for c in pupils.columns if not pd.api.types.is_string_dtype(pupils[c])]]
+    scores = pupils[SCORE_COLUMNS]  # each group copies only the figures it needs
     group_figures = {
         k: group_measures(scores[np.asarray(m, dtype=bool)], estimates, options.min_group)
         for k, m in groups.items()

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.frames import computed_once, on_distinct, text_categorical
+from schoolperf.frames import computed_once, on_distinct, sort_order, text_categorical
 
 FORMULA_START = ("=", "+", "-", "@")
 SLOT_COLUMNS = [
@@ -144,10 +144,14 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
 
 def slot_audit(slots: pd.DataFrame) -> pd.DataFrame:
     """One row per result unit: where it counted (element, slot, weight, points) or why not."""
+
+    def date_text(distinct: pd.DataFrame) -> pd.DataFrame:
+        return distinct["exam_date"].dt.strftime("%Y-%m-%d").to_frame()
+
     audit = slots.assign(
         subject=slots["subject_title"],
         subject_as_given=slots["subject"],
-        exam_date=slots["exam_date"].dt.strftime("%Y-%m-%d"),
+        exam_date=on_distinct(slots, ["exam_date"], date_text)["exam_date"],
         row=slots["_row"],
         counted=slots["weight"] > 0,
     )
@@ -170,7 +174,7 @@ def slot_audit(slots: pd.DataFrame) -> pd.DataFrame:
         "slot_points",
         "reason",
     ]
-    return audit.sort_values(["upn", "row", "unit"])[columns]
+    return audit[columns].iloc[sort_order(audit, ["upn", "row", "unit"], [True] * 3)]
 
 
 def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
@@ -189,9 +193,8 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     # text once per distinct subject, grade and points, placed by integer positions and kept
     # as categoricals (a national file has millions of slots but a few thousand texts)
     text, texts = computed_once(filled, ["subject_title", "grade", "slot_points"], slot_text)
-    column = pd.Index(SLOT_COLUMNS).get_indexer(
-        on_distinct(filled, ["element", "slot"], label)["label"]
-    )
+    place, labels = computed_once(filled, ["element", "slot"], label)
+    column = pd.Index(SLOT_COLUMNS).get_indexer(labels["label"])[place]
     grid = np.full((len(pupils), len(SLOT_COLUMNS)), -1, dtype=np.int64)
     grid[pupil_positions(filled["upn"], pupils.index), column] = text
     slots_filled = pd.DataFrame(
@@ -210,7 +213,8 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
         text = distinct["subject_title"] + " " + distinct["grade"].astype(str) + ": "
         return (text + distinct["reason"]).to_frame("text")
 
-    unused_text = on_distinct(unused, ["subject_title", "grade", "reason"], unused_text)["text"]
+    ids, texts = computed_once(unused, ["subject_title", "grade", "reason"], unused_text)
+    unused_text = text_categorical(ids, texts["text"], len(ids))
     table = pupils[[c for c in PUPIL_CSV_COLUMNS if c in pupils.columns]].join(slots_filled)
     table["not_counted"] = join_per_pupil(unused_text, unused["upn"], pupils.index, "; ")
     return table.reset_index()
@@ -234,7 +238,11 @@ def join_per_pupil(text: pd.Series, upn: pd.Series, pupils: pd.Index, separator:
     order = np.argsort(position, kind="stable")
     counts = np.bincount(position, minlength=len(pupils))
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int64())
-    values = pa.array(text.to_numpy(dtype=object)[order], type=pa.large_string())
+    if isinstance(text.dtype, pd.CategoricalDtype):  # each distinct text converted once
+        categories = pa.array(text.cat.categories.to_numpy(dtype=object), type=pa.large_string())
+        values = categories.take(pa.array(text.cat.codes.to_numpy()[order]))
+    else:
+        values = pa.array(text.to_numpy(dtype=object)[order], type=pa.large_string())
     joined = pc.binary_join(
         pa.LargeListArray.from_arrays(offsets, values), pa.scalar(separator, pa.large_string())
     )

@@ -27,9 +27,10 @@ from schoolperf.cohort import (
     anonymise,
     load_cohort,
     pupil_key,
+    resolve_by,
     row_warnings,
 )
-from schoolperf.errors import InputError, Problem
+from schoolperf.errors import InputError, Problem, SchoolperfError
 from schoolperf.frames import as_categories, concat_frames, plain_text
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
 from schoolperf.ingest.read import ROW, csv_header, read_part, split_csv
@@ -441,6 +442,7 @@ class PupilResults:
     entries: pd.DataFrame
     baseline: str
     adjustment_method: str
+    by_column: str | None = None  # the --by column, as named in ``pupils``
 
 
 def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions()) -> Analysis:
@@ -474,7 +476,7 @@ def pupil_results(
     prior = pupils["ks2_prior"] * (np.nan if estimates.fine_levels else 1.0)
     entries = pd.concat([entries, expected_points(entries, prior)], axis=1)
     entries["va"] = entries["points"] - entries["expected_points"]
-    return PupilResults(pupils, slots, entries, baseline, method)
+    return PupilResults(pupils, slots, entries, baseline, method, cohort.by_column)
 
 
 def summarise(
@@ -572,18 +574,22 @@ def summarise(
         }
         if options.subjects_by_group
         else {},
-        _by(pupils, options.by, estimates, file),
+        _by(pupils, options.by, results.by_column, estimates, file),
     )
 
 
 def _by(
-    pupils: pd.DataFrame, column: str | None, estimates: EstimatesTable, file: str
+    pupils: pd.DataFrame,
+    column: str | None,
+    name: str | None,
+    estimates: EstimatesTable,
+    file: str,
 ) -> dict[str, dict[str, object]]:
-    """Measures per value of ``column`` (``--by school``): every school in one pass."""
+    """Measures per value of ``column`` (``--by school``, found in ``pupils`` as ``name``):
+    every school in one pass."""
     if column is None:
         return {}
-    name = column if column in pupils.columns else column.lower().replace(" ", "_")
-    if name not in pupils.columns:
+    if name is None or name not in pupils.columns:
         raise InputError(
             [
                 Problem(
@@ -650,15 +656,18 @@ def _analyse_in_parts(
     if any(d == "whole" for d in done):
         return None
     done = [d for d in done if d is not None]
-    problems = [p for d in done if isinstance(d, list) for p in d]
+    problems = _merge_problems([d for d in done if isinstance(d, list)])
     if problems:
-        problems.sort(key=lambda p: int(str(p.row).split(",")[0]) if p.row else 0)
-        raise InputError(problems[: MAX_PROBLEMS * 2])
+        raise InputError(problems)
+    if not done:  # every row blank: the whole-file reader says so
+        return None
     parts_results = [d[0] for d in done]
     warnings = row_warnings([w for d in done for w in d[1]], sum((d[2] for d in done), RowFacts()))
     columns = frozenset().union(*(d[3] for d in done))
     del done  # from here on, each part's frames are freed as soon as they are put together
     pupils = pd.concat([r.pupils for r in parts_results]).sort_index()
+    if not pupils.index.is_unique:  # --by does not divide pupils: read the file whole
+        return None
     frames = {}
     for name in ("slots", "entries"):
         frames[name] = concat_frames([getattr(r, name) for r in parts_results])
@@ -667,7 +676,12 @@ def _analyse_in_parts(
             setattr(part, name, None)
     first = parts_results[0]
     results = PupilResults(
-        pupils, frames["slots"], frames["entries"], first.baseline, first.adjustment_method
+        pupils,
+        frames["slots"],
+        frames["entries"],
+        first.baseline,
+        first.adjustment_method,
+        first.by_column,
     )
     del parts_results, frames
     analysis = summarise(path.name, results, warnings, columns, options, estimates)
@@ -679,27 +693,45 @@ def _analyse_in_parts(
     return analysis
 
 
-def _process_context() -> object:
-    import multiprocessing
+def _merge_problems(found: list[list[Problem]]) -> list[Problem]:
+    """The parts' problems as the whole file would report them: each once (a problem with
+    the headings is found in every part), by row, at most MAX_PROBLEMS of a kind per column."""
+    from collections import Counter
 
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else None)
+    unique = sorted(
+        dict.fromkeys(p for problems in found for p in problems),
+        key=lambda p: int(str(p.row).split(",")[0]) if p.row else 0,
+    )
+    kept, seen = [], Counter()
+    for problem in unique:
+        seen[problem.code, problem.column] += 1
+        if seen[problem.code, problem.column] <= MAX_PROBLEMS:
+            kept.append(problem)
+    return kept
+
+
+def _process_context() -> object:
+    """Fork where it is safe (Linux): workers start at once, sharing the loaded libraries;
+    elsewhere spawn (macOS and Windows)."""
+    import multiprocessing
+    import sys
+
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
 def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
-    """The file's own heading of the ``--by`` column (e.g. ``URN`` for ``--by school``)."""
+    """The file's own heading of the ``--by`` column (e.g. ``URN`` for ``--by school``),
+    found by the rule :func:`load_cohort` keys pupils by."""
     from schoolperf.ingest.headers import canonical_columns, read_column_map
 
     header = csv_header(path)
-    if header is None:
+    if header is None or options.by is None:
         return None
     column_map = read_column_map(options.columns_file) if options.columns_file else None
     rename, _ = canonical_columns([h.strip() for h in header], column_map, path.name)
-    for raw in header:
-        name = rename.get(raw.strip(), raw.strip())
-        if options.by in (name, raw) or options.by.lower() == name:
-            return raw
-    return None
+    names = {rename.get(h.strip(), h.strip()): h for h in header}
+    name = resolve_by(options.by, list(names), {c: h.strip() for c, h in names.items()})
+    return None if name is None else names[name]
 
 
 def _part_results(
@@ -713,12 +745,12 @@ def _part_results(
         return "whole"
     if table.empty:
         return None
-    estimates = load_estimates(options.estimates)
     try:
+        estimates = load_estimates(options.estimates)
         cohort = load_options_cohort(path, options, estimates, table)
-    except InputError as error:
+        results = pupil_results(cohort, options, estimates)
+    except SchoolperfError as error:  # reported with the other parts' problems
         return list(error.problems)
-    results = pupil_results(cohort, options, estimates)
     results.slots = as_categories(results.slots, exclude=("upn", ROW))
     return results, cohort.file_warnings, cohort.facts, cohort.columns
 

@@ -98,6 +98,7 @@ class Cohort:
     columns: frozenset[str] = frozenset()
     file_warnings: list[str] = field(default_factory=list)  # about headings, not rows
     facts: RowFacts = field(default_factory=lambda: RowFacts())
+    by_column: str | None = None  # the --by column, as named in ``pupils``
 
 
 @dataclass
@@ -525,6 +526,17 @@ def row_warnings(file_warnings: list[str], facts: RowFacts) -> list[str]:
     return warnings
 
 
+def resolve_by(by: str, columns: list[str], headings: dict[str, str]) -> str | None:
+    """The column ``--by`` names, as the file heads it or by its canonical name (``headings``:
+    canonical name to the file's heading); ``None`` if there is none. One rule for splitting a
+    file, keying its pupils and grouping its figures."""
+    as_headed = {h.strip().lower(): c for c, h in headings.items()}
+    for name in (by, by.lower(), by.lower().replace(" ", "_"), as_headed.get(by.strip().lower())):
+        if name in columns:
+            return name
+    return None
+
+
 def pupil_key(upn: pd.Series, pupils: pd.DataFrame) -> pd.Categorical:
     """A result's pupil as a categorical over the (sorted) pupil index: sorting and grouping
     then work on integer codes, in the same order as the UPN text."""
@@ -609,8 +621,8 @@ def load_cohort(
         "Give every row the pupil's identifier, or delete the row.",
     )
     table = table[table["upn"] != ""]
-    by_column = None if by is None else (by if by in table.columns else by.lower())
-    if by_column in table.columns:  # several schools: a pupil is a (school, UPN) pair
+    by_column = None if by is None else resolve_by(by, list(table.columns), headings)
+    if by_column is not None:  # several schools: a pupil is a (school, UPN) pair
         table = table.assign(upn=table[by_column] + "/" + table["upn"])
     if layout == "auto" and "subject" in table.columns and "grade" not in table.columns:
         raise InputError(
@@ -731,4 +743,5 @@ def load_cohort(
         frozenset(table.columns),
         warnings,
         facts,
+        by_column,
     )

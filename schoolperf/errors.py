@@ -61,6 +61,9 @@ class InputError(SchoolperfError):
         self.problems = problems
         super().__init__("\n".join(p.describe() for p in problems))
 
+    def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:  # across worker processes
+        return (type(self), (self.problems,))
+
 
 class ReferenceDataError(SchoolperfError):
     """A reference table (estimates, catalogue, mapping file) is missing or malformed."""
@@ -68,3 +71,6 @@ class ReferenceDataError(SchoolperfError):
     def __init__(self, problem: Problem):
         self.problems = [problem]
         super().__init__(problem.describe())
+
+    def __reduce__(self) -> tuple[type, tuple[Problem]]:  # across worker processes
+        return (type(self), (self.problems[0],))

@@ -28,7 +28,10 @@ def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
     coded = [c for c in columns if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
     out = pd.concat([f.drop(columns=coded) for f in frames], ignore_index=True)
     for column in coded:
-        out[column] = union_categoricals([f[column] for f in frames], sort_categories=True)
+        parts = [f[column] for f in frames]
+        if len({p.cat.categories.dtype for p in parts}) > 1:  # e.g. a part with no grades
+            parts = [p.astype(pd.CategoricalDtype(p.cat.categories.astype(object))) for p in parts]
+        out[column] = union_categoricals(parts, sort_categories=True)
     return out[columns]
 
 
@@ -101,7 +104,7 @@ def _sort_key(values: pd.Series, ascending: bool) -> np.ndarray:
         return key if ascending else np.where(key == len(values.cat.categories), key, -key)
     if pd.api.types.is_datetime64_any_dtype(values):
         missing = values.isna().to_numpy()
-        key = values.to_numpy().astype("datetime64[ns]").view(np.int64)
+        key = values.to_numpy().view(np.int64)  # in the column's own unit: 3024 fits too
         key = key if ascending else -key
         return np.where(missing, np.iinfo(np.int64).max, key)
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_integer_dtype(values):

@@ -150,3 +150,86 @@ def test_file_in_parts_reports_problems_with_the_files_own_rows(national, tmp_pa
         ("unknown-grade", "2902"),
     }
     assert any(code == "ks2-out-of-range" for code, *_ in found[0])
+
+
+def _problems(path, **options):
+    from schoolperf.errors import SchoolperfError
+
+    with pytest.raises(SchoolperfError) as error:
+        analyse(path, AnalysisOptions(by="school", **options))
+    return [(p.code, p.row, p.column, p.value, p.message) for p in error.value.problems]
+
+
+def test_file_in_parts_reports_file_problems_once_and_row_problems_as_whole(national, tmp_path):
+    rows = pd.read_csv(national, dtype=str, keep_default_na=False)
+    renamed = tmp_path / "renamed.csv"
+    rows.rename(columns={"Grade": "Score"}).to_csv(renamed, index=False)
+    assert _problems(renamed, chunk_mb=0.2) == _problems(renamed, chunk_mb=0)
+    assert len(_problems(renamed, chunk_mb=0.2)) == 1
+    many = tmp_path / "many.csv"
+    rows.assign(Grade=rows["Grade"].where(rows["Subject"] != "Mathematics", "ZZ")).to_csv(
+        many, index=False
+    )
+    whole = _problems(many, chunk_mb=0)
+    assert len(whole) == 500  # the whole-file limit of one kind of problem per column
+    assert _problems(many, chunk_mb=0.2) == whole
+
+
+def test_file_in_parts_reports_a_missing_baseline_cleanly(national, tmp_path):
+    missing = str(tmp_path / "no-such-baseline.csv")
+    assert _problems(national, chunk_mb=0.2, baseline_file=missing) == _problems(
+        national, chunk_mb=0, baseline_file=missing
+    )
+
+
+def test_file_in_parts_with_a_school_of_no_grades(national, tmp_path):
+    rows = pd.read_csv(national, dtype=str, keep_default_na=False)
+    first = rows["School"].unique()[:40]  # some part has no grade at all
+    path = tmp_path / "ungraded.csv"
+    rows.assign(Grade=rows["Grade"].where(~rows["School"].isin(first), "X")).to_csv(
+        path, index=False
+    )
+    whole = analyse(path, AnalysisOptions(by="school", chunk_mb=0))
+    parts = analyse(path, AnalysisOptions(by="school", chunk_mb=0.2))
+    assert "parts" in parts.timings
+    _same(whole.to_dict(pupils=False), parts.to_dict(pupils=False))
+
+
+def test_by_a_column_that_does_not_divide_pupils(national, tmp_path):
+    rows = pd.read_csv(national, dtype=str, keep_default_na=False)
+    rows["Tutor Group"] = "T" + (rows.index % 7).astype(str)  # a pupil's rows in several groups
+    path = tmp_path / "tutor.csv"
+    rows.to_csv(path, index=False)
+    options = {"by": "Tutor Group"}
+    whole = analyse(path, AnalysisOptions(**options, chunk_mb=0))
+    parts = analyse(path, AnalysisOptions(**options, chunk_mb=0.2))
+    assert "parts" in parts.timings
+    _same(whole.to_dict(pupils=False), parts.to_dict(pupils=False))
+    assert set(parts.by) == {f"T{i}" for i in range(7)}
+
+
+def test_file_of_blank_rows_in_parts(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("School,UPN,Subject,Grade\n" + ",,,\n" * 5000)
+    assert _problems(path, chunk_mb=0.01) == _problems(path, chunk_mb=0)
+
+
+def test_first_entry_rule_with_a_date_beyond_the_nanosecond_range(tmp_path):
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        "UPN,Subject,Grade,Exam Date\nA,Maths,5,2024-06-01\nA,Maths,9,3024-06-01\n"
+        "A,English Language,5,2024-06-01\n"
+    )
+    maths = analyse(path).slots.query("subject_title == 'Mathematics'")
+    counted = maths.loc[maths["weight"] > 0, "grade"].astype(str).tolist()
+    assert counted == ["5"]
+
+
+def test_group_on_a_standard_key(tmp_path):
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+    from tests.conftest import DEMO
+
+    result = CliRunner().invoke(cli, ["analyse", str(DEMO), "--group", "boys", "--format", "json"])
+    assert result.exit_code == 0, result.output

@@ -284,13 +284,17 @@ def split_csv(path: Path, heading: str, parts: int, folder: Path) -> list[Path] 
             for k in np.unique(part):
                 writers[k].write_batch(batch.filter(pa.array(part == k)))
     except Exception as exc:
-        if _is_arrow_error(exc):
+        if _is_arrow_error(exc) or isinstance(exc, OSError):  # e.g. a full temporary disk
             return None
         raise
     finally:
+        closed = True
         for writer in writers:
-            writer.close()
-    return paths
+            try:
+                writer.close()
+            except OSError:
+                closed = False
+    return paths if closed else None
 
 
 def read_part(path: Path) -> pd.DataFrame | None:

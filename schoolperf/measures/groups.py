@@ -203,7 +203,7 @@ def gap_table(
     columns = {m: pupils[PUPIL_COLUMN[m]].to_numpy(dtype=float) for m in GAP_MEASURES}
     for key in [k for k in GAP_GROUPS if k in groups]:
         mask = groups[key]
-        rest = complement(pupils, key, mask).to_numpy(dtype=bool)
+        rest = np.asarray(complement(pupils, key, mask), dtype=bool)
         figures = group_figures[key]
         suppressed = bool(figures.get("suppressed"))
         # the rest of the school is itself a group of a suppressed pair: hide it too
@@ -213,7 +213,7 @@ def gap_table(
             column = pd.Series(columns[measure])
             scale = 100 if kind == "pct" else 1
             value = figures.get("progress8_adjusted" if measure == "progress8" else measure)
-            in_group = column[mask.to_numpy(dtype=bool)].dropna() * scale
+            in_group = column[np.asarray(mask, dtype=bool)].dropna() * scale
             in_rest = column[rest].dropna() * scale
             comparisons = [
                 ("school", "rest of the school", in_rest.mean() if len(in_rest) else None, in_rest)

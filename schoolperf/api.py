@@ -473,9 +473,9 @@ def pupil_results(
     pupils["progress8_note"] = pupils["ks2_note"]
     entries = subject_entries(slots, RESULT_CONTEXT)
     entries["residual"] = relative_performance(entries)
-    prior = pupils["ks2_prior"] * (np.nan if estimates.fine_levels else 1.0)
-    entries = pd.concat([entries, expected_points(entries, prior)], axis=1)
+    entries = pd.concat([entries, expected_points(entries, scaled)], axis=1)
     entries["va"] = entries["points"] - entries["expected_points"]
+    slots = as_categories(slots, exclude=("upn", ROW))  # repeated texts: a few bytes a row
     return PupilResults(pupils, slots, entries, baseline, method, cohort.by_column)
 
 
@@ -751,7 +751,6 @@ def _part_results(
         results = pupil_results(cohort, options, estimates)
     except SchoolperfError as error:  # reported with the other parts' problems
         return list(error.problems)
-    results.slots = as_categories(results.slots, exclude=("upn", ROW))
     return results, cohort.file_warnings, cohort.facts, cohort.columns
 
 

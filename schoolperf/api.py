@@ -114,7 +114,7 @@ class AnalysisOptions:
     subgrades: SubgradeMapping | None = None  # tracking files: teachers' sub-grades
     anonymise: bool = False
     by: str | None = None  # a pupil column (e.g. school): measures per value in one pass
-    chunk_mb: float = 32  # with --by: CSV files larger than this are analysed in parts
+    chunk_mb: float = 24  # with --by: CSV files larger than this are analysed in parts
 
 
 @dataclass
@@ -475,7 +475,9 @@ def pupil_results(
     entries["residual"] = relative_performance(entries)
     entries = pd.concat([entries, expected_points(entries, scaled)], axis=1)
     entries["va"] = entries["points"] - entries["expected_points"]
-    slots = as_categories(slots, exclude=("upn", ROW))  # repeated texts: a few bytes a row
+    # repeated texts and small counts at a byte or two a row: a national audit has 5.5M rows
+    slots = as_categories(slots, exclude=("upn", ROW))
+    slots = slots.astype(dict.fromkeys(("unit", "units", "slot", "weight"), "int8"))
     return PupilResults(pupils, slots, entries, baseline, method, cohort.by_column)
 
 

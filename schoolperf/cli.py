@@ -128,7 +128,7 @@ def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
         ks2_year=kwargs["ks2_year"],
         anonymise=kwargs.get("anonymise", False),
         by=kwargs.get("by"),
-        chunk_mb=kwargs.get("chunk_mb", 32),
+        chunk_mb=kwargs.get("chunk_mb", 24),
         **measures,
     )
 
@@ -233,7 +233,7 @@ def cli() -> None:
 @click.option(
     "--chunk-mb",
     type=click.FloatRange(min=0),
-    default=32,
+    default=24,
     show_default=True,
     help="With --by, a CSV larger than this many MB is analysed in parts of whole "
     "schools, on every core; memory then depends on the part, not the file (0: never).",

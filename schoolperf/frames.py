@@ -31,7 +31,8 @@ def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
         parts = [f[column] for f in frames]
         if len({p.cat.categories.dtype for p in parts}) > 1:  # e.g. a part with no grades
             parts = [p.astype(pd.CategoricalDtype(p.cat.categories.astype(object))) for p in parts]
-        out[column] = union_categoricals(parts, sort_categories=True)
+        same = all(p.cat.categories.equals(parts[0].cat.categories) for p in parts)
+        out[column] = union_categoricals(parts, sort_categories=not same)  # keep a fixed order
     return out[columns]
 
 

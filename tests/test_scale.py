@@ -119,6 +119,8 @@ def test_file_in_parts_gives_the_whole_file_analysis(national, anonymise):
     assert "parts" in parts.timings and "parts" not in whole.timings
     _same(whole.to_dict(), parts.to_dict())
     assert whole.warnings == parts.warnings and len(whole.warnings) >= 2
+    bands = [a.subject_entries["ks2_band"].cat.categories.tolist() for a in (whole, parts)]
+    assert bands[0] == bands[1] and bands[0][0] == "Less than 80"  # KS2 order, not text order
     from schoolperf.reports.files import pupil_table, slot_audit
 
     for a, b in (

@@ -642,8 +642,10 @@ def _analyse_in_parts(
     if not path.is_file():
         return None
     parts = math.ceil(path.stat().st_size / (options.chunk_mb * (1 << 20)))
+    if parts < 2:  # a small file: no need to look at its headings here
+        return None
     heading = _by_heading(path, options)
-    if parts < 2 or heading is None:
+    if heading is None:
         return None
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="schoolperf-") as folder:

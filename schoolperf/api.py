@@ -71,6 +71,7 @@ from schoolperf.reference import (
     load_estimates,
     national_comparators,
 )
+from schoolperf.reports.parts import PartFiles, PartTables, write_part
 
 SLOT_FIELDS = ["element", "slot", "subject", "grade", "points", "weight"]
 TREND_MEASURES = [
@@ -124,7 +125,7 @@ class Analysis:
     file: str
     estimates: EstimatesTable
     pupils: pd.DataFrame
-    slots: pd.DataFrame
+    loaded_slots: pd.DataFrame | None  # None: on disk in ``part_tables``, read when needed
     school: dict[str, object]
     warnings: list[str] = field(default_factory=list)
     groups: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -138,6 +139,17 @@ class Analysis:
     subjects_by_group: dict[str, list[dict[str, object]] | None] = field(default_factory=dict)
     by: dict[str, dict[str, object]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (--profile)
+    part_tables: PartTables | None = None  # a file analysed in parts: its per-pupil tables
+
+    @property
+    def slots(self) -> pd.DataFrame:
+        """Every result unit and where it counted (the slot audit's rows)."""
+        if self.loaded_slots is None:
+            assert self.part_tables is not None
+            slots = concat_frames(self.part_tables.slots())
+            slots["upn"] = pupil_key(slots["upn"], self.pupils)
+            self.loaded_slots = slots
+        return self.loaded_slots
 
     def to_dict(self, pupils: bool = True) -> dict[str, object]:
         """CONTRACT.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed;
@@ -438,7 +450,7 @@ class PupilResults:
     rows, so the results of whole-school chunks are simply put together."""
 
     pupils: pd.DataFrame
-    slots: pd.DataFrame
+    slots: pd.DataFrame | None  # None: written to disk by a part's worker
     entries: pd.DataFrame
     baseline: str
     adjustment_method: str
@@ -635,7 +647,6 @@ def _analyse_in_parts(
     figures never depend on another school's rows, so the parts' pupil results are simply put
     together before the school, group and subject figures are computed once. ``None`` where
     the file is small, not a clean UTF-8 CSV, or has no such column (it is then read whole)."""
-    from concurrent.futures import ProcessPoolExecutor
 
     if options.by is None or options.chunk_mb <= 0 or path.suffix.lower() in NOT_SPLIT:
         return None
@@ -647,15 +658,37 @@ def _analyse_in_parts(
     heading = _by_heading(path, options)
     if heading is None:
         return None
+    folder = tempfile.TemporaryDirectory(prefix="schoolperf-")
+    analysis = None
+    try:
+        analysis = _in_parts(path, heading, parts, folder, options, estimates)
+    finally:
+        if analysis is None:
+            folder.cleanup()
+    return analysis
+
+
+def _in_parts(
+    path: Path,
+    heading: str,
+    parts: int,
+    folder: tempfile.TemporaryDirectory[str],
+    options: AnalysisOptions,
+    estimates: EstimatesTable,
+) -> Analysis | None:
+    """:func:`_analyse_in_parts` in ``folder``, which holds the parts' tables from then on."""
+    from concurrent.futures import ProcessPoolExecutor
+
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="schoolperf-") as folder:
-        files = split_csv(path, heading, parts, Path(folder))
-        if files is None:
-            return None
-        split = time.perf_counter()
-        workers = max(1, min(len(files), os.cpu_count() or 1))
-        with ProcessPoolExecutor(workers, mp_context=_process_context()) as pool:
-            done = list(pool.map(_part_results, [(path, f, options) for f in files]))
+    files = split_csv(path, heading, parts, Path(folder.name))
+    if files is None:
+        return None
+    split = time.perf_counter()
+    workers = max(1, min(len(files), os.cpu_count() or 1))
+    with ProcessPoolExecutor(workers, mp_context=_process_context()) as pool:
+        done = list(pool.map(_part_results, [(path, f, options) for f in files]))
+    for part in files:  # the parts of the input are no longer needed
+        part.unlink()
     measured = time.perf_counter()
     if any(d == "whole" for d in done):
         return None
@@ -668,27 +701,27 @@ def _analyse_in_parts(
     parts_results = [d[0] for d in done]
     warnings = row_warnings([w for d in done for w in d[1]], sum((d[2] for d in done), RowFacts()))
     columns = frozenset().union(*(d[3] for d in done))
+    part_files = [d[4] for d in done]
     del done  # from here on, each part's frames are freed as soon as they are put together
-    pupils = pd.concat([r.pupils for r in parts_results]).sort_index()
+    pupils = pd.concat([r.pupils for r in parts_results])
+    order = pupils.index.argsort()
+    pupils = pupils.iloc[order]
     if not pupils.index.is_unique:  # --by does not divide pupils: read the file whole
         return None
-    frames = {}
-    for name in ("slots", "entries"):
-        frames[name] = concat_frames([getattr(r, name) for r in parts_results])
-        frames[name]["upn"] = pupil_key(frames[name]["upn"], pupils)
-        for part in parts_results:
-            setattr(part, name, None)
+    entries = concat_frames([r.entries for r in parts_results])
+    entries["upn"] = pupil_key(entries["upn"], pupils)
     first = parts_results[0]
     results = PupilResults(
         pupils,
-        frames["slots"],
-        frames["entries"],
+        None,
+        entries,
         first.baseline,
         first.adjustment_method,
         first.by_column,
     )
-    del parts_results, frames
+    del parts_results, entries
     analysis = summarise(path.name, results, warnings, columns, options, estimates)
+    analysis.part_tables = PartTables.ordered(folder, part_files, order)
     analysis.timings = {
         "split": split - start,
         "parts": measured - split,
@@ -740,9 +773,12 @@ def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
 
 def _part_results(
     job: tuple[Path, Path, AnalysisOptions],
-) -> tuple[PupilResults, list[str], RowFacts, frozenset[str]] | list[Problem] | str | None:
-    """One part's pupil results, its heading warnings, row facts and columns; or its
-    problems; ``"whole"`` where the part cannot be read this way; ``None`` for no rows."""
+) -> (
+    tuple[PupilResults, list[str], RowFacts, frozenset[str], PartFiles] | list[Problem] | str | None
+):
+    """One part's pupil results (its slots written to disk with its pupil table and slot
+    audit), heading warnings, row facts and columns; or its problems; ``"whole"`` where the
+    part cannot be read this way; ``None`` for no rows."""
     path, part, options = job
     table = read_part(part)
     if table is None:
@@ -755,7 +791,13 @@ def _part_results(
         results = pupil_results(cohort, options, estimates)
     except SchoolperfError as error:  # reported with the other parts' problems
         return list(error.problems)
-    return results, cohort.file_warnings, cohort.facts, cohort.columns
+    number = int(part.stem.rsplit("-", 1)[1])
+    try:
+        tables = write_part(part.parent, number, results.pupils, results.slots)
+    except (OSError, pa.ArrowException):  # e.g. a full temporary disk
+        return "whole"
+    results.slots = None  # on disk: only what the summary needs goes back to the parent
+    return results, cohort.file_warnings, cohort.facts, cohort.columns, tables
 
 
 def load_options_cohort(

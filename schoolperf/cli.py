@@ -259,9 +259,7 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         inputs = tuple(
             Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
         )
-        written = write_outputs(
-            out_dir, document, analysis.pupils, analysis.slots, inputs, kwargs["out_format"]
-        )
+        written = write_outputs(out_dir, document, analysis, inputs, kwargs["out_format"])
     if kwargs["profile"]:
         stages = {**analysis.timings, "output": time.perf_counter() - started}
         for stage, seconds in stages.items():

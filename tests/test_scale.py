@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -235,3 +237,54 @@ def test_group_on_a_standard_key(tmp_path):
 
     result = CliRunner().invoke(cli, ["analyse", str(DEMO), "--group", "boys", "--format", "json"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("out_format", ["csv", "parquet"])
+def test_file_in_parts_writes_the_whole_files_outputs(national, tmp_path, out_format):
+    """The parts' tables, stitched on disk in the whole file's pupil order, are the whole
+    file's pupils and slots outputs, byte for byte (CSV) and value for value (Parquet); here
+    with schools named so that one school's pupils fall between another's (``1`` and ``1/B…``)
+    and a school's name that a spreadsheet would run as a formula."""
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+
+    rows = pd.read_csv(national, dtype=str, keep_default_na=False)
+    schools = rows["School"].unique()
+    middle = rows.loc[rows["School"] == schools[0], "UPN"].unique()[3]
+    rows["School"] = rows["School"].replace(
+        {schools[1]: f"{schools[0]}/{middle}", schools[2]: "=2"}
+    )
+    path = tmp_path / "named.csv"
+    rows.to_csv(path, index=False)
+    written = {}
+    for chunk_mb in ("0", "0.2"):
+        out = tmp_path / f"out-{chunk_mb}"
+        result = CliRunner().invoke(
+            cli,
+            ["analyse", str(path), "--by", "school", "--chunk-mb", chunk_mb, "--out", str(out)]
+            + ["--out-format", out_format, "--summary-only", "--profile"],
+        )
+        assert result.exit_code == 0, result.output
+        assert ('"stage": "parts"' in result.output) == (chunk_mb != "0")
+        written[chunk_mb] = out
+    for name in ("pupils", "slots"):
+        whole, parts = (written[c] / f"{name}.{out_format}" for c in ("0", "0.2"))
+        if out_format == "csv":
+            assert whole.read_bytes() == parts.read_bytes(), name
+        else:
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(whole).astype(str), pd.read_parquet(parts).astype(str)
+            )
+    read = partial(pd.read_csv, dtype=str) if out_format == "csv" else pd.read_parquet
+    upn = read(written["0.2"] / f"pupils.{out_format}")["upn"].astype(str).str.removeprefix("'")
+    assert upn.is_monotonic_increasing and len(upn) == 2400
+    assert upn.str.startswith(f"{schools[0]}/{middle}/").any()
+    slots = read(written["0.2"] / f"slots.{out_format}")
+    assert len(slots) > len(rows) and slots["upn"].astype(str).str.contains("=2/").any()
+
+
+def test_file_in_parts_keeps_its_slots_on_disk_until_asked(national):
+    analysis = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
+    assert analysis.loaded_slots is None and analysis.part_tables is not None
+    assert len(analysis.slots) > 19000 and analysis.loaded_slots is not None

@@ -12,12 +12,16 @@ import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
 from schoolperf.frames import computed_once, on_distinct, sort_order, text_categorical
+
+if TYPE_CHECKING:
+    from schoolperf.api import Analysis
 
 FORMULA_START = ("=", "+", "-", "@")
 SLOT_COLUMNS = [
@@ -252,35 +256,37 @@ def join_per_pupil(text: pd.Series, upn: pd.Series, pupils: pd.Index, separator:
 def write_outputs(
     out_dir: Path,
     analysis_dict: dict,
-    pupils: pd.DataFrame,
-    slots: pd.DataFrame,
+    analysis: Analysis,
     inputs: tuple[Path, ...],
     file_format: str = "csv",
 ) -> list[Path]:
-    """Write pupils and slots (CSV or Parquet) and ``summary.json`` into ``out_dir``."""
+    """Write pupils and slots (CSV or Parquet) and ``summary.json`` into ``out_dir``; a file
+    analysed in parts has its tables stitched from the parts' (never whole in memory)."""
     written = []
-    tables = {"pupils": partial(pupil_table, pupils, slots), "slots": partial(slot_audit, slots)}
+    tables = {
+        "pupils": lambda: pupil_table(analysis.pupils, analysis.slots),
+        "slots": lambda: slot_audit(analysis.slots),
+    }
     for name, table in tables.items():  # one table in memory at a time
-        frame = table()
         path = out_dir / f"{name}.{file_format}"
-        if file_format == "parquet":
-            write_atomic(path, partial(frame.to_parquet, index=False), inputs)
+        parts = analysis.part_tables
+        if parts is None or parts.schema(name) is None:
+            write_atomic(path, partial(write_table, table(), file_format), inputs)
         else:
-            write_atomic(
-                path,
-                partial(
-                    safe_for_spreadsheet(frame).to_csv,
-                    index=False,
-                    lineterminator="\n",
-                    encoding="utf-8",
-                ),
-                inputs,
-            )
+            write_atomic(path, partial(parts.write, name, file_format), inputs)
         written.append(path)
     path = out_dir / "summary.json"
     write_atomic(path, json.dumps(analysis_dict, indent=2, ensure_ascii=False) + "\n", inputs)
     written.append(path)
     return written
+
+
+def write_table(frame: pd.DataFrame, file_format: str, path: str) -> None:
+    """``frame`` as Parquet, or as CSV with spreadsheet formulas neutralised."""
+    if file_format == "parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        safe_for_spreadsheet(frame).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def subject_csv(subjects: list[dict]) -> str:

@@ -508,8 +508,9 @@ def summarise(
     school["progress8_baseline"] = baseline
     school["progress8_adjustment_method"] = results.adjustment_method
     try:
-        extra, partitions = requested_groups(pupils, list(options.groups))
-        groups = standard_groups(pupils) | extra
+        standard = standard_groups(pupils)
+        extra, partitions = requested_groups(pupils, list(options.groups), standard)
+        groups = standard | extra
     except GroupSpecError as error:
         raise InputError(
             [

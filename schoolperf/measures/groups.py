@@ -132,11 +132,12 @@ def _column(pupils: pd.DataFrame, name: str) -> str | None:
 
 
 def requested_groups(
-    pupils: pd.DataFrame, specs: list[str]
+    pupils: pd.DataFrame, specs: list[str], standard: dict[str, pd.Series] | None = None
 ) -> tuple[dict[str, pd.Series], list[tuple[str, ...]]]:
     """Groups asked for with ``--group``: ``a,b`` is the intersection of a and b, where each part
-    is a standard group key or a pupil column (one group per value, keyed ``column=value``)."""
-    standard = standard_groups(pupils)
+    is a standard group key or a pupil column (one group per value, keyed ``column=value``);
+    ``standard``: the :func:`standard_groups` of ``pupils``, where already known."""
+    standard = standard_groups(pupils) if standard is None else standard
     groups: dict[str, pd.Series] = {}
     partitions: list[tuple[str, ...]] = []
     for spec in specs:
@@ -168,23 +169,28 @@ def complement(pupils: pd.DataFrame, key: str, mask: pd.Series) -> pd.Series:
 
 
 def _standard_error(
-    kind: str, a: pd.Series, b: pd.Series | None, reference: float | None, national_sd: float
+    kind: str, a: np.ndarray, b: np.ndarray | None, reference: float | None, national_sd: float
 ) -> float | None:
-    """SE of (mean of a − comparator): against a national value (b None) or another group."""
-    n1 = a.count()
-    if n1 < 2 or (b is not None and b.count() < 2):
+    """SE of (mean of a − comparator): against a national value (b None) or another group;
+    ``a`` and ``b`` hold the pupils' values (none missing)."""
+    n1 = len(a)
+    if n1 < 2 or (b is not None and len(b) < 2):
         return None
     if kind == "progress":
-        return national_sd * np.sqrt(1 / n1 + (1 / b.count() if b is not None else 0))
+        return float(national_sd * np.sqrt(1 / n1 + (1 / len(b) if b is not None else 0)))
     if kind == "pct":
         p1 = a.mean()
         if b is None:
             p0 = (reference or 0) / 100
             return float(np.sqrt(p0 * (1 - p0) / n1) * 100)
         p2 = b.mean()
-        return float(np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / b.count()) * 100)
-    variance = a.var(ddof=1) / n1 + (b.var(ddof=1) / b.count() if b is not None else 0)
+        return float(np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / len(b)) * 100)
+    variance = a.var(ddof=1) / n1 + (b.var(ddof=1) / len(b) if b is not None else 0)
     return float(np.sqrt(variance))
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    return values[~np.isnan(values)]
 
 
 def gap_table(
@@ -210,11 +216,11 @@ def gap_table(
         partner = [m for pair in PARTITIONS if len(pair) == 2 and key in pair for m in pair]
         rest_hidden = any(group_figures.get(m, {}).get("suppressed") for m in partner)
         for measure, kind in GAP_MEASURES.items():
-            column = pd.Series(columns[measure])
+            column = columns[measure]
             scale = 100 if kind == "pct" else 1
             value = figures.get("progress8_adjusted" if measure == "progress8" else measure)
-            in_group = column[np.asarray(mask, dtype=bool)].dropna() * scale
-            in_rest = column[rest].dropna() * scale
+            in_group = _present(column[np.asarray(mask, dtype=bool)]) * scale
+            in_rest = _present(column[rest]) * scale
             comparisons = [
                 ("school", "rest of the school", in_rest.mean() if len(in_rest) else None, in_rest)
             ]
@@ -273,10 +279,7 @@ def measures_by(
     The same definitions as the school block (A8 means over all pupils, P8 means over pupils
     with prior attainment, CI = ±1.96 × national SD / √n, DfE banding), computed with groupby.
     """
-    frame = pupils.assign(_key=key.to_numpy())
-    grouped = frame.groupby("_key", sort=True)
-    out = pd.DataFrame({"pupils": grouped.size()})
-    for column in [
+    means = [
         "attainment8",
         "attainment8_english",
         "attainment8_maths",
@@ -285,26 +288,31 @@ def measures_by(
         "ebacc_aps",
         "ebacc_slots_filled",
         "open_slots_filled",
-    ]:
+    ]
+    shares = {
+        "basics_4": "basics_4_pct",
+        "basics_5": "basics_5_pct",
+        "ebacc_entered": "ebacc_entry_pct",
+        "ebacc_94": "ebacc_94_pct",
+        "ebacc_95": "ebacc_95_pct",
+        "english_maths_entered": "english_maths_entry_pct",
+    }
+    elements = ("english", "maths", "ebacc", "open")
+    progress = ["progress8", "progress8_adjusted", *(f"progress8_{e}" for e in elements)]
+    # only the columns used are grouped: a national pupil table is wide
+    grouped = pupils[[*means, *shares, *progress]].groupby(key.to_numpy(), sort=True)
+    out = pd.DataFrame({"pupils": grouped.size()})
+    for column in means:
         out[column] = grouped[column].mean()
-    for column, name in [
-        ("basics_4", "basics_4_pct"),
-        ("basics_5", "basics_5_pct"),
-        ("ebacc_entered", "ebacc_entry_pct"),
-        ("ebacc_94", "ebacc_94_pct"),
-        ("ebacc_95", "ebacc_95_pct"),
-        ("english_maths_entered", "english_maths_entry_pct"),
-    ]:
+    for column, name in shares.items():
         out[name] = grouped[column].mean() * 100
     out["progress8_pupils"] = grouped["progress8"].count()
     n = out["progress8_pupils"].to_numpy(dtype=float)
-    for column, sd in [
-        ("progress8", "progress8"),
-        ("progress8_adjusted", "progress8"),
-        *((f"progress8_{e}", e) for e in ("english", "maths", "ebacc", "open")),
-    ]:
+    for column in progress:
         mean = grouped[column].mean()
-        half = Z95 * national_sd[sd] / np.sqrt(np.where(n >= 2, n, np.nan))
+        element = column.removeprefix("progress8_")
+        sd = national_sd[element if element in elements else "progress8"]
+        half = Z95 * sd / np.sqrt(np.where(n >= 2, n, np.nan))
         out[column] = mean
         out[f"{column}_ci_low"] = mean - half
         out[f"{column}_ci_high"] = mean + half

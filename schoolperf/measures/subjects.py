@@ -139,45 +139,70 @@ def matrix_grade_points(grade: str) -> float:
     return (int(grade[0]) + int(grade[1])) / 2 if len(grade) == 2 else float(grade)
 
 
-def _mean_ci(values: pd.Series) -> dict[str, float | int | None]:
-    values = values.dropna()
-    n = len(values)
-    mean = float(values.mean()) if n else None
-    half = Z95 * float(values.std(ddof=1)) / np.sqrt(n) if n >= 2 else None
-    return {
-        "n": n,
-        "mean": mean,
-        "ci_low": None if half is None else mean - half,
-        "ci_high": None if half is None else mean + half,
-    }
+def _means(values: pd.core.groupby.SeriesGroupBy) -> pd.DataFrame:
+    """Per group: n (values present), mean, and its 95% CI (none below two values)."""
+    stats = values.agg(["count", "mean", "std"])
+    half = (Z95 * stats["std"] / np.sqrt(stats["count"])).where(stats["count"] >= 2)
+    return pd.DataFrame(
+        {
+            "n": stats["count"],
+            "mean": stats["mean"],
+            "ci_low": stats["mean"] - half,
+            "ci_high": stats["mean"] + half,
+        }
+    )
+
+
+def _number(value: object) -> float | None:
+    return None if pd.isna(value) else float(value)
 
 
 def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, object]]:
     """One row per subject: entries, % of cohort, grade distribution, % 4+/5+/7+, average
-    points, relative performance and value added with n and CI."""
-    covered = matrix_subjects()
+    points, relative performance and value added with n and CI; aggregated in one pass over
+    the entries (a national file has millions), then a row per subject."""
+    keys = ["subject_title", "scale"]
+    table = pd.DataFrame(
+        {
+            **{k: entries[k] for k in [*keys, "grade_group", "points", "residual", "va"]},
+            "in_matrices": entries["matrix_subject"].isin(matrix_subjects()),
+            **{f"grade_{t}": entries["grade_low"] >= t for t in THRESHOLDS},
+        }
+    )
+    grouped = table.groupby(keys, sort=True, observed=True)
+    figures = grouped.agg(
+        entries=("points", "size"),
+        average_points=("points", "mean"),
+        in_matrices=("in_matrices", "any"),
+        **{f"grade_{t}": (f"grade_{t}", "mean") for t in THRESHOLDS},
+    )
+    means = {
+        "relative_performance": _means(grouped["residual"]),
+        "value_added": _means(grouped["va"]),
+    }
+    grades: dict[tuple[object, object], dict[str, int]] = {}
+    counts = table.groupby([*keys, "grade_group"], sort=True, observed=True).size()
+    for (subject, scale, grade), n in counts[counts > 0].items():
+        grades.setdefault((subject, scale), {})[str(grade)] = int(n)
     rows = []
-    used = ["subject_title", "scale", "grade_group", "points", "matrix_subject", "grade_low"]
-    entries = entries[used + ["residual", "va"]]  # groups copy only what they need
-    for (subject, scale), group in entries.groupby(["subject_title", "scale"], sort=True):
-        distribution = group["grade_group"].value_counts()
-        distribution = distribution[distribution > 0]  # a categorical counts every category
+    for key, figure in figures.iterrows():
+        counted = grades.get(key, {})
         row: dict[str, object] = {
-            "subject": subject,
-            "grade_scale": scale,
-            "entries": len(group),
-            "entered_pct": 100 * len(group) / cohort_size if cohort_size else None,
-            "grades": {g: int(distribution[g]) for g in _grade_order(distribution.index)},
-            "average_points": float(group["points"].mean()),
-            "in_transition_matrices": bool(group["matrix_subject"].isin(covered).any()),
+            "subject": key[0],
+            "grade_scale": key[1],
+            "entries": int(figure["entries"]),
+            "entered_pct": 100 * figure["entries"] / cohort_size if cohort_size else None,
+            "grades": {g: counted[g] for g in _grade_order(pd.Index(list(counted)))},
+            "average_points": _number(figure["average_points"]),
+            "in_transition_matrices": bool(figure["in_matrices"]),
         }
         for t in THRESHOLDS:
-            row[f"grade_{t}_plus_pct"] = float((group["grade_low"] >= t).mean() * 100)
-        for name, column in (("relative_performance", "residual"), ("value_added", "va")):
-            stats = _mean_ci(group[column])
-            row[name] = stats["mean"]
-            row[f"{name}_pupils"] = stats["n"]
-            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = stats["ci_low"], stats["ci_high"]
+            row[f"grade_{t}_plus_pct"] = float(figure[f"grade_{t}"] * 100)
+        for name, stats in means.items():
+            row[name] = _number(stats.at[key, "mean"])
+            row[f"{name}_pupils"] = int(stats.at[key, "n"])
+            row[f"{name}_ci_low"] = _number(stats.at[key, "ci_low"])
+            row[f"{name}_ci_high"] = _number(stats.at[key, "ci_high"])
         rows.append(row)
     return rows
 
@@ -194,19 +219,17 @@ def _grade_order(grades: pd.Index) -> list[str]:
 
 def residuals_by(entries: pd.DataFrame, column: str) -> list[dict[str, object]]:
     """Relative performance per subject and class/teacher (where the input has the column)."""
-    rows = []
-    for (subject, value), group in entries.groupby(["subject_title", column], sort=True):
-        if str(value) == "":
-            continue
-        stats = _mean_ci(group["residual"])
-        rows.append(
-            {
-                "subject": subject,
-                column: value,
-                "pupils": stats["n"],
-                "relative_performance": stats["mean"],
-                "relative_performance_ci_low": stats["ci_low"],
-                "relative_performance_ci_high": stats["ci_high"],
-            }
-        )
-    return rows
+    table = entries[["subject_title", column, "residual"]]
+    means = _means(table.groupby(["subject_title", column], sort=True, observed=True)["residual"])
+    return [
+        {
+            "subject": subject,
+            column: value,
+            "pupils": int(stats["n"]),
+            "relative_performance": _number(stats["mean"]),
+            "relative_performance_ci_low": _number(stats["ci_low"]),
+            "relative_performance_ci_high": _number(stats["ci_high"]),
+        }
+        for (subject, value), stats in means.iterrows()
+        if str(value) != ""
+    ]

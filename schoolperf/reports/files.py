@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -281,10 +281,28 @@ def write_outputs(
     return written
 
 
+def parquet_options(schema: Any) -> dict[str, Any]:
+    """Parquet writer options: min/max statistics for number and true/false columns only
+    (statistics of text, millions of UPNs and subjects, take a third of the writing time)."""
+    import pyarrow as pa
+
+    plain = [
+        f.name
+        for f in schema
+        if not (pa.types.is_dictionary(f.type) or pa.types.is_string(f.type))
+        and not pa.types.is_large_string(f.type)
+    ]
+    return {"write_statistics": plain}
+
+
 def write_table(frame: pd.DataFrame, file_format: str, path: str) -> None:
     """``frame`` as Parquet, or as CSV with spreadsheet formulas neutralised."""
     if file_format == "parquet":
-        frame.to_parquet(path, index=False)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, path, **parquet_options(table.schema))
     else:
         safe_for_spreadsheet(frame).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 

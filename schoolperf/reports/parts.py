@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from schoolperf.reports.files import pupil_positions, pupil_table, safe_for_spreadsheet, slot_audit
+from schoolperf.reports.files import (
+    parquet_options,
+    pupil_positions,
+    pupil_table,
+    safe_for_spreadsheet,
+    slot_audit,
+)
 
 BLOCK_ROWS = 1 << 17  # rows written (and, per part, read) at a time
 OUTPUTS = ("pupils", "slots")  # the output tables, named as write_outputs names them
@@ -159,7 +165,7 @@ class PartTables:
 
         schema = self.schema(name)
         if file_format == "parquet":
-            with pq.ParquetWriter(path, schema) as writer:
+            with pq.ParquetWriter(path, schema, **parquet_options(schema)) as writer:
                 for block in self.blocks(name, schema):
                     writer.write_table(block)
             return

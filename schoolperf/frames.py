@@ -152,3 +152,21 @@ def rank_within(
     rank = np.empty(len(frame), dtype=np.int64)
     rank[positions] = index - first
     return rank
+
+
+def pupil_positions(upn: pd.Series, pupils: pd.Index) -> np.ndarray:
+    """Each row's position in ``pupils``: a categorical pupil key's own codes when its
+    categories are the pupils, else a lookup."""
+    if isinstance(upn.dtype, pd.CategoricalDtype) and upn.cat.categories.equals(pupils):
+        return upn.cat.codes.to_numpy().astype(np.int64)  # int8 codes would overflow in sums
+    return pupils.get_indexer(upn)
+
+
+def positions_in(values: pd.Series, labels: tuple[str, ...]) -> np.ndarray:
+    """Each value's position in ``labels`` (-1 where it is not one), looked up once per
+    distinct value."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, distinct = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, distinct = pd.factorize(values)
+    return np.append(pd.Index(labels).get_indexer(distinct), -1)[codes]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schoolperf.frames import on_distinct, rank_within
+from schoolperf.frames import on_distinct, positions_in, pupil_positions, rank_within
 
 ELEMENTS = ("english", "maths", "ebacc", "open")
 EBACC_ROLES = (
@@ -106,10 +106,9 @@ def _units(results: pd.DataFrame) -> pd.DataFrame:
     return units.reset_index(drop=True)
 
 
-def _rank(units: pd.DataFrame) -> pd.Series:
+def _rank(units: pd.DataFrame) -> np.ndarray:
     """Rank of each unit within its pupil, best points first (0 = best), order-independent."""
-    rank = rank_within(units, ["upn"], ["points", *_TIE_BREAK], [False, True, True, True, True])
-    return pd.Series(rank, index=units.index)
+    return rank_within(units, ["upn"], ["points", *_TIE_BREAK], [False, True, True, True, True])
 
 
 def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
@@ -123,42 +122,46 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     """
     counted = apply_discounting(results)
     units = _units(counted)
-    units["element"] = ""
-    units["slot"] = 0
-    units["weight"] = 0
-    live = units["counts"]
+    live = units["counts"].to_numpy(dtype=bool)
+    role = units["role"]
+    element = np.full(len(units), "", dtype=object)
+    slot = np.zeros(len(units), dtype=np.int64)
+    weight = np.zeros(len(units), dtype=np.int64)
+    reason = units["reason"].to_numpy(dtype=object, copy=True)
+    ranking = units[["upn", "points", *_TIE_BREAK]]  # only what ranks: pools are copies
 
-    english = units[live & units["role"].isin(ENGLISH_ROLES)]
-    both = english.groupby("upn")["role"].nunique().eq(2)
-    rank = _rank(english)
-    best = rank.index[rank == 0]
-    units.loc[best, ["element", "slot"]] = ["english", 1]
-    units.loc[best, "weight"] = np.where(units.loc[best, "upn"].map(both), 2, 1)
+    def ranked(pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pool's unit positions, and each one's rank within its pupil."""
+        where = np.flatnonzero(pool)
+        return where, _rank(ranking.iloc[where])
 
-    maths = units[live & (units["role"] == "maths")]
-    rank = _rank(maths)
-    units.loc[rank.index[rank == 0], ["element", "slot", "weight"]] = ["maths", 1, 2]
-    units.loc[rank.index[rank > 0], "reason"] = "surplus maths: only one maths qualification counts"
+    where, rank = ranked(live & role.isin(ENGLISH_ROLES).to_numpy())
+    pupil = pd.factorize(units["upn"])[0]
+    entered = np.zeros((pupil.max(initial=-1) + 1, 2), dtype=bool)
+    entered[pupil[where], (role.iloc[where] == "english_literature").to_numpy(dtype=int)] = True
+    best = where[rank == 0]
+    element[best], slot[best] = "english", 1
+    weight[best] = np.where(entered.all(axis=1)[pupil[best]], 2, 1)
 
-    ebacc = units[live & units["role"].isin(EBACC_ROLES)]
-    rank = _rank(ebacc)
-    chosen = rank.index[rank < 3]
-    units.loc[chosen, "element"] = "ebacc"
-    units.loc[chosen, "slot"] = rank[rank < 3].to_numpy() + 1
-    units.loc[chosen, "weight"] = 1
+    where, rank = ranked(live & (role == "maths").to_numpy())
+    element[where[rank == 0]], slot[where[rank == 0]], weight[where[rank == 0]] = "maths", 1, 2
+    reason[where[rank > 0]] = "surplus maths: only one maths qualification counts"
 
-    open_pool = units[
-        live
-        & (units["element"] == "")
-        & (units["reason"] == "")
-        & (units["role"].isin(OPEN_ROLES + EBACC_ROLES + ENGLISH_ROLES))
-    ]
-    rank = _rank(open_pool)
-    chosen = rank.index[rank < 3]
-    units.loc[chosen, "element"] = "open"
-    units.loc[chosen, "slot"] = rank[rank < 3].to_numpy() + 1
-    units.loc[chosen, "weight"] = 1
-    units.loc[rank.index[rank >= 3], "reason"] = "surplus: the three open slots hold better results"
+    where, rank = ranked(live & role.isin(EBACC_ROLES).to_numpy())
+    chosen = where[rank < 3]
+    element[chosen], slot[chosen], weight[chosen] = "ebacc", rank[rank < 3] + 1, 1
+
+    pool = role.isin(OPEN_ROLES + EBACC_ROLES + ENGLISH_ROLES).to_numpy()
+    where, rank = ranked(live & (element == "") & (reason == "") & pool)
+    chosen = where[rank < 3]
+    element[chosen], slot[chosen], weight[chosen] = "open", rank[rank < 3] + 1, 1
+    reason[where[rank >= 3]] = "surplus: the three open slots hold better results"
+    units["element"], units["slot"], units["weight"], units["reason"] = (
+        element,
+        slot,
+        weight,
+        reason,
+    )
     units["slot_points"] = units["points"].fillna(0) * units["weight"]
     return units
 
@@ -170,15 +173,15 @@ def pupil_attainment8(units: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:
     score 0.
     """
     filled = units[units["weight"] > 0]
-    elements = filled.pivot_table(
-        index="upn", columns="element", values="slot_points", aggfunc="sum"
-    )
-    elements = elements.reindex(index=pupils, columns=list(ELEMENTS)).fillna(0.0)
-    out = elements.add_prefix("attainment8_")
+    key = pupil_positions(filled["upn"], pupils) * len(ELEMENTS)
+    key += positions_in(filled["element"], ELEMENTS)
+    size = (len(pupils), len(ELEMENTS))
+    points = filled["slot_points"].to_numpy(dtype=float)
+    elements = np.bincount(key, points, minlength=size[0] * size[1]).reshape(size)
+    counts = np.bincount(key, minlength=size[0] * size[1]).reshape(size)
+    out = pd.DataFrame(elements, index=pupils, columns=[f"attainment8_{e}" for e in ELEMENTS])
     out.insert(0, "attainment8", elements.sum(axis=1))
-    counts = filled.pivot_table(index="upn", columns="element", values="slot", aggfunc="count")
-    counts = counts.reindex(index=pupils, columns=["ebacc", "open"]).fillna(0).astype(int)
-    out["ebacc_slots_filled"] = counts["ebacc"]
-    out["open_slots_filled"] = counts["open"]
+    out["ebacc_slots_filled"] = counts[:, ELEMENTS.index("ebacc")]
+    out["open_slots_filled"] = counts[:, ELEMENTS.index("open")]
     out.index.name = "upn"
     return out

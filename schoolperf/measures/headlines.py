@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schoolperf.frames import rank_within
+from schoolperf.frames import positions_in, pupil_positions, rank_within
 from schoolperf.measures.points import threshold_grades
 
 THRESHOLDS = (4, 5)
@@ -37,26 +37,43 @@ def _counting_results(slots: pd.DataFrame) -> pd.DataFrame:
     return results
 
 
-def _by_role(results: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:
-    """Per pupil and role: entries, best points, top-two sum, passes at each threshold."""
-    rank = rank_within(results, ["upn", "role"], ["points"], [False])
-    ordered = results.assign(top2=results["points"].where(rank < 2, 0.0))
-    grouped = ordered.groupby(["upn", "role"])
-    table = pd.concat(
-        {
-            "n": grouped.size(),
-            "best": grouped["points"].max(),
-            "top2": grouped["top2"].sum(),
-            **{f"pass{t}": grouped[f"pass{t}"].sum() for t in THRESHOLDS},
-        },
-        axis=1,
-    ).unstack("role")
-    return table.reindex(pupils).fillna(0)
+_ROLES = (
+    "english_language",
+    "english_literature",
+    "maths",
+    "combined_science",
+    *_SINGLE_SCIENCES,
+    *_HUMANITIES,
+    "language",
+)
 
 
-def _role(table: pd.DataFrame, stat: str, roles: tuple[str, ...]) -> pd.DataFrame:
-    columns = pd.MultiIndex.from_product([[stat], roles])
-    return table.reindex(columns=columns, fill_value=0)[stat]
+def _by_role(results: pd.DataFrame, pupils: pd.Index) -> dict[str, np.ndarray]:
+    """Per pupil (rows, in ``pupils`` order) and role (columns, ``_ROLES``): entries, best
+    points, top-two sum and passes at each threshold; 0 where the pupil has none."""
+    role = positions_in(results["role"], _ROLES)
+    kept = results[role >= 0]
+    size = (len(pupils), len(_ROLES))
+    key = pupil_positions(kept["upn"], pupils) * len(_ROLES) + role[role >= 0]
+    points = np.nan_to_num(kept["points"].to_numpy(dtype=float))
+    rank = rank_within(kept, ["upn", "role"], ["points"], [False])
+
+    def total(weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(key, weights, minlength=size[0] * size[1]).reshape(size)
+
+    best = np.zeros(size[0] * size[1])
+    best[key[rank == 0]] = points[rank == 0]
+    return {
+        "n": total(),
+        "best": best.reshape(size),
+        "top2": total(np.where(rank < 2, points, 0.0)),
+        **{f"pass{t}": total(kept[f"pass{t}"].to_numpy(dtype=float)) for t in THRESHOLDS},
+    }
+
+
+def _role(table: dict[str, np.ndarray], stat: str, roles: tuple[str, ...]) -> np.ndarray:
+    """``stat`` of ``roles``: one column per role."""
+    return table[stat][:, [_ROLES.index(r) for r in roles]]
 
 
 def pupil_headlines(slots: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:
@@ -65,9 +82,9 @@ def pupil_headlines(slots: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:
     english = ("english_language", "english_literature")
     n_eng = _role(table, "n", english)
     n_single = _role(table, "n", _SINGLE_SCIENCES).sum(axis=1)
-    n = {role: _role(table, "n", (role,))[role] for role in ("maths", "combined_science")}
+    n = {role: _role(table, "n", (role,))[:, 0] for role in ("maths", "combined_science")}
     n_hum = _role(table, "n", _HUMANITIES).sum(axis=1)
-    n_lang = _role(table, "n", ("language",))["language"]
+    n_lang = _role(table, "n", ("language",))[:, 0]
     both_english = (n_eng > 0).all(axis=1)
 
     out = pd.DataFrame(index=pupils)
@@ -79,15 +96,15 @@ def pupil_headlines(slots: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:
     for t in THRESHOLDS:
         passes = f"pass{t}"
         english_pass = _role(table, passes, english).sum(axis=1) > 0
-        maths_pass = _role(table, passes, ("maths",))["maths"] > 0
-        science_pass = (_role(table, passes, ("combined_science",))["combined_science"] > 0) | (
+        maths_pass = _role(table, passes, ("maths",))[:, 0] > 0
+        science_pass = (_role(table, passes, ("combined_science",))[:, 0] > 0) | (
             (n_single >= 3) & (_role(table, passes, _SINGLE_SCIENCES).sum(axis=1) >= 2)
         )
         humanity_pass = _role(table, passes, _HUMANITIES).sum(axis=1) > 0
-        language_pass = _role(table, passes, ("language",))["language"] > 0
+        language_pass = _role(table, passes, ("language",))[:, 0] > 0
         out[f"basics_{t}"] = english_pass & maths_pass
         out[f"ebacc_9{t}"] = (
-            out["ebacc_entered"]
+            out["ebacc_entered"].to_numpy()
             & english_pass
             & maths_pass
             & science_pass
@@ -95,12 +112,12 @@ def pupil_headlines(slots: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:
             & language_pass
         )
     best = {
-        role: _role(table, "best", (role,))[role]
+        role: _role(table, "best", (role,))[:, 0]
         for role in ("maths", "combined_science", "language")
     }
-    english_points = _role(table, "best", english).max(axis=1).where(both_english, 0.0)
+    english_points = np.where(both_english, _role(table, "best", english).max(axis=1), 0.0)
     # best two across biology/chemistry/physics/computer science, when three were taken
-    singles = _best_two_singles(table).where(n_single >= 3, 0.0)
+    singles = np.where(n_single >= 3, _best_two_singles(table), 0.0)
     science_points = np.maximum(2 * best["combined_science"], singles)
     humanity_points = _role(table, "best", _HUMANITIES).max(axis=1)
     out["ebacc_aps"] = (
@@ -109,12 +126,12 @@ def pupil_headlines(slots: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:
     return out
 
 
-def _best_two_singles(table: pd.DataFrame) -> pd.Series:
+def _best_two_singles(table: dict[str, np.ndarray]) -> np.ndarray:
     """Sum of the two best grades across the single sciences (each role's best and second)."""
     best = _role(table, "best", _SINGLE_SCIENCES)
     second = _role(table, "top2", _SINGLE_SCIENCES) - best
-    candidates = np.sort(np.concatenate([best.to_numpy(), second.to_numpy()], axis=1), axis=1)
-    return pd.Series(candidates[:, -1] + candidates[:, -2], index=table.index)
+    candidates = np.sort(np.concatenate([best, second], axis=1), axis=1)
+    return candidates[:, -1] + candidates[:, -2]
 
 
 def headline_measures(pupils: pd.DataFrame) -> dict[str, float | None]:

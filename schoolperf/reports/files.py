@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.frames import computed_once, on_distinct, sort_order, text_categorical
+from schoolperf.frames import (
+    computed_once,
+    on_distinct,
+    pupil_positions,
+    sort_order,
+    text_categorical,
+)
 
 if TYPE_CHECKING:
     from schoolperf.api import Analysis
@@ -222,14 +228,6 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     table = pupils[[c for c in PUPIL_CSV_COLUMNS if c in pupils.columns]].join(slots_filled)
     table["not_counted"] = join_per_pupil(unused_text, unused["upn"], pupils.index, "; ")
     return table.reset_index()
-
-
-def pupil_positions(upn: pd.Series, pupils: pd.Index) -> np.ndarray:
-    """Each row's position in ``pupils``: a categorical pupil key's own codes when its
-    categories are the pupils, else a lookup."""
-    if isinstance(upn.dtype, pd.CategoricalDtype) and upn.cat.categories.equals(pupils):
-        return upn.cat.codes.to_numpy()
-    return pupils.get_indexer(upn)
 
 
 def join_per_pupil(text: pd.Series, upn: pd.Series, pupils: pd.Index, separator: str) -> pd.Series:

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from schoolperf.frames import pupil_positions
 from schoolperf.reports.files import (
     parquet_options,
-    pupil_positions,
     pupil_table,
     safe_for_spreadsheet,
     slot_audit,

@@ -7,6 +7,8 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schoolperf.api import AnalysisOptions, analyse
 from schoolperf.bench import generate
@@ -288,3 +290,45 @@ def test_file_in_parts_keeps_its_slots_on_disk_until_asked(national):
     analysis = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
     assert analysis.loaded_slots is None and analysis.part_tables is not None
     assert len(analysis.slots) > 19000 and analysis.loaded_slots is not None
+
+
+_CELL_TEXT = st.one_of(st.none(), st.text(alphabet="ab ,\"\n\r=+-@é;'0.", max_size=6))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.integers(0, 12).flatmap(
+        lambda n: st.tuples(
+            st.lists(_CELL_TEXT, min_size=n, max_size=n),
+            st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=n, max_size=n),
+            st.lists(st.integers(-(10**12), 10**12), min_size=n, max_size=n),
+            st.lists(st.sampled_from([True, False, None]), min_size=n, max_size=n),
+            st.lists(st.sampled_from(["=1", "a,b", 'q"', "x", None]), min_size=n, max_size=n),
+            st.lists(st.one_of(st.none(), st.integers(0, 99)), min_size=n, max_size=n),
+        )
+    )
+)
+def test_csv_rows_are_the_rows_pandas_writes(rows):
+    """The Arrow-built CSV (issue 9: ten times faster) is byte for byte pandas' own, formulas
+    neutralised the same way: quoting, missing values, floats, true/false, categoricals."""
+    import io
+
+    from schoolperf.reports.files import safe_for_spreadsheet, write_csv
+
+    text, floats, ints, flags, coded, counts = rows
+    frame = pd.DataFrame(
+        {
+            "text, quoted": pd.Series(text, dtype="str"),
+            "object": pd.Series(text, dtype=object),
+            "float": pd.Series(floats, dtype=float),
+            "int": pd.Series(ints, dtype="int64"),
+            "flag": pd.Series(flags, dtype=object),
+            "flag_plain": pd.Series([bool(f) for f in flags], dtype=bool),
+            "coded": pd.Series(coded, dtype="category"),
+            "count": pd.Series(counts, dtype="Int64"),
+        }
+    )
+    written = io.BytesIO()
+    write_csv(frame, written)
+    expected = safe_for_spreadsheet(frame).to_csv(index=False, lineterminator="\n")
+    assert written.getvalue().decode("utf-8") == expected

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -302,7 +302,15 @@ def write_table(frame: pd.DataFrame, file_format: str, path: str) -> None:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, path, **parquet_options(table.schema))
     else:
-        safe_for_spreadsheet(frame).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        with open(path, "wb") as handle:
+            write_csv(frame, handle)
+
+
+def write_csv(frame: pd.DataFrame, handle: BinaryIO, header: bool = True) -> None:
+    """``frame`` as CSV rows (as pandas writes them), spreadsheet formulas neutralised."""
+    from schoolperf.reports.csvwriter import write_frame_csv
+
+    write_frame_csv(safe_for_spreadsheet(frame), handle, header)
 
 
 def subject_csv(subjects: list[dict]) -> str:

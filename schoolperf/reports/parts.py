@@ -22,8 +22,8 @@ from schoolperf.frames import pupil_positions
 from schoolperf.reports.files import (
     parquet_options,
     pupil_table,
-    safe_for_spreadsheet,
     slot_audit,
+    write_csv,
 )
 
 BLOCK_ROWS = 1 << 17  # rows written (and, per part, read) at a time
@@ -169,10 +169,9 @@ class PartTables:
                 for block in self.blocks(name, schema):
                     writer.write_table(block)
             return
-        with open(path, "w", encoding="utf-8", newline="") as handle:
+        with open(path, "wb") as handle:
             for number, block in enumerate(self.blocks(name, schema)):
-                frame = safe_for_spreadsheet(block.to_pandas())
-                frame.to_csv(handle, index=False, header=number == 0, lineterminator="\n")
+                write_csv(block.to_pandas(), handle, header=number == 0)
 
     def slots(self) -> list[pd.DataFrame]:
         """Each part's slots (for the JSON pupils array and packs, which need them whole)."""

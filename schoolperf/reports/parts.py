@@ -161,6 +161,7 @@ class PartTables:
     def write(self, name: str, file_format: str, path: str) -> None:
         """Write output ``name`` to ``path`` as CSV or Parquet (where :meth:`schema` is not
         ``None``: the caller builds the table whole otherwise)."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         schema = self.schema(name)
@@ -169,9 +170,17 @@ class PartTables:
                 for block in self.blocks(name, schema):
                     writer.write_table(block)
             return
+        # repeated text as plain text: pandas builds categoricals of each block slowly
+        plain = pa.schema(
+            [
+                f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                for f in schema
+            ],
+            metadata=schema.metadata,  # pandas' own dtypes (whole numbers with gaps stay whole)
+        )
         with open(path, "wb") as handle:
             for number, block in enumerate(self.blocks(name, schema)):
-                write_csv(block.to_pandas(), handle, header=number == 0)
+                write_csv(block.cast(plain).to_pandas(), handle, header=number == 0)
 
     def slots(self) -> list[pd.DataFrame]:
         """Each part's slots (for the JSON pupils array and packs, which need them whole)."""

@@ -186,7 +186,9 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
         grades.setdefault((subject, scale), {})[str(grade)] = int(n)
     rows = []
     for key, figure in figures.iterrows():
-        counted = grades.get(key, {})
+        # most entered first, then the grade order (numbers down, U last): letters and
+        # technical grades keep the order of their counts
+        counted = dict(sorted(grades.get(key, {}).items(), key=lambda item: -item[1]))
         row: dict[str, object] = {
             "subject": key[0],
             "grade_scale": key[1],

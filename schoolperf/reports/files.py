@@ -193,12 +193,16 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
         slots["weight"] > 0, ["upn", "element", "slot", "subject_title", "grade", "slot_points"]
     ]
 
+    # each piece as text: with no slot filled (a school of ungraded results) the columns are
+    # empty and would otherwise keep number types
     def slot_text(distinct: pd.DataFrame) -> pd.DataFrame:
-        text = distinct["subject_title"] + " " + distinct["grade"].astype(str) + " ("
-        return (text + distinct["slot_points"].map("{:g}".format) + ")").to_frame("text")
+        text = distinct["subject_title"].astype(str) + " " + distinct["grade"].astype(str)
+        points = distinct["slot_points"].map("{:g}".format).astype(str)
+        return (text + " (" + points + ")").to_frame("text")
 
     def label(distinct: pd.DataFrame) -> pd.DataFrame:
-        return (distinct["element"] + "_" + distinct["slot"].astype(str)).to_frame("label")
+        text = distinct["element"].astype(str) + "_" + distinct["slot"].astype(str)
+        return text.to_frame("label")
 
     # text once per distinct subject, grade and points, placed by integer positions and kept
     # as categoricals (a national file has millions of slots but a few thousand texts)
@@ -220,8 +224,8 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     ].drop_duplicates(["upn", "result_id"])
 
     def unused_text(distinct: pd.DataFrame) -> pd.DataFrame:
-        text = distinct["subject_title"] + " " + distinct["grade"].astype(str) + ": "
-        return (text + distinct["reason"]).to_frame("text")
+        text = distinct["subject_title"].astype(str) + " " + distinct["grade"].astype(str)
+        return (text + ": " + distinct["reason"].astype(str)).to_frame("text")
 
     ids, texts = computed_once(unused, ["subject_title", "grade", "reason"], unused_text)
     unused_text = text_categorical(ids, texts["text"], len(ids))
@@ -293,13 +297,51 @@ def parquet_options(schema: Any) -> dict[str, Any]:
     return {"write_statistics": plain}
 
 
+def sorted_dictionary(dictionaries: list[Any], value_type: Any) -> Any:
+    """The values of several Arrow dictionaries, once each and in text order: a Parquet output
+    then reads back as categoricals whose categories sort like their text, whether the file was
+    analysed whole or in parts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pc.unique(pa.concat_arrays(dictionaries)) if dictionaries else pa.array([], value_type)
+    return values.take(pc.sort_indices(values))
+
+
+def recode(values: Any, dictionary: Any) -> Any:
+    """A dictionary column recoded onto ``dictionary`` (which holds all its values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    own = values.dictionary.cast(dictionary.type)
+    positions = pc.index_in(own, value_set=dictionary).cast(pa.int32())
+    return pa.DictionaryArray.from_arrays(positions.take(values.indices), dictionary)
+
+
+def with_sorted_dictionaries(table: Any) -> Any:
+    """``table`` with each text column on one dictionary in text order (see
+    :func:`sorted_dictionary`), 32-bit codes."""
+    import pyarrow as pa
+
+    for i, field in enumerate(table.schema):
+        if not pa.types.is_dictionary(field.type):
+            continue
+        chunks = table.column(i).chunks
+        value_type = field.type.value_type
+        dictionary = sorted_dictionary([c.dictionary.cast(value_type) for c in chunks], value_type)
+        kind = pa.dictionary(pa.int32(), value_type, field.type.ordered)
+        column = pa.chunked_array([recode(c, dictionary) for c in chunks], kind)
+        table = table.set_column(i, field.with_type(kind), column)
+    return table
+
+
 def write_table(frame: pd.DataFrame, file_format: str, path: str) -> None:
     """``frame`` as Parquet, or as CSV with spreadsheet formulas neutralised."""
     if file_format == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = with_sorted_dictionaries(pa.Table.from_pandas(frame, preserve_index=False))
         pq.write_table(table, path, **parquet_options(table.schema))
     else:
         with open(path, "wb") as handle:

@@ -10,7 +10,7 @@ memory; the files are the same, row for row, as the whole file analysed at once
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,9 @@ from schoolperf.frames import pupil_positions
 from schoolperf.reports.files import (
     parquet_options,
     pupil_table,
+    recode,
     slot_audit,
+    sorted_dictionary,
     write_csv,
 )
 
@@ -72,9 +74,10 @@ def _write_arrow(frame: pd.DataFrame, path: Path) -> None:
 class _Cursor:
     """Reads one part's table forward, a batch in memory at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, conform: Callable[[Any], Any]) -> None:
         import pyarrow as pa
 
+        self.conform = conform  # each batch to the output's schema, once as it is read
         self.file = pa.OSFile(str(path))
         self.reader = pa.ipc.open_file(self.file)
         self.batch: Any = None
@@ -86,7 +89,7 @@ class _Cursor:
         out = []
         while rows > 0:
             if self.batch is None or self.offset == self.batch.num_rows:
-                self.batch = self.reader.get_batch(self.next)
+                self.batch = self.conform(self.reader.get_batch(self.next))
                 self.next += 1
                 self.offset = 0
             count = min(rows, self.batch.num_rows - self.offset)
@@ -98,33 +101,24 @@ class _Cursor:
 
 @dataclass
 class PartTables:
-    """The parts' tables, and the whole file's pupil order as runs of consecutive pupils of one
-    part (a run per school where the file has one school per part's block)."""
+    """The parts' tables, and the part of each pupil in the whole file's pupil order."""
 
     folder: tempfile.TemporaryDirectory[str]
     parts: list[PartFiles]
-    run_part: np.ndarray
-    run_pupils: np.ndarray
-    run_audit_rows: np.ndarray
+    pupil_part: np.ndarray
+    audit_rows: np.ndarray  # slot-audit rows of each pupil, in the same order
 
     @classmethod
     def ordered(
         cls, folder: tempfile.TemporaryDirectory[str], parts: list[PartFiles], order: np.ndarray
     ) -> PartTables:
-        """``order``: the whole file's pupils as positions in the parts' pupils one after another.
-        Each part's pupils are in order, so a part's pupils next to each other in the whole
-        file's order are next to each other in the part too."""
+        """``order``: the whole file's pupils as positions in the parts' pupils one after
+        another. Each part's pupils are in order, so the whole file's rows from one part come in
+        that part's own order: a part's next rows are always the next ones it holds."""
         sizes = [len(p.audit_rows) for p in parts]
-        part = np.repeat(np.arange(len(parts)), sizes)[order]
-        audit_rows = np.concatenate([p.audit_rows for p in parts])[order]
-        starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]]) if len(part) else order[:0]
-        return cls(
-            folder,
-            parts,
-            part[starts],
-            np.diff(np.r_[starts, len(part)]),
-            np.add.reduceat(audit_rows, starts) if len(starts) else starts,
-        )
+        part = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)[order]
+        audit_rows = np.concatenate([p.audit_rows for p in parts])[order] if parts else order
+        return cls(folder, parts, part, audit_rows)
 
     def schema(self, name: str) -> Any:
         """The output's columns and types over all parts (a column with no value in one part is
@@ -139,22 +133,58 @@ class PartTables:
         except pa.ArrowException:
             return None
 
-    def blocks(self, name: str, schema: Any) -> Iterator[Any]:
-        """Output ``name`` (``pupils`` or ``slots``) in the whole file's pupil order, as Arrow
-        tables of about BLOCK_ROWS rows."""
+    def dictionaries(self, name: str, schema: Any) -> dict[str, Any]:
+        """Each text column's values over all parts, in text order (a part's own dictionary is
+        in its first batch: an Arrow file holds one per column)."""
         import pyarrow as pa
 
-        cursors = [_Cursor(p.tables[name]) for p in self.parts]
-        lengths = self.run_pupils if name == "pupils" else self.run_audit_rows
-        pending: list[Any] = []
-        count = 0
-        for part, rows in zip(self.run_part, lengths, strict=True):
-            pending += cursors[part].take(int(rows))
-            count += int(rows)
-            if count >= BLOCK_ROWS:
-                yield pa.Table.from_batches([_cast(b, schema) for b in pending], schema)
-                pending, count = [], 0
-        yield pa.Table.from_batches([_cast(b, schema) for b in pending], schema)
+        found: dict[str, list[Any]] = {f.name: [] for f in schema if pa.types.is_dictionary(f.type)}
+        for part in self.parts:
+            with pa.OSFile(str(part.tables[name])) as source:
+                reader = pa.ipc.open_file(source)
+                if reader.num_record_batches == 0:
+                    continue
+                batch = reader.get_batch(0)
+                for column in found:
+                    values = batch.column(column)
+                    if pa.types.is_dictionary(values.type):
+                        value_type = schema.field(column).type.value_type
+                        found[column].append(values.dictionary.cast(value_type))
+        return {
+            column: sorted_dictionary(arrays, schema.field(column).type.value_type)
+            for column, arrays in found.items()
+        }
+
+    def blocks(self, name: str, schema: Any) -> Iterator[Any]:
+        """Output ``name`` (``pupils`` or ``slots``) in the whole file's pupil order, as Arrow
+        tables of about BLOCK_ROWS rows in one chunk, every text column on one dictionary."""
+        import pyarrow as pa
+
+        dictionaries = self.dictionaries(name, schema)
+
+        def conform(batch: Any) -> Any:
+            columns = []
+            for field, values in zip(schema, batch.columns, strict=True):
+                if field.name in dictionaries and pa.types.is_dictionary(values.type):
+                    values = recode(values, dictionaries[field.name])
+                elif not values.type.equals(field.type):
+                    values = values.cast(field.type)
+                columns.append(values)
+            return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+        cursors = [_Cursor(p.tables[name], conform) for p in self.parts]
+        row_part = self.pupil_part
+        if name != "pupils":
+            row_part = np.repeat(self.pupil_part, self.audit_rows)
+        for start in range(0, max(len(row_part), 1), BLOCK_ROWS):
+            block = row_part[start : start + BLOCK_ROWS]
+            counts = np.bincount(block, minlength=len(cursors))
+            # each part's next rows, part after part; then the rows in the whole file's order
+            pieces = [b for p in np.flatnonzero(counts) for b in cursors[p].take(int(counts[p]))]
+            table = pa.Table.from_batches(pieces, schema)
+            if np.any(np.diff(block) < 0):
+                table = table.take(np.argsort(np.argsort(block, kind="stable")))
+            yield table.combine_chunks()
         for cursor in cursors:
             cursor.file.close()
 
@@ -191,7 +221,3 @@ class PartTables:
             with pa.memory_map(str(part.tables[SLOT_FRAME])) as source:
                 frames.append(pa.ipc.open_file(source).read_all().to_pandas())
         return frames
-
-
-def _cast(batch: Any, schema: Any) -> Any:
-    return batch if batch.schema.equals(schema) else batch.cast(schema)

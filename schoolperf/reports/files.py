@@ -297,6 +297,11 @@ def parquet_options(schema: Any) -> dict[str, Any]:
     return {"write_statistics": plain}
 
 
+# a text column with more distinct values (the UPNs of a large file) is written as plain text:
+# Parquet would store its dictionary again in every row group
+LARGEST_DICTIONARY = 1 << 16
+
+
 def sorted_dictionary(dictionaries: list[Any], value_type: Any) -> Any:
     """The values of several Arrow dictionaries, once each and in text order: a Parquet output
     then reads back as categoricals whose categories sort like their text, whether the file was
@@ -320,7 +325,7 @@ def recode(values: Any, dictionary: Any) -> Any:
 
 def with_sorted_dictionaries(table: Any) -> Any:
     """``table`` with each text column on one dictionary in text order (see
-    :func:`sorted_dictionary`), 32-bit codes."""
+    :func:`sorted_dictionary`), 32-bit codes; plain text above LARGEST_DICTIONARY values."""
     import pyarrow as pa
 
     for i, field in enumerate(table.schema):
@@ -329,6 +334,11 @@ def with_sorted_dictionaries(table: Any) -> Any:
         chunks = table.column(i).chunks
         value_type = field.type.value_type
         dictionary = sorted_dictionary([c.dictionary.cast(value_type) for c in chunks], value_type)
+        if len(dictionary) > LARGEST_DICTIONARY:
+            table = table.set_column(
+                i, field.with_type(value_type), table.column(i).cast(value_type)
+            )
+            continue
         kind = pa.dictionary(pa.int32(), value_type, field.type.ordered)
         column = pa.chunked_array([recode(c, dictionary) for c in chunks], kind)
         table = table.set_column(i, field.with_type(kind), column)

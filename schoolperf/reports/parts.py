@@ -20,6 +20,7 @@ import pandas as pd
 
 from schoolperf.frames import pupil_positions
 from schoolperf.reports.files import (
+    LARGEST_DICTIONARY,
     parquet_options,
     pupil_table,
     recode,
@@ -29,8 +30,8 @@ from schoolperf.reports.files import (
 )
 
 BLOCK_ROWS = 1 << 17  # rows written (and, per part, read) at a time
-OUTPUTS = ("pupils", "slots")  # the output tables, named as write_outputs names them
 SLOT_FRAME = "slot-frame"  # the slots themselves: the JSON pupils array and packs need them
+MANY_RUNS = 1024  # a block in more runs of one part's rows than this is put in order by a take
 
 
 @dataclass(frozen=True)
@@ -155,12 +156,22 @@ class PartTables:
             for column, arrays in found.items()
         }
 
-    def blocks(self, name: str, schema: Any) -> Iterator[Any]:
-        """Output ``name`` (``pupils`` or ``slots``) in the whole file's pupil order, as Arrow
-        tables of about BLOCK_ROWS rows in one chunk, every text column on one dictionary."""
+    def output_schema(self, name: str) -> tuple[Any, dict[str, Any]]:
+        """The output's schema and its text columns' dictionaries: as :meth:`schema`, with a
+        column of more than LARGEST_DICTIONARY values as plain text (as the whole file's)."""
         import pyarrow as pa
 
+        schema = self.schema(name)
         dictionaries = self.dictionaries(name, schema)
+        large = {c for c, d in dictionaries.items() if len(d) > LARGEST_DICTIONARY}
+        fields = [f.with_type(f.type.value_type) if f.name in large else f for f in schema]
+        schema = pa.schema(fields, metadata=schema.metadata)
+        return schema, {c: d for c, d in dictionaries.items() if c not in large}
+
+    def blocks(self, name: str, schema: Any, dictionaries: dict[str, Any]) -> Iterator[Any]:
+        """Output ``name`` (``pupils`` or ``slots``) in the whole file's pupil order, as Arrow
+        tables of up to BLOCK_ROWS rows in one chunk, each text column on one dictionary."""
+        import pyarrow as pa
 
         def conform(batch: Any) -> Any:
             columns = []
@@ -178,11 +189,15 @@ class PartTables:
             row_part = np.repeat(self.pupil_part, self.audit_rows)
         for start in range(0, max(len(row_part), 1), BLOCK_ROWS):
             block = row_part[start : start + BLOCK_ROWS]
-            counts = np.bincount(block, minlength=len(cursors))
-            # each part's next rows, part after part; then the rows in the whole file's order
-            pieces = [b for p in np.flatnonzero(counts) for b in cursors[p].take(int(counts[p]))]
-            table = pa.Table.from_batches(pieces, schema)
-            if np.any(np.diff(block) < 0):
+            starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]]) if len(block) else []
+            if len(starts) <= MANY_RUNS:  # runs of whole schools: each run's rows in turn
+                runs = zip(starts, np.diff(np.r_[starts, len(block)]), strict=True)
+                pieces = [b for s, n in runs for b in cursors[block[s]].take(int(n))]
+                table = pa.Table.from_batches(pieces, schema)
+            else:  # pupils of many parts interleaved (pseudonyms): each part's rows, one take
+                counts = np.bincount(block, minlength=len(cursors))
+                pieces = [b for p in np.flatnonzero(counts) for b in cursors[p].take(counts[p])]
+                table = pa.Table.from_batches(pieces, schema)
                 table = table.take(np.argsort(np.argsort(block, kind="stable")))
             yield table.combine_chunks()
         for cursor in cursors:
@@ -194,10 +209,10 @@ class PartTables:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        schema = self.schema(name)
+        schema, dictionaries = self.output_schema(name)
         if file_format == "parquet":
             with pq.ParquetWriter(path, schema, **parquet_options(schema)) as writer:
-                for block in self.blocks(name, schema):
+                for block in self.blocks(name, schema, dictionaries):
                     writer.write_table(block)
             return
         # repeated text as plain text: pandas builds categoricals of each block slowly
@@ -209,7 +224,7 @@ class PartTables:
             metadata=schema.metadata,  # pandas' own dtypes (whole numbers with gaps stay whole)
         )
         with open(path, "wb") as handle:
-            for number, block in enumerate(self.blocks(name, schema)):
+            for number, block in enumerate(self.blocks(name, schema, dictionaries)):
                 write_csv(block.cast(plain).to_pandas(), handle, header=number == 0)
 
     def slots(self) -> list[pd.DataFrame]:

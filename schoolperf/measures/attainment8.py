@@ -156,12 +156,10 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     chosen = where[rank < 3]
     element[chosen], slot[chosen], weight[chosen] = "open", rank[rank < 3] + 1, 1
     reason[where[rank >= 3]] = "surplus: the three open slots hold better results"
-    units["element"], units["slot"], units["weight"], units["reason"] = (
-        element,
-        slot,
-        weight,
-        reason,
-    )
+    units["element"] = element
+    units["slot"] = slot
+    units["weight"] = weight
+    units["reason"] = reason
     units["slot_points"] = units["points"].fillna(0) * units["weight"]
     return units
 

@@ -193,7 +193,7 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
             "subject": key[0],
             "grade_scale": key[1],
             "entries": int(figure["entries"]),
-            "entered_pct": 100 * figure["entries"] / cohort_size if cohort_size else None,
+            "entered_pct": 100 * int(figure["entries"]) / cohort_size if cohort_size else None,
             "grades": {g: counted[g] for g in _grade_order(pd.Index(list(counted)))},
             "average_points": _number(figure["average_points"]),
             "in_transition_matrices": bool(figure["in_matrices"]),

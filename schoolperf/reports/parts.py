@@ -1,4 +1,4 @@
-"""Per-pupil outputs of a file analysed in parts (issue 9: memory bounded by the part).
+"""Per-pupil outputs of a file analysed in parts (issue 9: the slot audit never whole in memory).
 
 Each worker writes its part's pupil table, slot audit and slots as Arrow files on the temporary
 disk. The parent writes ``pupils`` and ``slots`` by stitching the parts together in the whole
@@ -118,7 +118,7 @@ class PartTables:
         that part's own order: a part's next rows are always the next ones it holds."""
         sizes = [len(p.audit_rows) for p in parts]
         part = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)[order]
-        audit_rows = np.concatenate([p.audit_rows for p in parts])[order] if parts else order
+        audit_rows = np.concatenate([p.audit_rows for p in parts])[order]
         return cls(folder, parts, part, audit_rows)
 
     def schema(self, name: str) -> Any:
@@ -126,7 +126,10 @@ class PartTables:
         typed by the others), or ``None`` where the parts' columns differ."""
         import pyarrow as pa
 
-        schemas = [pa.ipc.open_file(str(p.tables[name])).schema for p in self.parts]
+        schemas = []
+        for part in self.parts:
+            with pa.OSFile(str(part.tables[name])) as source:
+                schemas.append(pa.ipc.open_file(source).schema)
         if any(s.names != schemas[0].names for s in schemas):
             return None
         try:

@@ -644,11 +644,11 @@ def _analyse_in_parts(
     path: Path, options: AnalysisOptions, estimates: EstimatesTable
 ) -> Analysis | None:
     """A large CSV with ``--by`` (e.g. every school in England), analysed in parts of whole
-    schools, two or more at a time, so memory depends on the part, not the file. A pupil's
-    figures never depend on another school's rows, so the parts' pupil results are simply put
-    together before the school, group and subject figures are computed once. ``None`` where
-    the file is small, not a clean UTF-8 CSV, or has no such column (it is then read whole)."""
-
+    schools, two or more at a time; each part's pupil table and slot audit stay on disk until
+    written out, so memory grows with the pupils, not with their results. A pupil's figures
+    never depend on another school's rows, so the parts' pupil results are simply put together
+    before the school, group and subject figures are computed once. ``None`` where the file is
+    small, not a clean UTF-8 CSV, or has no such column (it is then read whole)."""
     if options.by is None or options.chunk_mb <= 0 or path.suffix.lower() in NOT_SPLIT:
         return None
     if not path.is_file():
@@ -703,7 +703,7 @@ def _in_parts(
     warnings = row_warnings([w for d in done for w in d[1]], sum((d[2] for d in done), RowFacts()))
     columns = frozenset().union(*(d[3] for d in done))
     part_files = [d[4] for d in done]
-    del done  # from here on, each part's frames are freed as soon as they are put together
+    del done  # each part's frames are freed once put together
     pupils = pd.concat([r.pupils for r in parts_results])
     order = pupils.index.argsort()
     pupils = pupils.iloc[order]
@@ -792,9 +792,8 @@ def _part_results(
         results = pupil_results(cohort, options, estimates)
     except SchoolperfError as error:  # reported with the other parts' problems
         return list(error.problems)
-    number = int(part.stem.rsplit("-", 1)[1])
     try:
-        tables = write_part(part.parent, number, results.pupils, results.slots)
+        tables = write_part(part, results.pupils, results.slots)
     except (OSError, pa.ArrowException):  # e.g. a full temporary disk
         return "whole"
     results.slots = None  # on disk: only what the summary needs goes back to the parent

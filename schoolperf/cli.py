@@ -236,7 +236,7 @@ def cli() -> None:
     default=24,
     show_default=True,
     help="With --by, a CSV larger than this many MB is analysed in parts of whole "
-    "schools, on every core; memory then depends on the part, not the file (0: never).",
+    "schools, on every core; their slot audits stay on disk until written (0: never).",
 )
 @click.option("--profile", is_flag=True, help="Print each stage's time to standard error.")
 @reports_errors

@@ -269,13 +269,14 @@ def write_outputs(
         "pupils": lambda: pupil_table(analysis.pupils, analysis.slots),
         "slots": lambda: slot_audit(analysis.slots),
     }
+    parts = analysis.part_tables
     for name, table in tables.items():  # one table in memory at a time
         path = out_dir / f"{name}.{file_format}"
-        parts = analysis.part_tables
-        if parts is None or parts.schema(name) is None:
+        target = None if parts is None else parts.output_schema(name)
+        if target is None:  # not in parts, or the parts' columns differ: the table whole
             write_atomic(path, partial(write_table, table(), file_format), inputs)
         else:
-            write_atomic(path, partial(parts.write, name, file_format), inputs)
+            write_atomic(path, partial(parts.write, name, file_format, target), inputs)
         written.append(path)
     path = out_dir / "summary.json"
     write_atomic(path, json.dumps(analysis_dict, indent=2, ensure_ascii=False) + "\n", inputs)
@@ -303,9 +304,7 @@ LARGEST_DICTIONARY = 1 << 16
 
 
 def sorted_dictionary(dictionaries: list[Any], value_type: Any) -> Any:
-    """The values of several Arrow dictionaries, once each and in text order: a Parquet output
-    then reads back as categoricals whose categories sort like their text, whether the file was
-    analysed whole or in parts."""
+    """The values of several Arrow dictionaries, once each and in text order."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -323,26 +322,56 @@ def recode(values: Any, dictionary: Any) -> Any:
     return pa.DictionaryArray.from_arrays(positions.take(values.indices), dictionary)
 
 
-def with_sorted_dictionaries(table: Any) -> Any:
-    """``table`` with each text column on one dictionary in text order (see
-    :func:`sorted_dictionary`), 32-bit codes; plain text above LARGEST_DICTIONARY values."""
+def text_dictionaries(schema: Any, found: dict[str, list[Any]]) -> tuple[Any, dict[str, Any]]:
+    """An output's schema and its text columns' dictionaries: each the values of every
+    dictionary ``found`` for the column (the chunks of one table, or the parts of a file), once
+    and in text order, with 32-bit codes. A Parquet output then reads back as categoricals whose
+    categories sort like their text, whether the file was analysed whole or in parts. A column
+    of more than LARGEST_DICTIONARY values is plain text."""
     import pyarrow as pa
 
-    for i, field in enumerate(table.schema):
-        if not pa.types.is_dictionary(field.type):
-            continue
-        chunks = table.column(i).chunks
-        value_type = field.type.value_type
-        dictionary = sorted_dictionary([c.dictionary.cast(value_type) for c in chunks], value_type)
-        if len(dictionary) > LARGEST_DICTIONARY:
-            table = table.set_column(
-                i, field.with_type(value_type), table.column(i).cast(value_type)
-            )
-            continue
-        kind = pa.dictionary(pa.int32(), value_type, field.type.ordered)
-        column = pa.chunked_array([recode(c, dictionary) for c in chunks], kind)
-        table = table.set_column(i, field.with_type(kind), column)
-    return table
+    fields, dictionaries = [], {}
+    for field in schema:
+        if pa.types.is_dictionary(field.type):
+            value_type = field.type.value_type
+            arrays = [d.cast(value_type) for d in found.get(field.name, [])]
+            dictionary = sorted_dictionary(arrays, value_type)
+            if len(dictionary) > LARGEST_DICTIONARY:
+                field = field.with_type(value_type)
+            else:
+                dictionaries[field.name] = dictionary
+                field = field.with_type(pa.dictionary(pa.int32(), value_type, field.type.ordered))
+        fields.append(field)
+    return pa.schema(fields, metadata=schema.metadata), dictionaries
+
+
+def conform(batch: Any, schema: Any, dictionaries: dict[str, Any]) -> Any:
+    """An Arrow record batch on an output's ``schema`` (see :func:`text_dictionaries`): text
+    recoded onto its column's dictionary, any other column cast."""
+    import pyarrow as pa
+
+    columns = []
+    for field, values in zip(schema, batch.columns, strict=True):
+        if field.name in dictionaries and pa.types.is_dictionary(values.type):
+            values = recode(values, dictionaries[field.name])
+        elif not values.type.equals(field.type):
+            values = values.cast(field.type)
+        columns.append(values)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def with_sorted_dictionaries(table: Any) -> Any:
+    """``table`` on its output schema (see :func:`text_dictionaries`)."""
+    import pyarrow as pa
+
+    found = {
+        f.name: [chunk.dictionary for chunk in table.column(f.name).chunks]
+        for f in table.schema
+        if pa.types.is_dictionary(f.type)
+    }
+    schema, dictionaries = text_dictionaries(table.schema, found)
+    batches = [conform(batch, schema, dictionaries) for batch in table.to_batches()]
+    return pa.Table.from_batches(batches, schema)
 
 
 def write_table(frame: pd.DataFrame, file_format: str, path: str) -> None:

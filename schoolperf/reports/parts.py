@@ -20,12 +20,11 @@ import pandas as pd
 
 from schoolperf.frames import pupil_positions
 from schoolperf.reports.files import (
-    LARGEST_DICTIONARY,
+    conform,
     parquet_options,
     pupil_table,
-    recode,
     slot_audit,
-    sorted_dictionary,
+    text_dictionaries,
     write_csv,
 )
 
@@ -42,12 +41,13 @@ class PartFiles:
     audit_rows: np.ndarray
 
 
-def write_part(folder: Path, number: int, pupils: pd.DataFrame, slots: pd.DataFrame) -> PartFiles:
-    """A worker's side: the part's pupil table, slot audit and slots as Arrow files."""
+def write_part(part: Path, pupils: pd.DataFrame, slots: pd.DataFrame) -> PartFiles:
+    """A worker's side: the pupil table, slot audit and slots of the part of the input in file
+    ``part``, as Arrow files beside it."""
     frames = {"pupils": pupil_table(pupils, slots), "slots": slot_audit(slots), SLOT_FRAME: slots}
     tables = {}
     for name, frame in frames.items():
-        tables[name] = folder / f"{name}-{number:04d}.arrow"
+        tables[name] = part.with_name(f"{name}-{part.name}")
         _write_arrow(frame, tables[name])
     audit_rows = np.bincount(pupil_positions(slots["upn"], pupils.index), minlength=len(pupils))
     return PartFiles(tables, audit_rows)
@@ -137,11 +137,16 @@ class PartTables:
         except pa.ArrowException:
             return None
 
-    def dictionaries(self, name: str, schema: Any) -> dict[str, Any]:
-        """Each text column's values over all parts, in text order (a part's own dictionary is
-        in its first batch: an Arrow file holds one per column)."""
+    def output_schema(self, name: str) -> tuple[Any, dict[str, Any]] | None:
+        """The output's schema and text dictionaries over all parts (see
+        :func:`~schoolperf.reports.files.text_dictionaries`; a part's own dictionaries are in
+        its first batch, as an Arrow file holds one per column); ``None`` where the parts'
+        columns differ."""
         import pyarrow as pa
 
+        schema = self.schema(name)
+        if schema is None:
+            return None
         found: dict[str, list[Any]] = {f.name: [] for f in schema if pa.types.is_dictionary(f.type)}
         for part in self.parts:
             with pa.OSFile(str(part.tables[name])) as source:
@@ -149,44 +154,20 @@ class PartTables:
                 if reader.num_record_batches == 0:
                     continue
                 batch = reader.get_batch(0)
-                for column in found:
-                    values = batch.column(column)
-                    if pa.types.is_dictionary(values.type):
-                        value_type = schema.field(column).type.value_type
-                        found[column].append(values.dictionary.cast(value_type))
-        return {
-            column: sorted_dictionary(arrays, schema.field(column).type.value_type)
-            for column, arrays in found.items()
-        }
-
-    def output_schema(self, name: str) -> tuple[Any, dict[str, Any]]:
-        """The output's schema and its text columns' dictionaries: as :meth:`schema`, with a
-        column of more than LARGEST_DICTIONARY values as plain text (as the whole file's)."""
-        import pyarrow as pa
-
-        schema = self.schema(name)
-        dictionaries = self.dictionaries(name, schema)
-        large = {c for c, d in dictionaries.items() if len(d) > LARGEST_DICTIONARY}
-        fields = [f.with_type(f.type.value_type) if f.name in large else f for f in schema]
-        schema = pa.schema(fields, metadata=schema.metadata)
-        return schema, {c: d for c, d in dictionaries.items() if c not in large}
+                for column, dictionaries in found.items():
+                    if pa.types.is_dictionary(batch.column(column).type):
+                        dictionaries.append(batch.column(column).dictionary)
+        return text_dictionaries(schema, found)
 
     def blocks(self, name: str, schema: Any, dictionaries: dict[str, Any]) -> Iterator[Any]:
         """Output ``name`` (``pupils`` or ``slots``) in the whole file's pupil order, as Arrow
         tables of up to BLOCK_ROWS rows in one chunk, each text column on one dictionary."""
         import pyarrow as pa
 
-        def conform(batch: Any) -> Any:
-            columns = []
-            for field, values in zip(schema, batch.columns, strict=True):
-                if field.name in dictionaries and pa.types.is_dictionary(values.type):
-                    values = recode(values, dictionaries[field.name])
-                elif not values.type.equals(field.type):
-                    values = values.cast(field.type)
-                columns.append(values)
-            return pa.RecordBatch.from_arrays(columns, schema=schema)
+        def on_schema(batch: Any) -> Any:
+            return conform(batch, schema, dictionaries)
 
-        cursors = [_Cursor(p.tables[name], conform) for p in self.parts]
+        cursors = [_Cursor(p.tables[name], on_schema) for p in self.parts]
         row_part = self.pupil_part
         if name != "pupils":
             row_part = np.repeat(self.pupil_part, self.audit_rows)
@@ -206,13 +187,15 @@ class PartTables:
         for cursor in cursors:
             cursor.file.close()
 
-    def write(self, name: str, file_format: str, path: str) -> None:
-        """Write output ``name`` to ``path`` as CSV or Parquet (where :meth:`schema` is not
-        ``None``: the caller builds the table whole otherwise)."""
+    def write(
+        self, name: str, file_format: str, target: tuple[Any, dict[str, Any]], path: str
+    ) -> None:
+        """Write output ``name`` to ``path`` as CSV or Parquet, on ``target``: its
+        :meth:`output_schema` (where that is ``None``, the caller builds the table whole)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        schema, dictionaries = self.output_schema(name)
+        schema, dictionaries = target
         if file_format == "parquet":
             with pq.ParquetWriter(path, schema, **parquet_options(schema)) as writer:
                 for block in self.blocks(name, schema, dictionaries):

@@ -34,7 +34,12 @@ from schoolperf.errors import InputError, Problem, SchoolperfError
 from schoolperf.frames import as_categories, concat_frames, plain_text
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
 from schoolperf.ingest.read import ROW, csv_header, read_part, split_csv
-from schoolperf.measures.attainment8 import ELEMENTS, fill_slots, pupil_attainment8
+from schoolperf.measures.attainment8 import (
+    ELEMENTS,
+    element_order,
+    fill_slots,
+    pupil_attainment8,
+)
 from schoolperf.measures.groups import (
     SMALL_GROUP,
     STANDARD_GROUPS,
@@ -469,7 +474,7 @@ def pupil_results(
 ) -> PupilResults:
     """Slots, A8, headlines, prior attainment, P8 and subject entries of every pupil."""
     slots = fill_slots(cohort.results)
-    slots["element_order"] = slots["element"].map({e: i for i, e in enumerate(ELEMENTS)})
+    slots["element_order"] = element_order(slots["element"])
     slots["grade_text"] = slots["grade"].astype(str)
     index = cohort.pupils.index
     attainment = pupil_attainment8(slots, index)

@@ -119,6 +119,31 @@ def _sort_key(values: pd.Series, ascending: bool) -> np.ndarray:
     return key if ascending else np.where(codes < 0, key, -key)
 
 
+def _dense(key: np.ndarray) -> tuple[np.ndarray, int]:
+    """``key`` as dense non-negative integers in the same order, and their count: integer
+    keys of a narrow range (categorical codes, flags, units) by an offset, anything else by a
+    sorted factorisation."""
+    if key.dtype.kind in "iub" and len(key):
+        low, high = int(key.min()), int(key.max())
+        if high - low < 2 * len(key) + 64:
+            return key.astype(np.int64) - low, high - low + 1
+    codes, uniques = pd.factorize(key, sort=True)
+    return codes.astype(np.int64), max(len(uniques), 1)
+
+
+def _composite(keys: list[np.ndarray], size: int) -> tuple[np.ndarray, int] | None:
+    """One integer key sorting like ``keys`` (most significant first) and its span; ``None``
+    where it would not fit in 63 bits."""
+    composite, span = np.zeros(size, dtype=np.int64), 1
+    for key in keys:
+        codes, count = _dense(key)
+        span *= count
+        if span >= 2**62:
+            return None
+        composite = composite * count + codes
+    return composite, span
+
+
 def sort_order(frame: pd.DataFrame, columns: list[str], ascending: list[bool]) -> np.ndarray:
     """Row positions in the order ``frame.sort_values(columns, ascending=ascending)`` gives
     (stable, missing values last), by one ``numpy.lexsort`` over integer and float keys."""
@@ -127,15 +152,10 @@ def sort_order(frame: pd.DataFrame, columns: list[str], ascending: list[bool]) -
         return np.arange(len(frame))
     # one composite integer key (dense ranks, most significant first) sorts far faster than
     # a lexsort over many keys; lexsort where the composite would not fit in 63 bits
-    composite = np.zeros(len(frame), dtype=np.int64)
-    span = 1
-    for key in keys:
-        codes, uniques = pd.factorize(key, sort=True)
-        span *= max(len(uniques), 1)
-        if span >= 2**62:
-            return np.lexsort(keys[::-1])
-        composite = composite * max(len(uniques), 1) + codes
-    return np.argsort(composite, kind="stable")
+    composite = _composite(keys, len(frame))
+    if composite is None:
+        return np.lexsort(keys[::-1])
+    return np.argsort(composite[0], kind="stable")
 
 
 def rank_within(
@@ -144,14 +164,35 @@ def rank_within(
     """Each row's rank (0 = first) within its group of ``groups`` columns, in the order of
     ``order`` (ties keep row order): the ``sort_values`` + ``groupby().cumcount()`` idiom
     without building the sorted frame."""
-    positions = sort_order(frame, groups + order, [True] * len(groups) + ascending)
-    group_key = distinct_rows(frame, groups)[0][positions] if groups else np.zeros(len(frame))
-    starts = np.r_[True, group_key[1:] != group_key[:-1]] if len(frame) else np.array([], bool)
+    return ranked_groups(frame, groups, order, ascending)[0]
+
+
+def ranked_groups(
+    frame: pd.DataFrame, groups: list[str], order: list[str], ascending: list[bool]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rank_within`, and each row's group's first row (its position in ``frame``)."""
+    if not len(frame):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    group_keys = [_sort_key(frame[c], True) for c in groups]
+    grouped = _composite(group_keys, len(frame)) if groups else (np.zeros(len(frame), np.int64), 1)
+    if grouped is None:  # too many groups for one key: number them first
+        grouped = (distinct_rows(frame, groups)[0].astype(np.int64), len(frame))
+    group, span = grouped
+    order_keys = [_sort_key(frame[c], a) for c, a in zip(order, ascending, strict=True)]
+    within = _composite(order_keys, len(frame))
+    if within is not None and span * within[1] < 2**62:
+        positions = np.argsort(group * within[1] + within[0], kind="stable")
+    else:
+        positions = np.lexsort([*order_keys[::-1], group])
+    group_key = group[positions]
+    starts = np.r_[True, group_key[1:] != group_key[:-1]]
     index = np.arange(len(frame))
     first = np.maximum.accumulate(np.where(starts, index, 0))
     rank = np.empty(len(frame), dtype=np.int64)
     rank[positions] = index - first
-    return rank
+    leader = np.empty(len(frame), dtype=np.int64)
+    leader[positions] = positions[first]
+    return rank, leader
 
 
 def pupil_positions(upn: pd.Series, pupils: pd.Index) -> np.ndarray:

@@ -14,7 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schoolperf.frames import on_distinct, positions_in, pupil_positions, rank_within
+from schoolperf.frames import (
+    on_distinct,
+    positions_in,
+    pupil_positions,
+    rank_within,
+    ranked_groups,
+)
 
 ELEMENTS = ("english", "maths", "ebacc", "open")
 EBACC_ROLES = (
@@ -70,19 +76,19 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     ranked = out[live].assign(
         _code=code[live], _date=out.loc[live, "exam_date"].fillna(_LATEST), unit=0
     )
-    first = 0 == rank_within(
+    rank, leader = ranked_groups(
         ranked,
         ["upn", "_code"],
         ["_date", "points", *_TIE_BREAK],
         [True, False, True, True, True, True],
     )
-    winner = ranked[first].set_index(["upn", "_code"])
-    losers = ranked[~first]
-    key = pd.MultiIndex.from_frame(losers[["upn", "_code"]])
-    won_subject = winner["subject_title"].reindex(key).to_numpy()
-    won_date = winner["exam_date"].reindex(key)
+    lost = rank > 0  # the result that counts instead is the first of its (pupil, code) group
+    losers = ranked[lost]
+    winner = leader[lost]
+    won_subject = ranked["subject_title"].to_numpy()[winner]
+    won_date = ranked["exam_date"].iloc[winner].reset_index(drop=True)
     same_subject = won_subject == losers["subject_title"].to_numpy()
-    earlier = won_date.fillna(_LATEST).to_numpy() < losers["_date"].to_numpy()
+    earlier = ranked["_date"].to_numpy()[winner] < losers["_date"].to_numpy()
     reason = np.where(
         same_subject & earlier,
         "not first entry: the " + _date_text(won_date).to_numpy() + " entry counts",
@@ -124,7 +130,7 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     units = _units(counted)
     live = units["counts"].to_numpy(dtype=bool)
     role = units["role"]
-    element = np.full(len(units), "", dtype=object)
+    element = np.full(len(units), -1, dtype=np.int64)  # position in ELEMENTS; -1: none
     slot = np.zeros(len(units), dtype=np.int64)
     weight = np.zeros(len(units), dtype=np.int64)
     reason = units["reason"].to_numpy(dtype=object, copy=True)
@@ -140,28 +146,45 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     entered = np.zeros((pupil.max(initial=-1) + 1, 2), dtype=bool)
     entered[pupil[where], (role.iloc[where] == "english_literature").to_numpy(dtype=int)] = True
     best = where[rank == 0]
-    element[best], slot[best] = "english", 1
+    element[best], slot[best] = ELEMENTS.index("english"), 1
     weight[best] = np.where(entered.all(axis=1)[pupil[best]], 2, 1)
 
     where, rank = ranked(live & (role == "maths").to_numpy())
-    element[where[rank == 0]], slot[where[rank == 0]], weight[where[rank == 0]] = "maths", 1, 2
+    maths = where[rank == 0]
+    element[maths], slot[maths], weight[maths] = ELEMENTS.index("maths"), 1, 2
     reason[where[rank > 0]] = "surplus maths: only one maths qualification counts"
 
     where, rank = ranked(live & role.isin(EBACC_ROLES).to_numpy())
     chosen = where[rank < 3]
-    element[chosen], slot[chosen], weight[chosen] = "ebacc", rank[rank < 3] + 1, 1
+    element[chosen], slot[chosen], weight[chosen] = ELEMENTS.index("ebacc"), rank[rank < 3] + 1, 1
 
     pool = role.isin(OPEN_ROLES + EBACC_ROLES + ENGLISH_ROLES).to_numpy()
-    where, rank = ranked(live & (element == "") & (reason == "") & pool)
+    where, rank = ranked(live & (element < 0) & (reason == "") & pool)
     chosen = where[rank < 3]
-    element[chosen], slot[chosen], weight[chosen] = "open", rank[rank < 3] + 1, 1
+    element[chosen], slot[chosen], weight[chosen] = ELEMENTS.index("open"), rank[rank < 3] + 1, 1
     reason[where[rank >= 3]] = "surplus: the three open slots hold better results"
-    units["element"] = element
+    units["element"] = _element_text(element)
     units["slot"] = slot
     units["weight"] = weight
     units["reason"] = reason
     units["slot_points"] = units["points"].fillna(0) * units["weight"]
     return units
+
+
+def _element_text(element: np.ndarray) -> pd.Categorical:
+    """Element positions (-1: none) as a categorical of the element names ("" for none), its
+    categories sorted as :func:`schoolperf.frames.as_categories` would sort them."""
+    names = pd.Index(["", *ELEMENTS])
+    order = names.argsort()
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    return pd.Categorical.from_codes(rank[element + 1], names[order])
+
+
+def element_order(element: pd.Series) -> np.ndarray:
+    """Each slot's element's position in ``ELEMENTS`` (NaN where it filled none)."""
+    position = positions_in(element, ELEMENTS).astype(float)
+    return np.where(position >= 0, position, np.nan)
 
 
 def pupil_attainment8(units: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:

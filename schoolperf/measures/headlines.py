@@ -28,7 +28,8 @@ _HUMANITIES = ("history", "geography")
 
 def _counting_results(slots: pd.DataFrame) -> pd.DataFrame:
     """One row per result that counts after discounting, with its high/low grades."""
-    results = slots[slots["counts"] & (slots["unit"] == 0)].copy()
+    counting = (slots["counts"] & (slots["unit"] == 0)).to_numpy()
+    results = slots.loc[counting, ["upn", "role", "points", "grade_code", "scale"]]
     results["grade_high"], results["grade_low"] = threshold_grades(results)
     legacy = results["scale"] == "legacy"
     for t in THRESHOLDS:

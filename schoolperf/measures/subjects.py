@@ -47,8 +47,10 @@ ENTRY_COLUMNS = [
 
 def subject_entries(slots: pd.DataFrame, context: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per pupil per recognised subject with a result: the first entry (§1.6 order)."""
-    results = slots[(slots["unit"] == 0) & slots["entry"] & (slots["role"] != "unrecognised")]
-    columns = ENTRY_COLUMNS + [c for c in context if c in results.columns]
+    columns = ENTRY_COLUMNS + [c for c in context if c in slots.columns]
+    # only the columns kept: the slot audit is wide, and copying it is most of the work here
+    keep = (slots["unit"] == 0) & slots["entry"] & (slots["role"] != "unrecognised")
+    results = slots.loc[keep.to_numpy(), columns]
     first = 0 == rank_within(
         results,
         ["upn", "subject_title"],

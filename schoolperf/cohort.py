@@ -358,7 +358,10 @@ def _results(
         c for c in ("subject", "qualification", "qan", "discount_code") if c in results.columns
     ]
     results = pd.concat(
-        [results, on_distinct(results, subject_keys, lambda d: resolve_subjects(d, subjects_file))],
+        [
+            results,
+            on_distinct(results, subject_keys, lambda d: resolve_subjects(d, subjects_file), True),
+        ],
         axis=1,
     )
     results["entry"] = ~on_distinct(
@@ -375,10 +378,17 @@ def _results(
             "Add a Subject column (then the subject catalogue is used), or check the QAN.",
         )
     on_qan = results["scale"] == "qan"
+    # codes as categoricals, except where QANs or sub-grades then write new texts into them
+    plain = bool(on_qan.any()) or subgrades is not None
     codes = on_distinct(
-        results.assign(_scale=results["scale"].where(~on_qan, "")),
+        results.assign(
+            _scale=results["scale"].astype(object).where(~on_qan, "")
+            if on_qan.any()
+            else results["scale"]
+        ),
         ["grade", "_scale"],
         lambda d: grade_codes(d["grade"], d["_scale"]),
+        not plain,
     )
     results["grade_code"] = codes["code"]
     results["scale"] = codes["scale"].where(~on_qan, "qan")
@@ -399,7 +409,9 @@ def _results(
         results.loc[found, "grade_code"] = whole.astype(int).astype(str)
     results["points"] = points.where(results["entry"])
     bad = results[results["entry"] & results["points"].isna()]  # grades that cannot be scored
-    expected = bad["scale"].map(SCALE_FORMS).fillna("a grade the DfE points list gives")
+    expected = (
+        bad["scale"].astype(object).map(SCALE_FORMS).fillna("a grade the DfE points list gives")
+    )
     expected = expected.where(bad["scale"] != "", "a GCSE, double or technical-award grade")
     grade_column = bad["subject"] if check.wide else None
     named = bad["subject"].where(

@@ -69,13 +69,27 @@ def distinct_rows(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, 
 
 
 def on_distinct(
-    frame: pd.DataFrame, columns: list[str], compute: Callable[[pd.DataFrame], pd.DataFrame]
+    frame: pd.DataFrame,
+    columns: list[str],
+    compute: Callable[[pd.DataFrame], pd.DataFrame],
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """Run ``compute`` once per distinct combination of ``columns`` and spread the result back
     to every row (same index as ``frame``). Exports repeat a few dozen subjects and grades over
-    millions of rows, so text work on the distinct values is what keeps large files fast."""
+    millions of rows, so text work on the distinct values is what keeps large files fast.
+    ``categorical``: text results come back as categoricals with sorted categories (those
+    :func:`as_categories` would give), spread by their codes instead of copying text."""
     ids, result = computed_once(frame, columns, compute)
-    return result.iloc[ids].set_index(frame.index)
+    if not categorical:
+        return result.iloc[ids].set_index(frame.index)
+    out = {}
+    for name, values in result.items():
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            codes, categories = pd.factorize(values, sort=True)
+            out[name] = pd.Categorical.from_codes(codes[ids], categories)
+        else:
+            out[name] = values.to_numpy()[ids]
+    return pd.DataFrame(out, index=frame.index)
 
 
 def computed_once(

@@ -49,8 +49,7 @@ def discount_key(results: pd.DataFrame) -> pd.Series:
         code = distinct["discount_code"]
         return code.where(code != "", "subject:" + distinct["subject_title"]).to_frame("key")
 
-    keys = on_distinct(results, ["discount_code", "subject_title"], key)["key"]
-    return keys.astype("category")
+    return on_distinct(results, ["discount_code", "subject_title"], key, True)["key"]
 
 
 def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.frames import as_categories, on_distinct, sort_order
+from schoolperf.frames import (
+    as_categories,
+    distinct_rows,
+    on_distinct,
+    pupil_positions,
+    sort_order,
+)
 from schoolperf.ingest.headers import (
     CONTEXT_COLUMNS,
     PUPIL_COLUMNS,
@@ -121,6 +127,9 @@ class _Checker:
         columns: pd.Series | None = None,
     ) -> None:
         """One problem per row of ``frame`` where ``mask`` holds (``columns``: per-row heading)."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():  # the usual case: no copy of a large frame
+            return
         bad = frame[mask].head(MAX_PROBLEMS)
         heading = self.headings.get(column, column)
         names = columns[mask].head(MAX_PROBLEMS) if columns is not None else [heading] * len(bad)
@@ -498,16 +507,20 @@ class RowFacts:
 
 
 def row_facts(pupils: pd.DataFrame, results: pd.DataFrame, duplicates: int) -> RowFacts:
-    unrecognised = results.loc[results["matched_by"] == "unrecognised", "subject"]
-    with_entries = results.loc[results["entry"], "upn"].unique()
-    entries = results[results["entry"] & (results["role"] != "not_counting")]
-    code = discount_key(entries)
-    shared_code = entries.groupby([entries["upn"], code])["upn"].transform("size") > 1
+    unrecognised = results.loc[(results["matched_by"] == "unrecognised").to_numpy(), "subject"]
+    entry = results["entry"].to_numpy(dtype=bool)
+    pupil = pupil_positions(results["upn"], pupils.index)
+    with_entries = np.bincount(pupil[entry], minlength=len(pupils)) > 0
+    counting = entry & (results["role"] != "not_counting").to_numpy()
+    entries = results.loc[counting, ["upn", "discount_code", "subject_title", "exam_date"]]
+    same, _ = distinct_rows(entries.assign(_code=discount_key(entries)), ["upn", "_code"])
+    shared_code = np.bincount(same)[same] > 1 if len(same) else np.zeros(0, dtype=bool)
+    undated = shared_code & entries["exam_date"].isna().to_numpy()
     return RowFacts(
         duplicates,
         frozenset(str(s) for s in unrecognised.unique()),
-        len(pupils.index.difference(with_entries)),
-        int(entries.loc[shared_code & entries["exam_date"].isna(), "upn"].nunique()),
+        int((~with_entries).sum()),
+        len(np.unique(pupil[counting][undated])),
     )
 
 

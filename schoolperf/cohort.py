@@ -217,20 +217,25 @@ def parse_exam_dates(dates: pd.Series) -> pd.Series:
     return parsed
 
 
-def _pupil_values(long: pd.DataFrame, columns: list[str], check: _Checker) -> pd.DataFrame:
+def _pupil_values(
+    long: pd.DataFrame, columns: list[str], check: _Checker, pupil: np.ndarray, upns: pd.Index
+) -> pd.DataFrame:
     """One row per pupil (index ``upn``, sorted): each column's non-blank value, and ``ROW``, the
     pupil's first row. A pupil's columns must agree on every row (blank cells are ignored): each
     column is factorised once, and a pupil disagrees where its lowest and highest codes differ.
-    Names are never quoted in the message (CONTRACT §1: no names in logs)."""
-    pupil, upns = pd.factorize(long["upn"], sort=True)
+    Names are never quoted in the message (CONTRACT §1: no names in logs). ``pupil``: each
+    row's position in ``upns``, the sorted UPNs."""
     firsts = pd.DataFrame(index=pd.Index(upns, name="upn"))
-    firsts[ROW] = pd.Series(long[ROW].to_numpy()).groupby(pupil).min().to_numpy()
+    # rows in pupil order once; then each column's per-pupil min and max by ``reduceat``
+    order = np.argsort(pupil, kind="stable")
+    starts = np.flatnonzero(np.diff(pupil[order], prepend=-1)) if len(order) else order
+    firsts[ROW] = np.minimum.reduceat(long[ROW].to_numpy()[order], starts)
     for column in columns:
         codes, values = pd.factorize(long[column], sort=True)
         blank = values.get_indexer([""])[0]  # -1 when no cell is blank
-        filled = pd.Series(np.where(codes == blank, -1, codes))
-        high = filled.groupby(pupil).max().to_numpy()
-        low = filled.where(filled >= 0, len(values)).groupby(pupil).min().to_numpy()
+        filled = np.where(codes == blank, -1, codes)[order]
+        high = np.maximum.reduceat(filled, starts)
+        low = np.minimum.reduceat(np.where(filled >= 0, filled, len(values)), starts)
         firsts[column] = np.where(high >= 0, np.asarray(values, dtype=object)[high], "")
         for upn in upns[(high >= 0) & (low != high)][:MAX_PROBLEMS]:
             rows = long[(long["upn"] == upn) & (long[column] != "")]
@@ -254,11 +259,17 @@ def _pupil_values(long: pd.DataFrame, columns: list[str], check: _Checker) -> pd
 
 
 def _pupils(
-    long: pd.DataFrame, check: _Checker, extras: list[str], default_ks2_year: int
+    long: pd.DataFrame,
+    check: _Checker,
+    extras: list[str],
+    default_ks2_year: int,
+    pupil: np.ndarray,
+    upns: pd.Index,
 ) -> pd.DataFrame:
-    """One row per pupil, fields parsed; first non-blank value of each column per pupil."""
+    """One row per pupil, fields parsed; first non-blank value of each column per pupil
+    (``pupil``: each row's position in ``upns``, the sorted UPNs)."""
     text_columns = [c for c in PUPIL_COLUMNS + extras if c in long.columns and c != "upn"]
-    firsts = _pupil_values(long, text_columns, check)
+    firsts = _pupil_values(long, text_columns, check, pupil, upns)
     pupils = pd.DataFrame(index=firsts.index)
     for column in ("forename", "surname", "name"):
         if column in firsts.columns:
@@ -742,14 +753,20 @@ def load_cohort(
     extras = [c for c in CONTEXT_COLUMNS if c in extras] + [
         c for c in extras if c not in CONTEXT_COLUMNS
     ]
-    pupils = _pupils(pupil_rows, check, extras, ks2_year)
+    pupil, upns = pd.factorize(pupil_rows["upn"], sort=True)
+    pupils = _pupils(pupil_rows, check, extras, ks2_year, pupil, upns)
     results = _results(table, check, subjects_file, subgrades)
     if check.problems:
         raise InputError(sorted(check.problems, key=lambda p: int(p.row.split(",")[0])))
     # identical results (same subject, grade and date, however the grade is spelt) count once;
     # sorting first makes the kept spelling independent of row order
     results = as_categories(
-        results.assign(upn=pupil_key(results["upn"], pupils)), exclude=("upn", ROW)
+        results.assign(
+            upn=pd.Categorical.from_codes(pupil, categories=pupils.index)
+            if table is pupil_rows and results.index.equals(table.index)  # long: the same rows
+            else pupil_key(results["upn"], pupils)
+        ),
+        exclude=("upn", ROW),
     )
     key = ["upn", "subject_title", "grade_code", "exam_date"]
     results = results.iloc[sort_order(results, [*key, "grade"], [True] * 5)]

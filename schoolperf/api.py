@@ -280,7 +280,7 @@ def school_measures(pupils: pd.DataFrame, estimates: EstimatesTable) -> dict[str
     school: dict[str, object] = {"pupils": len(pupils)}
     for column in ["attainment8", *(f"attainment8_{e}" for e in ELEMENTS)]:
         school[column] = pupils[column].mean() if len(pupils) else None
-    in_p8 = pupils[pupils["progress8"].notna()]
+    in_p8 = pupils[pupils["progress8"].notna().to_numpy()]  # a plain mask: no index alignment
     n = len(in_p8)
     school["progress8_pupils"] = n
     school["progress8_excluded"] = len(pupils) - n

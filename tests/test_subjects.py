@@ -245,3 +245,53 @@ def test_matrix_flag_does_not_depend_on_prior_attainment(analyse_pupils):
     german = next(r for r in analysis.subjects if r["subject"] == "German")
     assert german["in_transition_matrices"] and german["value_added"] is None
     assert not any("German" in w for w in analysis.warnings)
+
+
+@st.composite
+def _entries(draw: st.DrawFn) -> pd.DataFrame:
+    size = draw(st.integers(0, 30))
+
+    def column(values: st.SearchStrategy) -> list:
+        return draw(st.lists(values, min_size=size, max_size=size))
+
+    number = st.one_of(st.none(), st.floats(-5, 9, allow_nan=False))
+    frame = pd.DataFrame(
+        {
+            "subject_title": column(st.sampled_from(["Art", "French", "Maths"])),
+            "scale": column(st.sampled_from(["gcse", "technical"])),
+            "grade_group": column(st.sampled_from(["9", "4", "U", "D*", "5-4"])),
+            "points": column(number),
+            "residual": column(number),
+            "va": column(number),
+            "grade_low": column(number),
+            "matrix_subject": column(st.sampled_from(["Mathematics", "", "none"])),
+        }
+    ).astype({"points": float, "residual": float, "va": float, "grade_low": float})
+    return frame.astype({c: "category" for c in ("subject_title", "scale", "grade_group")})
+
+
+@settings(max_examples=150, deadline=None)
+@given(_entries())
+def test_subject_table_equals_a_pandas_groupby(entries: pd.DataFrame) -> None:
+    """The integer-coded aggregation against pandas' own groupby, row by row."""
+    from schoolperf.measures.subjects import Z95, subject_table
+
+    rows = subject_table(entries, 40)
+    grouped = entries.groupby(["subject_title", "scale"], observed=True, sort=True)
+    assert [(r["subject"], r["grade_scale"]) for r in rows] == list(grouped.groups)
+    for row, (_, group) in zip(rows, grouped, strict=True):
+        assert row["entries"] == len(group)
+        assert row["entered_pct"] == pytest.approx(100 * len(group) / 40)
+        assert row["grades"] == {
+            str(g): n for g, n in group["grade_group"].value_counts().items() if n
+        }
+        assert row["grade_5_plus_pct"] == pytest.approx(100 * (group["grade_low"] >= 5).mean())
+        for name, column in (("relative_performance", "residual"), ("value_added", "va")):
+            values = group[column].dropna()
+            assert row[f"{name}_pupils"] == len(values)
+            assert row[name] == (pytest.approx(values.mean()) if len(values) else None)
+            if len(values) >= 2:
+                half = Z95 * values.std() / len(values) ** 0.5
+                assert row[f"{name}_ci_high"] == pytest.approx(values.mean() + half, abs=1e-9)
+            else:
+                assert row[f"{name}_ci_high"] is None

@@ -159,54 +159,83 @@ def _number(value: object) -> float | None:
     return None if pd.isna(value) else float(value)
 
 
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (-1: missing) and sorted distinct values of a column."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _group_means(values: np.ndarray, group: np.ndarray, size: int) -> pd.DataFrame:
+    """:func:`_means` over integer group numbers: n, mean, and the two-pass sample SD's CI."""
+    present = ~np.isnan(values)
+    n = np.bincount(group[present], minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(group[present], values[present], minlength=size) / n
+        deviation = values[present] - mean[group[present]]
+        sd = np.sqrt(np.bincount(group[present], deviation**2, minlength=size) / (n - 1))
+        half = np.where(n >= 2, Z95 * sd / np.sqrt(n), np.nan)
+    mean = np.where(n > 0, mean, np.nan)
+    return pd.DataFrame({"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half})
+
+
 def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, object]]:
     """One row per subject: entries, % of cohort, grade distribution, % 4+/5+/7+, average
     points, relative performance and value added with n and CI; aggregated in one pass over
-    the entries (a national file has millions), then a row per subject."""
-    keys = ["subject_title", "scale"]
-    table = pd.DataFrame(
-        {
-            **{k: entries[k] for k in [*keys, "grade_group", "points", "residual", "va"]},
-            "in_matrices": entries["matrix_subject"].isin(matrix_subjects()),
-            **{f"grade_{t}": entries["grade_low"] >= t for t in THRESHOLDS},
-        }
-    )
-    grouped = table.groupby(keys, sort=True, observed=True)
-    figures = grouped.agg(
-        entries=("points", "size"),
-        average_points=("points", "mean"),
-        in_matrices=("in_matrices", "any"),
-        **{f"grade_{t}": (f"grade_{t}", "mean") for t in THRESHOLDS},
-    )
+    the entries (a national file has millions) by integer group numbers, then a row per
+    subject."""
+    subject, subjects = _codes(entries["subject_title"])
+    scale, scales = _codes(entries["scale"])
+    grade, grades = _codes(entries["grade_group"])
+    keyed = (subject >= 0) & (scale >= 0)  # as groupby: rows without a key belong nowhere
+    composite = subject[keyed] * len(scales) + scale[keyed]
+    present, group = np.unique(composite, return_inverse=True)  # sorted: subject, then scale
+    size = len(present)
+
+    def column(name: str) -> np.ndarray:
+        return entries[name].to_numpy(dtype=float)[keyed]
+
+    def total(weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(group, weights, minlength=size)
+
+    points = column("points")
+    counted = total()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average = total(np.nan_to_num(points)) / total(~np.isnan(points))
+    in_matrices = total(entries["matrix_subject"].isin(matrix_subjects()).to_numpy()[keyed]) > 0
+    low = column("grade_low")
+    shares = {t: total(low >= t) / counted for t in THRESHOLDS}
     means = {
-        "relative_performance": _means(grouped["residual"]),
-        "value_added": _means(grouped["va"]),
+        "relative_performance": _group_means(column("residual"), group, size),
+        "value_added": _group_means(column("va"), group, size),
     }
-    grades: dict[tuple[object, object], dict[str, int]] = {}
-    counts = table.groupby([*keys, "grade_group"], sort=True, observed=True).size()
-    for (subject, scale, grade), n in counts[counts > 0].items():
-        grades.setdefault((subject, scale), {})[str(grade)] = int(n)
+    graded, width = grade[keyed] >= 0, max(len(grades), 1)
+    by_grade = np.bincount(
+        group[graded] * width + grade[keyed][graded], minlength=size * width
+    ).reshape(size, width)
     rows = []
-    for key, figure in figures.iterrows():
+    for k, key in enumerate(present):
         # most entered first, then the grade order (numbers down, U last): letters and
         # technical grades keep the order of their counts
-        counted = dict(sorted(grades.get(key, {}).items(), key=lambda item: -item[1]))
+        found = {str(grades[g]): int(by_grade[k, g]) for g in np.flatnonzero(by_grade[k])}
+        counted_grades = dict(sorted(found.items(), key=lambda item: -item[1]))
         row: dict[str, object] = {
-            "subject": key[0],
-            "grade_scale": key[1],
-            "entries": int(figure["entries"]),
-            "entered_pct": 100 * int(figure["entries"]) / cohort_size if cohort_size else None,
-            "grades": {g: counted[g] for g in _grade_order(pd.Index(list(counted)))},
-            "average_points": _number(figure["average_points"]),
-            "in_transition_matrices": bool(figure["in_matrices"]),
+            "subject": subjects[key // len(scales)],
+            "grade_scale": scales[key % len(scales)],
+            "entries": int(counted[k]),
+            "entered_pct": 100 * int(counted[k]) / cohort_size if cohort_size else None,
+            "grades": {g: counted_grades[g] for g in _grade_order(pd.Index(list(counted_grades)))},
+            "average_points": _number(average[k]),
+            "in_transition_matrices": bool(in_matrices[k]),
         }
         for t in THRESHOLDS:
-            row[f"grade_{t}_plus_pct"] = float(figure[f"grade_{t}"] * 100)
+            row[f"grade_{t}_plus_pct"] = float(shares[t][k] * 100)
         for name, stats in means.items():
-            row[name] = _number(stats.at[key, "mean"])
-            row[f"{name}_pupils"] = int(stats.at[key, "n"])
-            row[f"{name}_ci_low"] = _number(stats.at[key, "ci_low"])
-            row[f"{name}_ci_high"] = _number(stats.at[key, "ci_high"])
+            row[name] = _number(stats.at[k, "mean"])
+            row[f"{name}_pupils"] = int(stats.at[k, "n"])
+            row[f"{name}_ci_low"] = _number(stats.at[k, "ci_low"])
+            row[f"{name}_ci_high"] = _number(stats.at[k, "ci_high"])
         rows.append(row)
     return rows
 

@@ -189,12 +189,19 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
     scale, scales = _codes(entries["scale"])
     grade, grades = _codes(entries["grade_group"])
     keyed = (subject >= 0) & (scale >= 0)  # as groupby: rows without a key belong nowhere
-    composite = subject[keyed] * len(scales) + scale[keyed]
-    present, group = np.unique(composite, return_inverse=True)  # sorted: subject, then scale
-    size = len(present)
+    every = bool(keyed.all())
+    composite = (
+        subject * len(scales) + scale if every else subject[keyed] * len(scales) + scale[keyed]
+    )
+    # the (subject, scale) pairs present, in order: subject, then scale
+    present = np.flatnonzero(np.bincount(composite, minlength=len(subjects) * len(scales)))
+    number = np.zeros(len(subjects) * len(scales), dtype=np.int64)
+    number[present] = np.arange(len(present))
+    group, size = number[composite], len(present)
 
     def column(name: str) -> np.ndarray:
-        return entries[name].to_numpy(dtype=float)[keyed]
+        values = entries[name].to_numpy(dtype=float)
+        return values if every else values[keyed]
 
     def total(weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(group, weights, minlength=size)

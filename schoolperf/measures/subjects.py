@@ -170,11 +170,12 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
 def _group_means(values: np.ndarray, group: np.ndarray, size: int) -> pd.DataFrame:
     """:func:`_means` over integer group numbers: n, mean, and the two-pass sample SD's CI."""
     present = ~np.isnan(values)
-    n = np.bincount(group[present], minlength=size)
+    group, values = group[present], values[present]
+    n = np.bincount(group, minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(group[present], values[present], minlength=size) / n
-        deviation = values[present] - mean[group[present]]
-        sd = np.sqrt(np.bincount(group[present], deviation**2, minlength=size) / (n - 1))
+        mean = np.bincount(group, values, minlength=size) / n
+        deviation = values - mean[group]
+        sd = np.sqrt(np.bincount(group, deviation**2, minlength=size) / (n - 1))
         half = np.where(n >= 2, Z95 * sd / np.sqrt(n), np.nan)
     mean = np.where(n > 0, mean, np.nan)
     return pd.DataFrame({"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half})

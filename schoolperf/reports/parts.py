@@ -197,9 +197,21 @@ class PartTables:
 
         schema, dictionaries = target
         if file_format == "parquet":
-            with pq.ParquetWriter(path, schema, **parquet_options(schema)) as writer:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # a block is encoded (Arrow, off the GIL) while the next one is stitched; at most
+            # two blocks in memory
+            with (
+                pq.ParquetWriter(path, schema, **parquet_options(schema)) as writer,
+                ThreadPoolExecutor(1) as encoder,
+            ):
+                pending = None
                 for block in self.blocks(name, schema, dictionaries):
-                    writer.write_table(block)
+                    if pending is not None:
+                        pending.result()
+                    pending = encoder.submit(writer.write_table, block)
+                if pending is not None:
+                    pending.result()
             return
         # repeated text as plain text: pandas builds categoricals of each block slowly
         plain = pa.schema(

@@ -31,7 +31,7 @@ from schoolperf.cohort import (
     row_warnings,
 )
 from schoolperf.errors import InputError, Problem, SchoolperfError
-from schoolperf.frames import as_categories, concat_frames, plain_text
+from schoolperf.frames import as_categories, concat_frames, plain_text, pupil_positions
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
 from schoolperf.ingest.read import ROW, csv_header, read_part, split_csv
 from schoolperf.measures.attainment8 import (
@@ -714,8 +714,16 @@ def _in_parts(
     pupils = pupils.iloc[order]
     if not pupils.index.is_unique:  # --by does not divide pupils: read the file whole
         return None
-    entries = concat_frames([r.entries for r in parts_results])
-    entries["upn"] = pupil_key(entries["upn"], pupils)
+    entries = concat_frames([_part_pupil_numbers(r) for r in parts_results])
+    # a part's pupil number -> its place among all the pupils, sorted (no UPN text hashed)
+    offsets = np.cumsum([0] + [len(r.pupils) for r in parts_results])
+    place = np.empty(len(order), dtype=np.int64)
+    place[order] = np.arange(len(order))
+    numbers = entries["upn"].to_numpy()
+    if numbers.min(initial=0) < 0:  # an entry of no pupil of its part: read the file whole
+        return None
+    numbers = numbers + np.repeat(offsets[:-1], [len(r.entries) for r in parts_results])
+    entries["upn"] = pd.Categorical.from_codes(place[numbers], categories=pupils.index)
     first = parts_results[0]
     results = PupilResults(
         pupils,
@@ -734,6 +742,11 @@ def _in_parts(
         "summary": time.perf_counter() - measured,
     }
     return analysis
+
+
+def _part_pupil_numbers(results: PupilResults) -> pd.DataFrame:
+    """A part's subject entries with ``upn`` as the pupil's position in the part's pupils."""
+    return results.entries.assign(upn=pupil_positions(results.entries["upn"], results.pupils.index))
 
 
 def _merge_problems(found: list[list[Problem]]) -> list[Problem]:

@@ -84,7 +84,7 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     lost = rank > 0  # the result that counts instead is the first of its (pupil, code) group
     losers = ranked[lost]
     winner = leader[lost]
-    won_subject = ranked["subject_title"].to_numpy()[winner]
+    won_subject = ranked["subject_title"].iloc[winner].to_numpy(dtype=object)
     won_date = ranked["exam_date"].iloc[winner].reset_index(drop=True)
     same_subject = won_subject == losers["subject_title"].to_numpy()
     earlier = ranked["_date"].to_numpy()[winner] < losers["_date"].to_numpy()
@@ -105,10 +105,12 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
 def _units(results: pd.DataFrame) -> pd.DataFrame:
     """One row per unit: combined science gives two units (``unit`` 0 and 1) at its per-slot
     points; every other result one unit."""
-    units = results.loc[results.index.repeat(results["units"])].copy()
-    units["unit"] = units.groupby(level=0).cumcount()
-    units["result_id"] = units.index
-    return units.reset_index(drop=True)
+    repeats = results["units"].to_numpy(dtype=np.int64)
+    rows = np.repeat(np.arange(len(results)), repeats)
+    units = results.iloc[rows].reset_index(drop=True)
+    units["unit"] = np.arange(len(rows)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    units["result_id"] = results.index.to_numpy()[rows]
+    return units
 
 
 def _rank(units: pd.DataFrame) -> np.ndarray:

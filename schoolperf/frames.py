@@ -160,7 +160,7 @@ def _composite(keys: list[np.ndarray], size: int) -> tuple[np.ndarray, int] | No
 
 def sort_order(frame: pd.DataFrame, columns: list[str], ascending: list[bool]) -> np.ndarray:
     """Row positions in the order ``frame.sort_values(columns, ascending=ascending)`` gives
-    (stable, missing values last), by one ``numpy.lexsort`` over integer and float keys."""
+    (stable, missing values last), by one stable argsort of a composite integer key."""
     keys = [_sort_key(frame[c], a) for c, a in zip(columns, ascending, strict=True)]
     if not keys:
         return np.arange(len(frame))

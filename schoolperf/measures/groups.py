@@ -114,8 +114,9 @@ def _known(pupils: pd.DataFrame, column: str) -> pd.Series:
 def standard_groups(pupils: pd.DataFrame) -> dict[str, pd.Series]:
     """Membership of every standard group whose defining column the input has."""
     groups = {}
+    known = {c: bool(_known(pupils, c).any()) for c in {c for c, _ in STANDARD_GROUPS.values()}}
     for key, (column, member) in STANDARD_GROUPS.items():
-        if _known(pupils, column).any():
+        if known[column]:
             groups[key] = member(pupils).fillna(False).astype(bool)
     for parts in DEFAULT_INTERSECTIONS:
         if all(p in groups for p in parts):
@@ -161,11 +162,17 @@ def requested_groups(
     return groups, partitions
 
 
-def complement(pupils: pd.DataFrame, key: str, mask: pd.Series) -> pd.Series:
-    """The rest of the school for a group: pupils whose defining column is known, not in it."""
+def complement(
+    pupils: pd.DataFrame, key: str, mask: pd.Series, known: dict[str, pd.Series] | None = None
+) -> pd.Series:
+    """The rest of the school for a group: pupils whose defining column is known, not in it
+    (``known``: each defining column's known cells, where already worked out)."""
     column = STANDARD_GROUPS[key][0] if key in STANDARD_GROUPS else None
-    known = _known(pupils, column) if column else pd.Series(True, pupils.index)
-    return known & ~mask
+    if column is None:
+        return pd.Series(True, pupils.index) & ~mask
+    if known is None or column not in known:
+        known = {**(known or {}), column: _known(pupils, column)}
+    return known[column] & ~mask
 
 
 def _standard_error(
@@ -205,22 +212,25 @@ def gap_table(
     national = national_comparators()
     national = national[national["year"] == year].set_index(["group", "measure"])["value"]
     rows = []
-    # plain arrays: masking a pupil-indexed Series would copy its UPN index every time
-    columns = {m: pupils[PUPIL_COLUMN[m]].to_numpy(dtype=float) for m in GAP_MEASURES}
+    # one plain array of every measure: each group and its rest are selected once
+    values = np.column_stack(
+        [pupils[PUPIL_COLUMN[m]].to_numpy(dtype=float) for m in GAP_MEASURES]
+    ).reshape(len(pupils), len(GAP_MEASURES))
+    known = {c: _known(pupils, c) for c in {c for c, _ in STANDARD_GROUPS.values()}}
     for key in [k for k in GAP_GROUPS if k in groups]:
         mask = groups[key]
-        rest = np.asarray(complement(pupils, key, mask), dtype=bool)
+        rest = np.asarray(complement(pupils, key, mask, known), dtype=bool)
+        group_values, rest_values = values[np.asarray(mask, dtype=bool)], values[rest]
         figures = group_figures[key]
         suppressed = bool(figures.get("suppressed"))
         # the rest of the school is itself a group of a suppressed pair: hide it too
         partner = [m for pair in PARTITIONS if len(pair) == 2 and key in pair for m in pair]
         rest_hidden = any(group_figures.get(m, {}).get("suppressed") for m in partner)
-        for measure, kind in GAP_MEASURES.items():
-            column = columns[measure]
+        for position, (measure, kind) in enumerate(GAP_MEASURES.items()):
             scale = 100 if kind == "pct" else 1
             value = figures.get("progress8_adjusted" if measure == "progress8" else measure)
-            in_group = _present(column[np.asarray(mask, dtype=bool)]) * scale
-            in_rest = _present(column[rest]) * scale
+            in_group = _present(group_values[:, position]) * scale
+            in_rest = _present(rest_values[:, position]) * scale
             comparisons = [
                 ("school", "rest of the school", in_rest.mean() if len(in_rest) else None, in_rest)
             ]

@@ -621,8 +621,12 @@ def _by(
             ]
         )
     table = measures_by(pupils, pupils[name], estimates.national_sd)
-    records = table.astype(object).where(table.notna(), None).to_dict("index")
-    return {str(k): {f: plain_value(v) for f, v in row.items()} for k, row in records.items()}
+    # column by column to Python values (thousands of schools × fifty figures)
+    columns = {c: [plain_value(v) for v in table[c].tolist()] for c in table.columns}
+    return {
+        str(key): {c: values[i] for c, values in columns.items()}
+        for i, key in enumerate(table.index)
+    }
 
 
 def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> Analysis:

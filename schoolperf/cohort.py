@@ -524,14 +524,16 @@ def row_facts(pupils: pd.DataFrame, results: pd.DataFrame, duplicates: int) -> R
     with_entries = np.bincount(pupil[entry], minlength=len(pupils)) > 0
     counting = entry & (results["role"] != "not_counting").to_numpy()
     entries = results.loc[counting, ["upn", "discount_code", "subject_title", "exam_date"]]
-    same, _ = distinct_rows(entries.assign(_code=discount_key(entries)), ["upn", "_code"])
+    entries = entries.assign(_code=discount_key(entries))
+    entries = entries[entries["_code"].notna().to_numpy()]  # as groupby: no key, no group
+    same, _ = distinct_rows(entries, ["upn", "_code"])
     shared_code = np.bincount(same)[same] > 1 if len(same) else np.zeros(0, dtype=bool)
     undated = shared_code & entries["exam_date"].isna().to_numpy()
     return RowFacts(
         duplicates,
         frozenset(str(s) for s in unrecognised.unique()),
         int((~with_entries).sum()),
-        len(np.unique(pupil[counting][undated])),
+        int(entries.loc[undated, "upn"].nunique()),
     )
 
 

@@ -85,8 +85,10 @@ def on_distinct(
     out = {}
     for name, values in result.items():
         if values.dtype == object or pd.api.types.is_string_dtype(values):
-            codes, categories = pd.factorize(values, sort=True)
-            out[name] = pd.Categorical.from_codes(codes[ids], categories)
+            coded = values.astype("category")  # as as_categories would make it, then spread
+            out[name] = pd.Categorical.from_codes(
+                coded.cat.codes.to_numpy()[ids], coded.cat.categories
+            )
         else:
             out[name] = values.to_numpy()[ids]
     return pd.DataFrame(out, index=frame.index)

@@ -79,3 +79,17 @@ def test_rank_within_is_sort_then_cumcount(
         else pd.Series([], dtype=int)
     )
     assert list(rank_within(frame, groups, order, ascending)) == list(expected)
+
+
+def test_slot_columns_keep_the_types_of_their_text(tmp_path) -> None:
+    """Categoricals built from codes (elements, grade codes) hold only the values that occur,
+    typed as ``astype("category")`` types them, as before the codes were spread directly."""
+    from schoolperf.api import analyse
+
+    path = tmp_path / "maths.csv"
+    path.write_text("UPN,Subject,Grade\nA,Mathematics,5\nB,Mathematics,6\nC,Mathematics,X\n")
+    slots = analyse(path).slots
+    assert list(slots["element"].cat.categories) == ["", "maths"]
+    expected = pd.Series(["5"]).astype("category").cat.categories.dtype
+    assert slots["grade_code"].cat.categories.dtype == expected
+    assert slots["element_order"].isna().sum() == 1  # C's X filled no element

@@ -172,20 +172,24 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     return units
 
 
-def _element_text(element: np.ndarray) -> pd.Categorical:
-    """Element positions (-1: none) as a categorical of the element names ("" for none), its
-    categories sorted as :func:`schoolperf.frames.as_categories` would sort them."""
+def _element_text(element: np.ndarray) -> pd.Categorical | np.ndarray:
+    """Element positions (-1: none) as the element names ("" for none), as a categorical of
+    the names that occur in text order (what :func:`schoolperf.frames.as_categories` makes of
+    them); no rows: an empty text column, as before."""
+    if not len(element):
+        return np.array([], dtype=object)
     names = pd.Index(["", *ELEMENTS])
     order = names.argsort()
     rank = np.empty(len(names), dtype=np.int64)
     rank[order] = np.arange(len(names))
-    return pd.Categorical.from_codes(rank[element + 1], names[order])
+    return pd.Categorical.from_codes(rank[element + 1], names[order]).remove_unused_categories()
 
 
 def element_order(element: pd.Series) -> np.ndarray:
-    """Each slot's element's position in ``ELEMENTS`` (NaN where it filled none)."""
-    position = positions_in(element, ELEMENTS).astype(float)
-    return np.where(position >= 0, position, np.nan)
+    """Each slot's element's position in ``ELEMENTS`` (NaN where it filled none; whole
+    numbers when every slot filled one, as a mapping of the names gives)."""
+    position = positions_in(element, ELEMENTS)
+    return position if (position >= 0).all() else np.where(position >= 0, position, np.nan)
 
 
 def pupil_attainment8(units: pd.DataFrame, pupils: pd.Index) -> pd.DataFrame:

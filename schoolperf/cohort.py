@@ -377,13 +377,11 @@ def _results(
     subject_keys = [
         c for c in ("subject", "qualification", "qan", "discount_code") if c in results.columns
     ]
-    results = pd.concat(
-        [
-            results,
-            on_distinct(results, subject_keys, lambda d: resolve_subjects(d, subjects_file), True),
-        ],
-        axis=1,
+    resolved = on_distinct(
+        results, subject_keys, lambda d: resolve_subjects(d, subjects_file), True
     )
+    # the export's own discount code is in the resolved one (it overrides the catalogue's)
+    results = pd.concat([results.drop(columns=resolved.columns, errors="ignore"), resolved], axis=1)
     results["entry"] = ~on_distinct(
         results, ["grade"], lambda d: is_no_entry(d["grade"]).to_frame()
     )["grade"]

@@ -136,3 +136,18 @@ def test_bad_user_estimates_tables(tmp_path, content, code):
     with pytest.raises(ReferenceDataError) as caught:
         analyse(export, AnalysisOptions(estimates=str(table)))
     assert caught.value.problems[0].code == code
+
+
+def test_a_discount_code_column_of_the_export_is_used_not_a_crash(tmp_path):
+    """A long export with its own Discount Code column (found by review: it crashed): the
+    export's code overrides the catalogue's, so two subjects sharing it discount each other."""
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        "UPN,Discount Code,Subject,Grade\nA,ZZ1,Maths,5\nA,ZZ1,Statistics,7\nA,,History,6\n"
+    )
+    analysis = analyse(path)
+    slots = analysis.slots.set_index("subject_title")
+    assert slots.loc["Statistics", "discount_code"] == "ZZ1"
+    assert not slots.loc["Mathematics", "counts"]  # the better result of the code counts
+    assert slots.loc["History", "discount_code"] == "DB"  # the catalogue's where blank
+    assert analysis.pupils.loc["A", "attainment8"] == 7 + 6  # Statistics open, History EBacc

@@ -168,24 +168,26 @@ class PartTables:
             return conform(batch, schema, dictionaries)
 
         cursors = [_Cursor(p.tables[name], on_schema) for p in self.parts]
-        row_part = self.pupil_part
-        if name != "pupils":
-            row_part = np.repeat(self.pupil_part, self.audit_rows)
-        for start in range(0, max(len(row_part), 1), BLOCK_ROWS):
-            block = row_part[start : start + BLOCK_ROWS]
-            starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]]) if len(block) else []
-            if len(starts) <= MANY_RUNS:  # runs of whole schools: each run's rows in turn
-                runs = zip(starts, np.diff(np.r_[starts, len(block)]), strict=True)
-                pieces = [b for s, n in runs for b in cursors[block[s]].take(int(n))]
-                table = pa.Table.from_batches(pieces, schema)
-            else:  # pupils of many parts interleaved (pseudonyms): each part's rows, one take
-                counts = np.bincount(block, minlength=len(cursors))
-                pieces = [b for p in np.flatnonzero(counts) for b in cursors[p].take(counts[p])]
-                table = pa.Table.from_batches(pieces, schema)
-                table = table.take(np.argsort(np.argsort(block, kind="stable")))
-            yield table.combine_chunks()
-        for cursor in cursors:
-            cursor.file.close()
+        try:
+            row_part = self.pupil_part
+            if name != "pupils":
+                row_part = np.repeat(self.pupil_part, self.audit_rows)
+            for start in range(0, max(len(row_part), 1), BLOCK_ROWS):
+                block = row_part[start : start + BLOCK_ROWS]
+                starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]]) if len(block) else []
+                if len(starts) <= MANY_RUNS:  # runs of whole schools: each run's rows in turn
+                    runs = zip(starts, np.diff(np.r_[starts, len(block)]), strict=True)
+                    pieces = [b for s, n in runs for b in cursors[block[s]].take(int(n))]
+                    table = pa.Table.from_batches(pieces, schema)
+                else:  # pupils of many parts interleaved (pseudonyms): each part's rows, one take
+                    counts = np.bincount(block, minlength=len(cursors))
+                    pieces = [b for p in np.flatnonzero(counts) for b in cursors[p].take(counts[p])]
+                    table = pa.Table.from_batches(pieces, schema)
+                    table = table.take(np.argsort(np.argsort(block, kind="stable")))
+                yield table.combine_chunks()
+        finally:  # closed also where stitching or the caller stops early
+            for cursor in cursors:
+                cursor.file.close()
 
     def write(
         self, name: str, file_format: str, target: tuple[Any, dict[str, Any]], path: str

@@ -396,24 +396,24 @@ def _results(
             "Add a Subject column (then the subject catalogue is used), or check the QAN.",
         )
     on_qan = results["scale"] == "qan"
+    any_qan = bool(on_qan.any())
     # codes as categoricals, except where QANs or sub-grades then write new texts into them
-    plain = bool(on_qan.any()) or subgrades is not None
     codes = on_distinct(
         results.assign(
             _scale=results["scale"].astype(object).where(~on_qan, "")
-            if on_qan.any()
+            if any_qan
             else results["scale"]
         ),
         ["grade", "_scale"],
         lambda d: grade_codes(d["grade"], d["_scale"]),
-        not plain,
+        not any_qan and subgrades is None,
     )
     results["grade_code"] = codes["code"]
     results["scale"] = codes["scale"].where(~on_qan, "qan")
     points = on_distinct(
         codes, ["scale", "code"], lambda d: points_for(d["scale"], d["code"]).to_frame("points")
     )["points"]
-    if on_qan.any():
+    if any_qan:
         points[on_qan], results.loc[on_qan, "grade_code"] = _points_by_qan(
             results.loc[on_qan, "qan"], results.loc[on_qan, "grade"], codes.loc[on_qan, "code"]
         )

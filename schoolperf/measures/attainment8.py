@@ -178,11 +178,9 @@ def _element_text(element: np.ndarray) -> pd.Categorical | np.ndarray:
     them); no rows: an empty text column, as before."""
     if not len(element):
         return np.array([], dtype=object)
-    names = pd.Index(["", *ELEMENTS])
-    order = names.argsort()
-    rank = np.empty(len(names), dtype=np.int64)
-    rank[order] = np.arange(len(names))
-    return pd.Categorical.from_codes(rank[element + 1], names[order]).remove_unused_categories()
+    names = ["", *ELEMENTS]
+    text = pd.Categorical.from_codes(element + 1, names)
+    return text.reorder_categories(sorted(names)).remove_unused_categories()
 
 
 def element_order(element: pd.Series) -> np.ndarray:

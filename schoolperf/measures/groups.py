@@ -111,10 +111,15 @@ def _known(pupils: pd.DataFrame, column: str) -> pd.Series:
     return pupils[column].notna() if column in pupils.columns else pd.Series(False, pupils.index)
 
 
+def _known_cells(pupils: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each standard group's defining column: where it is known (worked out once a column)."""
+    return {c: _known(pupils, c) for c in dict.fromkeys(c for c, _ in STANDARD_GROUPS.values())}
+
+
 def standard_groups(pupils: pd.DataFrame) -> dict[str, pd.Series]:
     """Membership of every standard group whose defining column the input has."""
     groups = {}
-    known = {c: bool(_known(pupils, c).any()) for c in {c for c, _ in STANDARD_GROUPS.values()}}
+    known = {c: bool(cells.any()) for c, cells in _known_cells(pupils).items()}
     for key, (column, member) in STANDARD_GROUPS.items():
         if known[column]:
             groups[key] = member(pupils).fillna(False).astype(bool)
@@ -163,16 +168,13 @@ def requested_groups(
 
 
 def complement(
-    pupils: pd.DataFrame, key: str, mask: pd.Series, known: dict[str, pd.Series] | None = None
+    pupils: pd.DataFrame, key: str, mask: pd.Series, known: dict[str, pd.Series]
 ) -> pd.Series:
     """The rest of the school for a group: pupils whose defining column is known, not in it
-    (``known``: each defining column's known cells, where already worked out)."""
+    (``known``: :func:`_known_cells` of ``pupils``)."""
     column = STANDARD_GROUPS[key][0] if key in STANDARD_GROUPS else None
-    if column is None:
-        return pd.Series(True, pupils.index) & ~mask
-    if known is None or column not in known:
-        known = {**(known or {}), column: _known(pupils, column)}
-    return known[column] & ~mask
+    cells = known[column] if column else pd.Series(True, pupils.index)
+    return cells & ~mask
 
 
 def _standard_error(
@@ -216,7 +218,7 @@ def gap_table(
     values = np.column_stack(
         [pupils[PUPIL_COLUMN[m]].to_numpy(dtype=float) for m in GAP_MEASURES]
     ).reshape(len(pupils), len(GAP_MEASURES))
-    known = {c: _known(pupils, c) for c in {c for c, _ in STANDARD_GROUPS.values()}}
+    known = _known_cells(pupils)
     for key in [k for k in GAP_GROUPS if k in groups]:
         mask = groups[key]
         rest = np.asarray(complement(pupils, key, mask, known), dtype=bool)

@@ -141,20 +141,6 @@ def matrix_grade_points(grade: str) -> float:
     return (int(grade[0]) + int(grade[1])) / 2 if len(grade) == 2 else float(grade)
 
 
-def _means(values: pd.core.groupby.SeriesGroupBy) -> pd.DataFrame:
-    """Per group: n (values present), mean, and its 95% CI (none below two values)."""
-    stats = values.agg(["count", "mean", "std"])
-    half = (Z95 * stats["std"] / np.sqrt(stats["count"])).where(stats["count"] >= 2)
-    return pd.DataFrame(
-        {
-            "n": stats["count"],
-            "mean": stats["mean"],
-            "ci_low": stats["mean"] - half,
-            "ci_high": stats["mean"] + half,
-        }
-    )
-
-
 def _number(value: object) -> float | None:
     return None if pd.isna(value) else float(value)
 
@@ -167,8 +153,27 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(uniques)
 
 
+def _numbered(
+    first: pd.Series, second: pd.Series
+) -> tuple[np.ndarray | slice, np.ndarray, list[tuple[object, object]]]:
+    """Groups of two key columns, as ``groupby(sort=True, observed=True)`` makes them: the
+    rows with both keys (rows missing one belong to no group), their group numbers, and each
+    group's keys in order."""
+    a, a_values = _codes(first)
+    b, b_values = _codes(second)
+    keyed = (a >= 0) & (b >= 0)
+    rows = slice(None) if keyed.all() else keyed
+    composite = a[rows] * len(b_values) + b[rows]
+    present = np.flatnonzero(np.bincount(composite, minlength=len(a_values) * len(b_values)))
+    number = np.zeros(len(a_values) * len(b_values), dtype=np.int64)
+    number[present] = np.arange(len(present))
+    keys = [(a_values[k // len(b_values)], b_values[k % len(b_values)]) for k in present]
+    return rows, number[composite], keys
+
+
 def _group_means(values: np.ndarray, group: np.ndarray, size: int) -> pd.DataFrame:
-    """:func:`_means` over integer group numbers: n, mean, and the two-pass sample SD's CI."""
+    """Per group: n (values present), mean, and its 95% CI from the two-pass sample SD (none
+    below two values)."""
     present = ~np.isnan(values)
     group, values = group[present], values[present]
     n = np.bincount(group, minlength=size)
@@ -186,23 +191,12 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
     points, relative performance and value added with n and CI; aggregated in one pass over
     the entries (a national file has millions) by integer group numbers, then a row per
     subject."""
-    subject, subjects = _codes(entries["subject_title"])
-    scale, scales = _codes(entries["scale"])
+    rows, group, keys = _numbered(entries["subject_title"], entries["scale"])
     grade, grades = _codes(entries["grade_group"])
-    keyed = (subject >= 0) & (scale >= 0)  # as groupby: rows without a key belong nowhere
-    every = bool(keyed.all())
-    composite = (
-        subject * len(scales) + scale if every else subject[keyed] * len(scales) + scale[keyed]
-    )
-    # the (subject, scale) pairs present, in order: subject, then scale
-    present = np.flatnonzero(np.bincount(composite, minlength=len(subjects) * len(scales)))
-    number = np.zeros(len(subjects) * len(scales), dtype=np.int64)
-    number[present] = np.arange(len(present))
-    group, size = number[composite], len(present)
+    grade, size = grade[rows], len(keys)
 
     def column(name: str) -> np.ndarray:
-        values = entries[name].to_numpy(dtype=float)
-        return values if every else values[keyed]
+        return entries[name].to_numpy(dtype=float)[rows]
 
     def total(weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(group, weights, minlength=size)
@@ -211,26 +205,26 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
     counted = total()
     with np.errstate(invalid="ignore", divide="ignore"):
         average = total(np.nan_to_num(points)) / total(~np.isnan(points))
-    in_matrices = total(entries["matrix_subject"].isin(matrix_subjects()).to_numpy()[keyed]) > 0
+    in_matrices = total(entries["matrix_subject"].isin(matrix_subjects()).to_numpy()[rows]) > 0
     low = column("grade_low")
     shares = {t: total(low >= t) / counted for t in THRESHOLDS}
     means = {
         "relative_performance": _group_means(column("residual"), group, size),
         "value_added": _group_means(column("va"), group, size),
     }
-    graded, width = grade[keyed] >= 0, max(len(grades), 1)
-    by_grade = np.bincount(
-        group[graded] * width + grade[keyed][graded], minlength=size * width
-    ).reshape(size, width)
-    rows = []
-    for k, key in enumerate(present):
+    graded, width = grade >= 0, max(len(grades), 1)
+    by_grade = np.bincount(group[graded] * width + grade[graded], minlength=size * width).reshape(
+        size, width
+    )
+    table = []
+    for k, (subject, scale) in enumerate(keys):
         # most entered first, then the grade order (numbers down, U last): letters and
         # technical grades keep the order of their counts
         found = {str(grades[g]): int(by_grade[k, g]) for g in np.flatnonzero(by_grade[k])}
         counted_grades = dict(sorted(found.items(), key=lambda item: -item[1]))
         row: dict[str, object] = {
-            "subject": subjects[key // len(scales)],
-            "grade_scale": scales[key % len(scales)],
+            "subject": subject,
+            "grade_scale": scale,
             "entries": int(counted[k]),
             "entered_pct": 100 * int(counted[k]) / cohort_size if cohort_size else None,
             "grades": {g: counted_grades[g] for g in _grade_order(pd.Index(list(counted_grades)))},
@@ -244,8 +238,8 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
             row[f"{name}_pupils"] = int(stats.at[k, "n"])
             row[f"{name}_ci_low"] = _number(stats.at[k, "ci_low"])
             row[f"{name}_ci_high"] = _number(stats.at[k, "ci_high"])
-        rows.append(row)
-    return rows
+        table.append(row)
+    return table
 
 
 def _grade_order(grades: pd.Index) -> list[str]:
@@ -260,8 +254,8 @@ def _grade_order(grades: pd.Index) -> list[str]:
 
 def residuals_by(entries: pd.DataFrame, column: str) -> list[dict[str, object]]:
     """Relative performance per subject and class/teacher (where the input has the column)."""
-    table = entries[["subject_title", column, "residual"]]
-    means = _means(table.groupby(["subject_title", column], sort=True, observed=True)["residual"])
+    rows, group, keys = _numbered(entries["subject_title"], entries[column])
+    means = _group_means(entries["residual"].to_numpy(dtype=float)[rows], group, len(keys))
     return [
         {
             "subject": subject,
@@ -271,6 +265,6 @@ def residuals_by(entries: pd.DataFrame, column: str) -> list[dict[str, object]]:
             "relative_performance_ci_low": _number(stats["ci_low"]),
             "relative_performance_ci_high": _number(stats["ci_high"]),
         }
-        for (subject, value), stats in means.iterrows()
+        for (subject, value), (_, stats) in zip(keys, means.iterrows(), strict=True)
         if str(value) != ""
     ]

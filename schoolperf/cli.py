@@ -105,6 +105,16 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _echo_json(
+    document: dict[str, Any], pupils: Any, default: Callable[[Any], Any] | None = None
+) -> None:
+    """``document`` on standard output, its pupils array (an Arrow table) streamed."""
+    from schoolperf.reports.document import document_text
+
+    for piece in document_text(document, pupils, default):
+        click.echo(piece, nl=False)
+
+
 def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
     from schoolperf.api import AnalysisOptions
 
@@ -252,20 +262,25 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
 
     analysis = run(file, _options(**kwargs))
     started = time.perf_counter()
-    document = analysis.to_dict(pupils=not kwargs["summary_only"])
+    document = analysis.to_dict(pupils=False)
+    pupils = None
+    if not kwargs["summary_only"] and (out_dir is not None or output_format == "json"):
+        from schoolperf.api import pupil_json_table
+
+        pupils = pupil_json_table(analysis.pupils, analysis.slots)
     if out_dir is not None:
         from schoolperf.reports.files import write_outputs
 
         inputs = tuple(
             Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
         )
-        written = write_outputs(out_dir, document, analysis, inputs, kwargs["out_format"])
+        written = write_outputs(out_dir, document, analysis, inputs, kwargs["out_format"], pupils)
     if kwargs["profile"]:
         stages = {**analysis.timings, "output": time.perf_counter() - started}
         for stage, seconds in stages.items():
             click.echo("BENCH-STAGE" + json.dumps({"stage": stage, "seconds": seconds}), err=True)
     if output_format == "json":
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        _echo_json(document, pupils)
         return
     from schoolperf.console import (
         groups_table,
@@ -405,7 +420,7 @@ def subjects(
     analysis = run(file, _options(**kwargs))
     if subject_name is None:
         if output_format == "json":
-            click.echo(json.dumps(analysis.to_dict()["subjects"], indent=2))
+            click.echo(json.dumps(analysis.to_dict(pupils=False)["subjects"], indent=2))
         elif output_format == "csv":
             from schoolperf.reports.files import subject_csv
 
@@ -533,9 +548,11 @@ def compare_command(file: Path, output_format: str, **kwargs: Any) -> None:
     """
     analysis, comparison = _compare(file, kwargs)
     if output_format == "json":
-        document = analysis.to_dict()
+        from schoolperf.api import pupil_json_table
+
+        document = analysis.to_dict(pupils=False)
         document["similar_schools"] = comparison
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=float))
+        _echo_json(document, pupil_json_table(analysis.pupils, analysis.slots), default=float)
         return
     from schoolperf.console import similar_schools_table, stdout
 

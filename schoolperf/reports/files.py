@@ -6,10 +6,9 @@ leaves any earlier output whole; an input file is never written over.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -25,6 +24,7 @@ from schoolperf.frames import (
     sort_order,
     text_categorical,
 )
+from schoolperf.reports.document import document_text
 
 if TYPE_CHECKING:
     from schoolperf.api import Analysis
@@ -261,9 +261,12 @@ def write_outputs(
     analysis: Analysis,
     inputs: tuple[Path, ...],
     file_format: str = "csv",
+    pupils_json: Any = None,
 ) -> list[Path]:
     """Write pupils and slots (CSV or Parquet) and ``summary.json`` into ``out_dir``; a file
-    analysed in parts has its tables stitched from the parts' (never whole in memory)."""
+    analysed in parts has its tables stitched from the parts' (never whole in memory).
+    ``pupils_json`` (:func:`~schoolperf.api.pupil_json_table`) is streamed into the summary as
+    its pupils array."""
     written = []
     tables = {
         "pupils": lambda: pupil_table(analysis.pupils, analysis.slots),
@@ -279,9 +282,14 @@ def write_outputs(
             write_atomic(path, partial(parts.write, name, file_format, target), inputs)
         written.append(path)
     path = out_dir / "summary.json"
-    write_atomic(path, json.dumps(analysis_dict, indent=2, ensure_ascii=False) + "\n", inputs)
+    write_atomic(path, partial(_write_text, document_text(analysis_dict, pupils_json)), inputs)
     written.append(path)
     return written
+
+
+def _write_text(pieces: Iterable[str], path: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.writelines(pieces)
 
 
 def parquet_options(schema: Any) -> dict[str, Any]:

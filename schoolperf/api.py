@@ -31,7 +31,7 @@ from schoolperf.cohort import (
     row_warnings,
 )
 from schoolperf.errors import InputError, Problem, SchoolperfError
-from schoolperf.frames import as_categories, concat_frames, plain_text, pupil_positions
+from schoolperf.frames import as_categories, concat_frames, pupil_positions, sort_order
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
 from schoolperf.ingest.read import ROW, csv_header, read_part, split_csv
 from schoolperf.measures.attainment8 import (
@@ -78,7 +78,6 @@ from schoolperf.reference import (
 )
 from schoolperf.reports.parts import PartFiles, PartTables, write_part
 
-SLOT_FIELDS = ["element", "slot", "subject", "grade", "points", "weight"]
 TREND_MEASURES = [
     "pupils",
     "attainment8",
@@ -221,21 +220,45 @@ PUPIL_JSON_FIELDS = [
 ]
 
 
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """Text as Arrow: a categorical as a dictionary array (each text once)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        texts = pa.array(values.cat.categories.to_numpy(dtype=object), pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), texts)
+    return pa.array(values.to_numpy(dtype=object), pa.string(), from_pandas=True)
+
+
 def pupil_json_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pa.Table:
     """The ``pupils`` array of the JSON as an Arrow table, a row per pupil with its filled
-    slots, built column-wise (no per-pupil loop); Arrow turns NaN into null."""
-    filled = slots[slots["weight"] > 0].sort_values(["upn", "element_order", "slot"])
-    filled = filled.assign(
-        subject=filled["subject_title"],
-        grade=filled["grade_text"],
-        points=filled["points"].astype(float),
-        weight=filled["weight"].astype(int),
-        slot=filled["slot"].astype(int),
-    )
-    counts = filled.groupby("upn").size().reindex(pupils.index, fill_value=0).to_numpy()
+    slots in element and slot order, built column-wise (no per-pupil loop); Arrow turns NaN
+    into null and categoricals into dictionaries (their text in the JSON)."""
+    filled = slots.loc[
+        slots["weight"].to_numpy() > 0,
+        [
+            "upn",
+            "element_order",
+            "element",
+            "slot",
+            "subject_title",
+            "grade_text",
+            "points",
+            "weight",
+        ],
+    ]
+    filled["pupil"] = pupil_positions(filled["upn"], pupils.index)
+    filled = filled.iloc[sort_order(filled, ["pupil", "element_order", "slot"], [True] * 3)]
+    counts = np.bincount(filled["pupil"].to_numpy(), minlength=len(pupils))
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int32())
-    structs = pa.Table.from_pandas(
-        plain_text(filled[SLOT_FIELDS]), preserve_index=False
+    structs = pa.table(
+        {
+            "element": _arrow_text(filled["element"]),
+            "slot": pa.array(filled["slot"].to_numpy(dtype=np.int64)),
+            "subject": _arrow_text(filled["subject_title"]),
+            "grade": _arrow_text(filled["grade_text"]),
+            "points": pa.array(filled["points"].to_numpy(dtype=float), from_pandas=True),
+            "weight": pa.array(filled["weight"].to_numpy(dtype=np.int64)),
+        }
     ).to_struct_array()
     table = pa.Table.from_pandas(
         pupils[PUPIL_JSON_FIELDS].reset_index(), preserve_index=False

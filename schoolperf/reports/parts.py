@@ -79,7 +79,9 @@ class _Cursor:
         import pyarrow as pa
 
         self.conform = conform  # each batch to the output's schema, once as it is read
-        self.file = pa.OSFile(str(path))
+        # mapped, not read: a batch costs no copy, and its pages are the page cache's, which
+        # the system takes back as it needs (not the process's own memory)
+        self.file = pa.memory_map(str(path))
         self.reader = pa.ipc.open_file(self.file)
         self.batch: Any = None
         self.next = 0

@@ -120,6 +120,9 @@ class AnalysisOptions:
     anonymise: bool = False
     by: str | None = None  # a pupil column (e.g. school): measures per value in one pass
     chunk_mb: float = 24  # with --by: CSV files larger than this are analysed in parts
+    # with parts: their pupil tables and slot audits built by the workers, ready to be written
+    # out (--out); without, written from the whole slots if asked for
+    part_outputs: bool = True
 
 
 @dataclass
@@ -845,7 +848,7 @@ def _part_results(
     except SchoolperfError as error:  # reported with the other parts' problems
         return list(error.problems)
     try:
-        tables = write_part(part, results.pupils, results.slots)
+        tables = write_part(part, results.pupils, results.slots, options.part_outputs)
     except (OSError, pa.ArrowException):  # e.g. a full temporary disk
         return "whole"
     results.slots = None  # on disk: only what the summary needs goes back to the parent

@@ -258,9 +258,12 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         schoolperf analyse results.csv
         schoolperf analyse results.xlsx --estimates 2023-revised --out results-2024
     """
+    from dataclasses import replace
+
     from schoolperf.api import analyse as run
 
-    analysis = run(file, _options(**kwargs))
+    # a file in parts has its output tables built by the workers only where they are written
+    analysis = run(file, replace(_options(**kwargs), part_outputs=out_dir is not None))
     started = time.perf_counter()
     document = analysis.to_dict(pupils=False)
     pupils = None

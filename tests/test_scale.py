@@ -291,6 +291,23 @@ def test_file_in_parts_writes_the_whole_files_outputs(national, tmp_path, out_fo
         assert slots["upn"].astype(str).str.contains("=2/").any()
 
 
+def test_file_in_parts_without_output_tables_writes_them_from_its_slots(national, tmp_path):
+    """Without ``--out`` the workers build no output tables; asked for later, they are built
+    from the parts' slots, the same as the whole file's."""
+    from schoolperf.reports.files import write_outputs
+
+    whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0))
+    parts = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2, part_outputs=False))
+    assert parts.part_tables is not None
+    assert all(set(p.tables) == {"slot-frame"} for p in parts.part_tables.parts)
+    for name, analysis in (("whole", whole), ("parts", parts)):
+        write_outputs(tmp_path / name, analysis.to_dict(pupils=False), analysis, (), "csv")
+    for table in ("pupils.csv", "slots.csv"):
+        assert (tmp_path / "whole" / table).read_bytes() == (
+            tmp_path / "parts" / table
+        ).read_bytes()
+
+
 def test_file_in_parts_keeps_its_slots_on_disk_until_asked(national):
     analysis = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
     assert analysis.loaded_slots is None and analysis.part_tables is not None

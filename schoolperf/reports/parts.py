@@ -41,10 +41,13 @@ class PartFiles:
     audit_rows: np.ndarray
 
 
-def write_part(part: Path, pupils: pd.DataFrame, slots: pd.DataFrame) -> PartFiles:
-    """A worker's side: the pupil table, slot audit and slots of the part of the input in file
-    ``part``, as Arrow files beside it."""
-    frames = {"pupils": pupil_table(pupils, slots), "slots": slot_audit(slots), SLOT_FRAME: slots}
+def write_part(
+    part: Path, pupils: pd.DataFrame, slots: pd.DataFrame, outputs: bool = True
+) -> PartFiles:
+    """A worker's side: the slots of the part of the input in file ``part`` and, with
+    ``outputs``, its pupil table and slot audit, as Arrow files beside it."""
+    frames = {"pupils": pupil_table(pupils, slots), "slots": slot_audit(slots)} if outputs else {}
+    frames[SLOT_FRAME] = slots
     tables = {}
     for name, frame in frames.items():
         tables[name] = part.with_name(f"{name}-{part.name}")
@@ -128,6 +131,8 @@ class PartTables:
         typed by the others), or ``None`` where the parts' columns differ."""
         import pyarrow as pa
 
+        if any(name not in part.tables for part in self.parts):  # not built by the workers
+            return None
         schemas = []
         for part in self.parts:
             with pa.OSFile(str(part.tables[name])) as source:

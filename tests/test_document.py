@@ -91,11 +91,11 @@ def test_document_reads_back_whole(monkeypatch, block):
         ]
     )
     whole = {"label": "x", "school": {"pupils": 3}, "pupils": None, "warnings": ["w"]}
-    text = "".join(document_text(whole, table))
+    text = b"".join(document_text(whole, table)).decode()
     assert json.loads(text) == {**whole, "pupils": table.to_pylist()}
     assert text.count("\n    {") == 3  # a pupil a line
-    assert "".join(document_text(whole)) == json.dumps(whole, indent=2) + "\n"
-    assert json.loads("".join(document_text(whole, table.slice(0, 0))))["pupils"] == []
+    assert b"".join(document_text(whole)).decode() == json.dumps(whole, indent=2) + "\n"
+    assert json.loads(b"".join(document_text(whole, table.slice(0, 0))))["pupils"] == []
 
 
 def test_demo_json_output_is_to_dict(tmp_path):

@@ -22,29 +22,35 @@ PUPILS_PER_BLOCK = 1 << 15
 
 def document_text(
     document: dict[str, Any], pupils: Any = None, default: Callable[[Any], Any] | None = None
-) -> Iterator[str]:
-    """``document``'s JSON text in pieces. ``pupils``, an Arrow table of one row per pupil,
-    is written as the ``pupils`` member, a line per pupil (``json.loads`` of the whole gives
-    ``pupils.to_pylist()`` there); ``None`` writes ``document`` as it is."""
+) -> Iterator[bytes]:
+    """``document``'s JSON text (UTF-8) in pieces. ``pupils``, an Arrow table of one row per
+    pupil, is written as the ``pupils`` member, a line per pupil (``json.loads`` of the whole
+    gives ``pupils.to_pylist()`` there); ``None`` writes ``document`` as it is."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    def member(key: str, value: object) -> str:  # `  "key": value`, indented as in the whole
-        return json.dumps({key: value}, indent=2, ensure_ascii=False, default=default)[2:-2]
+    def member(key: str, value: object) -> bytes:  # `  "key": value`, indented as in the whole
+        text = json.dumps({key: value}, indent=2, ensure_ascii=False, default=default)
+        return text[2:-2].encode()
 
-    yield "{\n"
+    yield b"{\n"
     for number, (key, value) in enumerate(document.items()):
         if number:
-            yield ",\n"
+            yield b",\n"
         if key != "pupils" or pupils is None:
             yield member(key, value)
         elif pupils.num_rows == 0:
             yield member(key, [])
         else:
-            yield member(key, None).removesuffix("null") + "["
+            yield member(key, None).removesuffix(b"null") + b"["
             for start in range(0, pupils.num_rows, PUPILS_PER_BLOCK):
-                lines = json_lines(pupils.slice(start, PUPILS_PER_BLOCK)).to_pylist()
-                yield ("\n    " if start == 0 else ",\n    ") + ",\n    ".join(lines)
-            yield "\n  ]"
-    yield "\n}\n"
+                lines = json_lines(pupils.slice(start, PUPILS_PER_BLOCK))
+                block = pa.LargeListArray.from_arrays(pa.array([0, len(lines)], pa.int64()), lines)
+                text = pc.binary_join(block, _literal(",\n    "))[0]  # Arrow's bytes, no str
+                yield b"\n    " if start == 0 else b",\n    "
+                yield text.as_buffer().to_pybytes()
+            yield b"\n  ]"
+    yield b"\n}\n"
 
 
 def json_lines(table: Any) -> Any:

@@ -287,8 +287,8 @@ def write_outputs(
     return written
 
 
-def _write_text(pieces: Iterable[str], path: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
+def _write_text(pieces: Iterable[bytes], path: str) -> None:
+    with open(path, "wb") as handle:
         handle.writelines(pieces)
 
 

@@ -201,7 +201,6 @@ class PartTables:
     ) -> None:
         """Write output ``name`` to ``path`` as CSV or Parquet, on ``target``: its
         :meth:`output_schema` (where that is ``None``, the caller builds the table whole)."""
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         schema, dictionaries = target
@@ -222,17 +221,9 @@ class PartTables:
                 if pending is not None:
                     pending.result()
             return
-        # repeated text as plain text: pandas builds categoricals of each block slowly
-        plain = pa.schema(
-            [
-                f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
-                for f in schema
-            ],
-            metadata=schema.metadata,  # pandas' own dtypes (whole numbers with gaps stay whole)
-        )
         with open(path, "wb") as handle:
             for number, block in enumerate(self.blocks(name, schema, dictionaries)):
-                write_csv(block.cast(plain).to_pandas(), handle, header=number == 0)
+                write_csv(block.to_pandas(), handle, header=number == 0)
 
     def slots(self) -> list[pd.DataFrame]:
         """Each part's slots (for the JSON pupils array and packs, which need them whole)."""

@@ -120,9 +120,10 @@ class AnalysisOptions:
     anonymise: bool = False
     by: str | None = None  # a pupil column (e.g. school): measures per value in one pass
     chunk_mb: float = 24  # with --by: CSV files larger than this are analysed in parts
-    # with parts: their pupil tables and slot audits built by the workers, ready to be written
-    # out (--out); without, written from the whole slots if asked for
-    part_outputs: bool = True
+    # with parts: the format (csv or parquet) their pupil tables and slot audits are to be
+    # written in (--out-format, with --out). The workers build them, and they are written to
+    # the temporary folder while the figures are computed; None: built from the slots if asked
+    part_outputs: str | None = "parquet"
 
 
 @dataclass
@@ -763,8 +764,15 @@ def _in_parts(
         first.by_column,
     )
     del parts_results, entries
-    analysis = summarise(path.name, results, warnings, columns, options, estimates)
-    analysis.part_tables = PartTables.ordered(folder, part_files, order)
+    tables = PartTables.ordered(folder, part_files, order)
+    if options.part_outputs is not None:
+        tables.prepare(options.part_outputs)  # written while the figures are computed
+    try:
+        analysis = summarise(path.name, results, warnings, columns, options, estimates)
+    except BaseException:
+        tables.settle()  # the writing stops before its folder is removed
+        raise
+    analysis.part_tables = tables
     analysis.timings = {
         "split": split - start,
         "parts": measured - split,
@@ -848,7 +856,7 @@ def _part_results(
     except SchoolperfError as error:  # reported with the other parts' problems
         return list(error.problems)
     try:
-        tables = write_part(part, results.pupils, results.slots, options.part_outputs)
+        tables = write_part(part, results.pupils, results.slots, options.part_outputs is not None)
     except (OSError, pa.ArrowException):  # e.g. a full temporary disk
         return "whole"
     results.slots = None  # on disk: only what the summary needs goes back to the parent

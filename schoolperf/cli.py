@@ -263,7 +263,8 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
     from schoolperf.api import analyse as run
 
     # a file in parts has its output tables built by the workers only where they are written
-    analysis = run(file, replace(_options(**kwargs), part_outputs=out_dir is not None))
+    written_as = kwargs["out_format"] if out_dir is not None else None
+    analysis = run(file, replace(_options(**kwargs), part_outputs=written_as))
     started = time.perf_counter()
     document = analysis.to_dict(pupils=False)
     pupils = None

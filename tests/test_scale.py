@@ -291,21 +291,25 @@ def test_file_in_parts_writes_the_whole_files_outputs(national, tmp_path, out_fo
         assert slots["upn"].astype(str).str.contains("=2/").any()
 
 
-def test_file_in_parts_without_output_tables_writes_them_from_its_slots(national, tmp_path):
-    """Without ``--out`` the workers build no output tables; asked for later, they are built
-    from the parts' slots, the same as the whole file's."""
+@pytest.mark.parametrize("prepared_as", [None, "csv", "parquet"])
+def test_file_in_parts_writes_its_outputs_however_prepared(national, tmp_path, prepared_as):
+    """The parts' output tables written while the figures are computed (in the format asked
+    for, or another), or not built by the workers at all (no ``--out``: then built from the
+    parts' slots): the same files as the whole file's, also when written a second time."""
     from schoolperf.reports.files import write_outputs
 
     whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0))
-    parts = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2, part_outputs=False))
+    options = AnalysisOptions(by="school", chunk_mb=0.2, part_outputs=prepared_as)
+    parts = analyse(national, options)
     assert parts.part_tables is not None
-    assert all(set(p.tables) == {"slot-frame"} for p in parts.part_tables.parts)
-    for name, analysis in (("whole", whole), ("parts", parts)):
-        write_outputs(tmp_path / name, analysis.to_dict(pupils=False), analysis, (), "csv")
-    for table in ("pupils.csv", "slots.csv"):
-        assert (tmp_path / "whole" / table).read_bytes() == (
-            tmp_path / "parts" / table
-        ).read_bytes()
+    built = {p.tables.keys() == {"slot-frame"} for p in parts.part_tables.parts}
+    assert built == {prepared_as is None}
+    write_outputs(tmp_path / "whole", whole.to_dict(pupils=False), whole, (), "csv")
+    for n in (1, 2):  # the second time, the prepared files have been handed over
+        write_outputs(tmp_path / f"parts{n}", parts.to_dict(pupils=False), parts, (), "csv")
+        for table in ("pupils.csv", "slots.csv"):
+            expected = (tmp_path / "whole" / table).read_bytes()
+            assert (tmp_path / f"parts{n}" / table).read_bytes() == expected
 
 
 def test_file_in_parts_keeps_its_slots_on_disk_until_asked(national):

@@ -7,6 +7,7 @@ leaves any earlier output whole; an input file is never written over.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -275,8 +276,11 @@ def write_outputs(
     parts = analysis.part_tables
     for name, table in tables.items():  # one table in memory at a time
         path = out_dir / f"{name}.{file_format}"
-        target = None if parts is None else parts.output_schema(name)
-        if target is None:  # not in parts, or the parts' columns differ: the table whole
+        prepared = None if parts is None else parts.take_prepared(name, file_format)
+        target = None if parts is None or prepared else parts.output_schema(name)
+        if prepared is not None:  # written while the figures were computed
+            write_atomic(path, partial(shutil.move, str(prepared)), inputs)
+        elif target is None:  # not in parts, or the parts' columns differ: the table whole
             write_atomic(path, partial(write_table, table(), file_format), inputs)
         else:
             write_atomic(path, partial(parts.write, name, file_format, target), inputs)

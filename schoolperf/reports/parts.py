@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from schoolperf.reports.files import (
     text_dictionaries,
     write_csv,
 )
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 BLOCK_ROWS = 1 << 17  # rows written (and, per part, read) at a time
 SLOT_FRAME = "slot-frame"  # the slots themselves: the JSON pupils array and packs need them
@@ -113,6 +116,8 @@ class PartTables:
     parts: list[PartFiles]
     pupil_part: np.ndarray
     audit_rows: np.ndarray  # slot-audit rows of each pupil, in the same order
+    # output tables being written by :meth:`prepare`: name -> (its writing, file, format)
+    prepared: dict[str, tuple[Future[bool], Path, str]] = field(default_factory=dict)
 
     @classmethod
     def ordered(
@@ -224,6 +229,45 @@ class PartTables:
         with open(path, "wb") as handle:
             for number, block in enumerate(self.blocks(name, schema, dictionaries)):
                 write_csv(block.to_pandas(), handle, header=number == 0)
+
+    def prepare(self, file_format: str) -> None:
+        """Start writing the ``pupils`` and ``slots`` outputs as ``file_format`` to the
+        temporary folder, on a thread (Arrow reads and encodes off the GIL), while the parent
+        computes the figures; :meth:`take_prepared` hands them over."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        writer = ThreadPoolExecutor(1, thread_name_prefix="schoolperf-outputs")
+        for name in ("pupils", "slots"):
+            path = Path(self.folder.name) / f"{name}.{file_format}"
+            job = writer.submit(self._prepare, name, file_format, path)
+            self.prepared[name] = (job, path, file_format)
+        writer.shutdown(wait=False)
+
+    def _prepare(self, name: str, file_format: str, path: Path) -> bool:
+        target = self.output_schema(name)
+        if target is not None:
+            self.write(name, file_format, target, str(path))
+        return target is not None
+
+    def take_prepared(self, name: str, file_format: str) -> Path | None:
+        """Output ``name`` as :meth:`prepare` wrote it in ``file_format``, once written (its
+        file is the caller's from then on); ``None`` where it was not prepared so, or could not
+        be (e.g. a full temporary disk: the caller then writes it itself)."""
+        import pyarrow as pa
+
+        job, path, prepared_as = self.prepared.get(name, (None, None, None))
+        if job is None or prepared_as != file_format:
+            return None
+        del self.prepared[name]
+        try:
+            return path if job.result() else None
+        except (OSError, pa.ArrowException):
+            return None
+
+    def settle(self) -> None:
+        """Wait for the writing :meth:`prepare` started (before its folder is removed)."""
+        for job, _, _ in self.prepared.values():
+            job.exception()
 
     def slots(self) -> list[pd.DataFrame]:
         """Each part's slots (for the JSON pupils array and packs, which need them whole)."""

@@ -78,6 +78,17 @@ from schoolperf.reference import (
 )
 from schoolperf.reports.parts import PartFiles, PartTables, write_part
 
+# what the JSON's pupils array needs of the slots
+JSON_SLOT_COLUMNS = [
+    "upn",
+    "element_order",
+    "element",
+    "slot",
+    "subject_title",
+    "grade_text",
+    "points",
+    "weight",
+]
 TREND_MEASURES = [
     "pupils",
     "attainment8",
@@ -153,11 +164,22 @@ class Analysis:
     def slots(self) -> pd.DataFrame:
         """Every result unit and where it counted (the slot audit's rows)."""
         if self.loaded_slots is None:
-            assert self.part_tables is not None
-            slots = concat_frames(self.part_tables.slots())
-            slots["upn"] = pupil_key(slots["upn"], self.pupils)
-            self.loaded_slots = slots
+            self.loaded_slots = self.slot_columns(None)
         return self.loaded_slots
+
+    def slot_columns(self, columns: list[str] | None) -> pd.DataFrame:
+        """:attr:`slots`, only ``columns`` of them (all for ``None``): of a file in parts, read
+        from the parts' files without the others (and not kept)."""
+        if self.loaded_slots is not None:
+            return self.loaded_slots if columns is None else self.loaded_slots[columns]
+        assert self.part_tables is not None
+        slots = concat_frames(self.part_tables.slots(columns))
+        slots["upn"] = pupil_key(slots["upn"], self.pupils)
+        return slots
+
+    def pupils_json(self) -> pa.Table:
+        """The JSON's ``pupils`` array, a row per pupil (:func:`pupil_json_table`)."""
+        return pupil_json_table(self.pupils, self.slot_columns(JSON_SLOT_COLUMNS))
 
     def to_dict(self, pupils: bool = True) -> dict[str, object]:
         """CONTRACT.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed;
@@ -178,7 +200,7 @@ class Analysis:
                 k: None if v is None else [_plain_dict(r) for r in v]
                 for k, v in self.subjects_by_group.items()
             },
-            "pupils": pupil_json_table(self.pupils, self.slots).to_pylist() if pupils else None,
+            "pupils": self.pupils_json().to_pylist() if pupils else None,
             "warnings": list(self.warnings),
         }
 
@@ -237,19 +259,7 @@ def pupil_json_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pa.Table:
     """The ``pupils`` array of the JSON as an Arrow table, a row per pupil with its filled
     slots in element and slot order, built column-wise (no per-pupil loop); Arrow turns NaN
     into null and categoricals into dictionaries (their text in the JSON)."""
-    filled = slots.loc[
-        slots["weight"].to_numpy() > 0,
-        [
-            "upn",
-            "element_order",
-            "element",
-            "slot",
-            "subject_title",
-            "grade_text",
-            "points",
-            "weight",
-        ],
-    ]
+    filled = slots.loc[slots["weight"].to_numpy() > 0, JSON_SLOT_COLUMNS]
     filled["pupil"] = pupil_positions(filled["upn"], pupils.index)
     filled = filled.iloc[sort_order(filled, ["pupil", "element_order", "slot"], [True] * 3)]
     counts = np.bincount(filled["pupil"].to_numpy(), minlength=len(pupils))

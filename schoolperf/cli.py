@@ -269,9 +269,7 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
     document = analysis.to_dict(pupils=False)
     pupils = None
     if not kwargs["summary_only"] and (out_dir is not None or output_format == "json"):
-        from schoolperf.api import pupil_json_table
-
-        pupils = pupil_json_table(analysis.pupils, analysis.slots)
+        pupils = analysis.pupils_json()
     if out_dir is not None:
         from schoolperf.reports.files import write_outputs
 
@@ -552,11 +550,9 @@ def compare_command(file: Path, output_format: str, **kwargs: Any) -> None:
     """
     analysis, comparison = _compare(file, kwargs)
     if output_format == "json":
-        from schoolperf.api import pupil_json_table
-
         document = analysis.to_dict(pupils=False)
         document["similar_schools"] = comparison
-        _echo_json(document, pupil_json_table(analysis.pupils, analysis.slots), default=float)
+        _echo_json(document, analysis.pupils_json(), default=float)
         return
     from schoolperf.console import similar_schools_table, stdout
 

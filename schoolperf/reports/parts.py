@@ -269,12 +269,14 @@ class PartTables:
         for job, _, _ in self.prepared.values():
             job.exception()
 
-    def slots(self) -> list[pd.DataFrame]:
-        """Each part's slots (for the JSON pupils array and packs, which need them whole)."""
+    def slots(self, columns: list[str] | None = None) -> list[pd.DataFrame]:
+        """Each part's slots, or only ``columns`` of them (for the JSON pupils array and packs,
+        which need them whole; the files are mapped, so other columns are never read)."""
         import pyarrow as pa
 
         frames = []
         for part in self.parts:
             with pa.memory_map(str(part.tables[SLOT_FRAME])) as source:
-                frames.append(pa.ipc.open_file(source).read_all().to_pandas())
+                table = pa.ipc.open_file(source).read_all()
+                frames.append((table if columns is None else table.select(columns)).to_pandas())
         return frames

@@ -76,7 +76,13 @@ from schoolperf.reference import (
     load_estimates,
     national_comparators,
 )
-from schoolperf.reports.parts import PartFiles, PartTables, write_part
+from schoolperf.reports.parts import (
+    OUTPUT_FORMATS,
+    PartFiles,
+    PartTables,
+    settle_writers,
+    write_part,
+)
 
 # what the JSON's pupils array needs of the slots
 JSON_SLOT_COLUMNS = [
@@ -131,10 +137,13 @@ class AnalysisOptions:
     anonymise: bool = False
     by: str | None = None  # a pupil column (e.g. school): measures per value in one pass
     chunk_mb: float = 24  # with --by: CSV files larger than this are analysed in parts
-    # with parts: the format (csv or parquet) their pupil tables and slot audits are to be
-    # written in (--out-format, with --out). The workers build them, and they are written to
-    # the temporary folder while the figures are computed; None: built from the slots if asked
-    part_outputs: str | None = "parquet"
+    # with parts: the workers build the parts' pupil tables and slot audits, for write_outputs
+    # to stitch (the CLI: with --out); without, they are built from the slots if asked for
+    part_tables: bool = True
+    # with parts and part_tables: the format ("csv" or "parquet") the stitched tables are also
+    # written in, to the temporary folder, while the figures are computed (the CLI: --out's
+    # --out-format); write_outputs then moves them into place
+    prepare_outputs: str | None = None
 
 
 @dataclass
@@ -729,6 +738,7 @@ def _in_parts(
         return None
     split = time.perf_counter()
     workers = max(1, min(len(files), os.cpu_count() or 1))
+    settle_writers()  # no thread of an earlier run's writing forked into the workers
     with ProcessPoolExecutor(
         workers, mp_context=_process_context(), initializer=_worker_threads
     ) as pool:
@@ -775,12 +785,12 @@ def _in_parts(
     )
     del parts_results, entries
     tables = PartTables.ordered(folder, part_files, order)
-    if options.part_outputs is not None:
-        tables.prepare(options.part_outputs)  # written while the figures are computed
+    if options.part_tables and options.prepare_outputs in OUTPUT_FORMATS:
+        tables.prepare(options.prepare_outputs)  # written while the figures are computed
     try:
         analysis = summarise(path.name, results, warnings, columns, options, estimates)
     except BaseException:
-        tables.settle()  # the writing stops before its folder is removed
+        tables.settle()  # no writing left in the folder as it is removed
         raise
     analysis.part_tables = tables
     analysis.timings = {
@@ -816,8 +826,6 @@ def _merge_problems(found: list[list[Problem]]) -> list[Problem]:
 def _worker_threads() -> None:
     """A worker runs one Arrow thread: the workers already fill the cores (and each thread's
     own memory pool costs memory: 1.69 GB peak against 1.84 GB nationally)."""
-    import pyarrow as pa
-
     pa.set_cpu_count(1)
 
 
@@ -866,7 +874,7 @@ def _part_results(
     except SchoolperfError as error:  # reported with the other parts' problems
         return list(error.problems)
     try:
-        tables = write_part(part, results.pupils, results.slots, options.part_outputs is not None)
+        tables = write_part(part, results.pupils, results.slots, options.part_tables)
     except (OSError, pa.ArrowException):  # e.g. a full temporary disk
         return "whole"
     results.slots = None  # on disk: only what the summary needs goes back to the parent

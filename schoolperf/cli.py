@@ -111,8 +111,9 @@ def _echo_json(
     """``document`` on standard output, its pupils array (an Arrow table) streamed."""
     from schoolperf.reports.document import document_text
 
+    binary = hasattr(sys.stdout, "buffer")  # not so where standard output is redirected to text
     for piece in document_text(document, pupils, default):
-        click.echo(piece, nl=False)
+        click.echo(piece if binary else piece.decode(), nl=False)
 
 
 def _options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
@@ -262,9 +263,12 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
 
     from schoolperf.api import analyse as run
 
-    # a file in parts has its output tables built by the workers only where they are written
-    written_as = kwargs["out_format"] if out_dir is not None else None
-    analysis = run(file, replace(_options(**kwargs), part_outputs=written_as))
+    # a file in parts has its output tables built by the workers only where they are written,
+    # and written in the format asked for while the figures are computed
+    written = out_dir is not None
+    prepared = kwargs["out_format"] if written else None
+    options = replace(_options(**kwargs), part_tables=written, prepare_outputs=prepared)
+    analysis = run(file, options)
     started = time.perf_counter()
     document = analysis.to_dict(pupils=False)
     pupils = None

@@ -420,7 +420,8 @@ def settings_from_config(config: dict[str, Any], base: Path) -> TrackSettings:
     subgrades = SubgradeMapping.from_table(config.get("subgrades", {}))
     targets = analysis.pop("targets", None)
     p8_fall = float(analysis.pop("p8_fall", 0.5))
-    allowed = set(AnalysisOptions.__dataclass_fields__) - {"subgrades", "label", "previous"}
+    run_only = {"subgrades", "label", "previous", "part_tables", "prepare_outputs"}
+    allowed = set(AnalysisOptions.__dataclass_fields__) - run_only
     unknown = sorted(set(analysis) - allowed)
     if unknown:
         raise ValueError(f"unknown [analysis] key(s): {', '.join(unknown)}")

@@ -26,12 +26,15 @@ floats = st.one_of(
 )
 texts = st.one_of(st.none(), st.text(max_size=8), st.sampled_from(['a"b', "\\", "é\n\x00", "😀"]))
 slots = st.lists(
-    st.fixed_dictionaries(
-        {
-            "subject": st.text(max_size=5),
-            "points": st.floats(allow_nan=False, allow_infinity=False),
-            "weight": st.integers(1, 2),
-        }
+    st.one_of(
+        st.none(),  # a missing slot: null, as json.dumps writes None
+        st.fixed_dictionaries(
+            {
+                "subject": st.one_of(st.none(), st.text(max_size=5)),
+                "points": floats,
+                "weight": st.integers(1, 2),
+            }
+        ),
     ),
     max_size=4,
 )
@@ -71,6 +74,13 @@ def test_text_categories_and_slices():
         '{"subject": null, "n": 2}',
         '{"subject": "Art", "n": 3}',
         '{"subject": "Maths", "n": 4}',
+    ]
+    # a dictionary that holds a null among its values, and one unused value
+    coded = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0]), pa.array(["é", None, "x"]))
+    assert json_lines(pa.table({"t": coded})).to_pylist() == [
+        '{"t": "é"}',
+        '{"t": null}',
+        '{"t": "é"}',
     ]
 
 

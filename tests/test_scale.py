@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -291,25 +292,76 @@ def test_file_in_parts_writes_the_whole_files_outputs(national, tmp_path, out_fo
         assert slots["upn"].astype(str).str.contains("=2/").any()
 
 
-@pytest.mark.parametrize("prepared_as", [None, "csv", "parquet"])
-def test_file_in_parts_writes_its_outputs_however_prepared(national, tmp_path, prepared_as):
-    """The parts' output tables written while the figures are computed (in the format asked
-    for, or another), or not built by the workers at all (no ``--out``: then built from the
-    parts' slots): the same files as the whole file's, also when written a second time."""
+@pytest.mark.parametrize(
+    ("tables", "prepared_as", "failing", "stitched"),
+    [
+        (False, None, False, 0),  # no --out: built from the parts' slots when asked
+        (True, None, False, 2),  # stitched from the parts' tables
+        (True, "parquet", False, 2),  # prepared in another format: stitched
+        (True, "csv", False, 0),  # prepared while the figures were computed: moved
+        (True, "csv", True, 2),  # the preparing failed (a full temporary disk): stitched
+    ],
+)
+def test_file_in_parts_writes_its_outputs_however_prepared(
+    national, tmp_path, monkeypatch, tables, prepared_as, failing, stitched
+):
+    """The parts' output tables, however they were prepared, are the whole file's outputs,
+    and are also when written a second time (the prepared files handed over the first)."""
+    from schoolperf.reports import parts as part_files
     from schoolperf.reports.files import write_outputs
 
+    def full_disk(*args: object) -> bool:
+        raise OSError(28, "No space left on device")
+
+    if failing:
+        monkeypatch.setattr(part_files.PartTables, "_prepare", full_disk)
     whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0))
-    options = AnalysisOptions(by="school", chunk_mb=0.2, part_outputs=prepared_as)
+    options = AnalysisOptions(
+        by="school", chunk_mb=0.2, part_tables=tables, prepare_outputs=prepared_as
+    )
     parts = analyse(national, options)
     assert parts.part_tables is not None
     built = {p.tables.keys() == {"slot-frame"} for p in parts.part_tables.parts}
-    assert built == {prepared_as is None}
+    assert built == {not tables}
+    parts.part_tables.settle()  # what was prepared is written
+    calls = []
+    write = part_files.PartTables.write
+    monkeypatch.setattr(
+        part_files.PartTables, "write", lambda *args: calls.append(args[1]) or write(*args)
+    )
     write_outputs(tmp_path / "whole", whole.to_dict(pupils=False), whole, (), "csv")
-    for n in (1, 2):  # the second time, the prepared files have been handed over
+    for n in (1, 2):
+        calls.clear()
         write_outputs(tmp_path / f"parts{n}", parts.to_dict(pupils=False), parts, (), "csv")
+        assert len(calls) == (stitched if n == 1 else 2 * tables)
         for table in ("pupils.csv", "slots.csv"):
             expected = (tmp_path / "whole" / table).read_bytes()
             assert (tmp_path / f"parts{n}" / table).read_bytes() == expected
+    leftover = Path(parts.part_tables.folder.name)
+    assert not list(leftover.glob("*.csv")) or failing  # moved, not copied
+
+
+def test_file_in_parts_stops_preparing_its_outputs_on_an_error(national, monkeypatch):
+    """An error in the figures cancels the outputs' writing, and the temporary folder goes."""
+    from schoolperf import api
+
+    folders = []
+    ordered = api.PartTables.ordered
+
+    def keep(*args: object) -> object:
+        tables = ordered(*args)
+        folders.append(Path(tables.folder.name))
+        return tables
+
+    def failing(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api.PartTables, "ordered", keep)
+    monkeypatch.setattr(api, "summarise", failing)
+    options = AnalysisOptions(by="school", chunk_mb=0.2, prepare_outputs="parquet")
+    with pytest.raises(KeyboardInterrupt):
+        analyse(national, options)
+    assert folders and not folders[0].exists()
 
 
 def test_file_in_parts_keeps_its_slots_on_disk_until_asked(national):

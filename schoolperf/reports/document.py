@@ -55,7 +55,8 @@ def document_text(
 
 def json_lines(table: Any) -> Any:
     """Each row of ``table`` as the text ``json.dumps(row, ensure_ascii=False)`` writes for
-    ``table.to_pylist()``'s dict of it (an Arrow string array)."""
+    ``table.to_pylist()``'s dict of it (an Arrow string array). Columns hold numbers, true or
+    false, text (dictionaries too) or lists of these or of structs of these."""
     names = table.column_names
     return _objects(names, [table.column(n).combine_chunks() for n in names])
 
@@ -89,7 +90,8 @@ def _values(array: Any) -> Any:
         inner = pc.list_flatten(array)
         if pa.types.is_struct(inner.type):
             names = [inner.type.field(k).name for k in range(inner.type.num_fields)]
-            inner = _objects(names, inner.flatten())
+            objects = _objects(names, inner.flatten())
+            inner = pc.if_else(inner.is_null(), _literal("null"), objects)
         else:
             inner = _values(inner)
         joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, inner), _literal(", "))
@@ -103,9 +105,10 @@ def _values(array: Any) -> Any:
         return pc.if_else(array.is_null(), _literal("null"), values)
     coded = array if pa.types.is_dictionary(array.type) else array.dictionary_encode()
     distinct = coded.dictionary
-    if pa.types.is_string(distinct.type) or pa.types.is_large_string(distinct.type):
+    text = pa.types.is_string(distinct.type) or pa.types.is_large_string(distinct.type)
+    if text and distinct.null_count == 0:
         texts = list(map(encode_basestring, distinct.to_pylist()))  # json.dumps' own, for text
     else:
         texts = [json.dumps(v, ensure_ascii=False) for v in distinct.to_pylist()]
-    values = pa.array(texts, pa.large_string()).take(coded.indices)
-    return values.fill_null(_literal("null"))
+    spread = pa.array(texts, pa.large_string()).take(coded.indices)
+    return spread.fill_null(_literal("null"))

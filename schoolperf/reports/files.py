@@ -7,7 +7,6 @@ leaves any earlier output whole; an input file is never written over.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -124,6 +123,18 @@ def write_atomic(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def move_file(source: Path, target: str) -> None:
+    """``source`` moved to ``target`` (replacing it): renamed where both are on one disk and
+    the system allows it, else copied."""
+    import shutil
+
+    try:
+        os.replace(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        source.unlink(missing_ok=True)
 
 
 def _umask() -> int:
@@ -279,7 +290,7 @@ def write_outputs(
         prepared = None if parts is None else parts.take_prepared(name, file_format)
         target = None if parts is None or prepared else parts.output_schema(name)
         if prepared is not None:  # written while the figures were computed
-            write_atomic(path, partial(shutil.move, str(prepared)), inputs)
+            write_atomic(path, partial(move_file, prepared), inputs)
         elif target is None:  # not in parts, or the parts' columns differ: the table whole
             write_atomic(path, partial(write_table, table(), file_format), inputs)
         else:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,9 +29,7 @@ from schoolperf.reports.files import (
     write_csv,
 )
 
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
+OUTPUT_FORMATS = ("csv", "parquet")
 BLOCK_ROWS = 1 << 17  # rows written (and, per part, read) at a time
 SLOT_FRAME = "slot-frame"  # the slots themselves: the JSON pupils array and packs need them
 MANY_RUNS = 1024  # a block in more runs of one part's rows than this is put in order by a take
@@ -106,6 +105,16 @@ class _Cursor:
             self.offset += count
             rows -= count
         return out
+
+
+_WRITING: set[Future[bool]] = set()  # outputs being prepared, by any run
+
+
+def settle_writers() -> None:
+    """Wait for every output being prepared: a process forked while a thread writes could
+    inherit its locks held."""
+    for job in list(_WRITING):
+        job.exception()
 
 
 @dataclass
@@ -232,14 +241,16 @@ class PartTables:
 
     def prepare(self, file_format: str) -> None:
         """Start writing the ``pupils`` and ``slots`` outputs as ``file_format`` to the
-        temporary folder, on a thread (Arrow reads and encodes off the GIL), while the parent
-        computes the figures; :meth:`take_prepared` hands them over."""
+        temporary folder, on a thread, while the parent computes the figures (Parquet is read
+        and encoded by Arrow, off the GIL); :meth:`take_prepared` hands them over."""
         from concurrent.futures import ThreadPoolExecutor
 
         writer = ThreadPoolExecutor(1, thread_name_prefix="schoolperf-outputs")
         for name in ("pupils", "slots"):
             path = Path(self.folder.name) / f"{name}.{file_format}"
             job = writer.submit(self._prepare, name, file_format, path)
+            _WRITING.add(job)
+            job.add_done_callback(_WRITING.discard)
             self.prepared[name] = (job, path, file_format)
         writer.shutdown(wait=False)
 
@@ -265,9 +276,11 @@ class PartTables:
             return None
 
     def settle(self) -> None:
-        """Wait for the writing :meth:`prepare` started (before its folder is removed)."""
+        """Cancel the writing :meth:`prepare` queued, and wait for what has started (before
+        its folder is removed)."""
         for job, _, _ in self.prepared.values():
-            job.exception()
+            if not job.cancel():
+                job.exception()
 
     def slots(self, columns: list[str] | None = None) -> list[pd.DataFrame]:
         """Each part's slots, or only ``columns`` of them (for the JSON pupils array and packs,

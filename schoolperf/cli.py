@@ -265,9 +265,9 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
 
     # a file in parts has its output tables built by the workers only where they are written,
     # and written in the format asked for while the figures are computed
-    written = out_dir is not None
-    prepared = kwargs["out_format"] if written else None
-    options = replace(_options(**kwargs), part_tables=written, prepare_outputs=prepared)
+    writing = out_dir is not None
+    prepared = kwargs["out_format"] if writing else None
+    options = replace(_options(**kwargs), part_tables=writing, prepare_outputs=prepared)
     analysis = run(file, options)
     started = time.perf_counter()
     document = analysis.to_dict(pupils=False)

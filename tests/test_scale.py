@@ -412,6 +412,19 @@ def test_csv_rows_are_the_rows_pandas_writes(rows):
     assert written.getvalue().decode("utf-8") == expected
 
 
+def test_csv_floats_that_repeat_are_what_pandas_writes():
+    """Floats formatted once per distinct value (a slot audit's points) are pandas' own."""
+    import io
+
+    from schoolperf.reports.files import write_csv
+
+    values = [-0.0, 0.0, float("nan"), 1e-5, 4.5, 7.0, 1e16, -2.25, 0.1, 123456789.5]
+    frame = pd.DataFrame({"points": np.tile(values, 50)[::-1], "upn": "A"})
+    written = io.BytesIO()
+    write_csv(frame, written)
+    assert written.getvalue().decode() == frame.to_csv(index=False, lineterminator="\n")
+
+
 def test_parts_and_files_with_no_slot_filled(tmp_path):
     """A school whose rows fill no slot (a blank subject, every grade X): its part, and a
     whole file like it, still write their tables (review of issue 9: the slot texts of no

@@ -93,6 +93,20 @@ def _text(values: pd.Series) -> Any:
 
 
 def _float_text(values: np.ndarray) -> Any:
+    """:func:`_float_cells`, once per distinct value where values repeat (points and grades of
+    a slot audit: a few dozen values in a block of 131,072), distinct by their bits (``-0.0``
+    is not ``0.0``)."""
+    if values.dtype != np.float64 or len(values) < 2:
+        return _float_cells(values)
+    bits, codes = np.unique(values.view(np.int64), return_inverse=True)
+    if 4 * len(bits) > len(values):
+        return _float_cells(values)
+    import pyarrow as pa
+
+    return _float_cells(bits.view(np.float64)).take(pa.array(codes.reshape(-1)))
+
+
+def _float_cells(values: np.ndarray) -> Any:
     """Floats as ``numpy`` writes them (``repr``: shortest round trip). Arrow gives the same
     digits ten times faster, but writes whole numbers without ``.0`` and switches between
     positional and exponent forms at other sizes: it is used from 0.0001 up to 10^10 (``.0``

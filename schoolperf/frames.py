@@ -104,6 +104,13 @@ def computed_once(
     return ids, compute(distinct)
 
 
+def distinct_floats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a float array and each value's position among them, distinct
+    by their bits: ``-0.0`` is not ``0.0`` where they are written as text."""
+    bits, codes = np.unique(values.astype(np.float64).view(np.int64), return_inverse=True)
+    return bits.view(np.float64), codes.reshape(-1)
+
+
 def text_categorical(ids: np.ndarray, texts: pd.Series, size: int, blank: str = "") -> pd.Series:
     """A column of ``size`` rows holding ``texts[ids]`` (``ids`` -1: ``blank``), kept as a
     categorical: millions of rows of a few thousand texts cost a few bytes a row."""

@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
+from schoolperf.frames import distinct_floats
+
 
 def _quote_characters() -> str:
     """A regular-expression class of the characters that make Python's ``csv`` module (pandas'
@@ -98,12 +100,12 @@ def _float_text(values: np.ndarray) -> Any:
     is not ``0.0``)."""
     if values.dtype != np.float64 or len(values) < 2:
         return _float_cells(values)
-    bits, codes = np.unique(values.view(np.int64), return_inverse=True)
-    if 4 * len(bits) > len(values):
+    distinct, codes = distinct_floats(values)
+    if 4 * len(distinct) > len(values):
         return _float_cells(values)
     import pyarrow as pa
 
-    return _float_cells(bits.view(np.float64)).take(pa.array(codes.reshape(-1)))
+    return _float_cells(distinct).take(pa.array(codes))
 
 
 def _float_cells(values: np.ndarray) -> Any:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from schoolperf.frames import distinct_floats
+
 PUPILS_PER_BLOCK = 1 << 15
 
 
@@ -97,11 +99,10 @@ def _values(array: Any) -> Any:
         joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, inner), _literal(", "))
         lists = pc.binary_join_element_wise(_literal("["), joined, _literal("]"), _literal(""))
         return pc.if_else(array.is_null(), _literal("null"), lists)
-    if pa.types.is_floating(array.type):  # distinct by bits: -0.0 is not 0.0 to json.dumps
-        numbers = array.to_numpy(zero_copy_only=False).astype(np.float64)
-        bits, codes = np.unique(numbers.view(np.int64), return_inverse=True)
-        texts = [json.dumps(float(v)) for v in bits.view(np.float64)]
-        values = pa.array(texts, pa.large_string()).take(pa.array(codes.reshape(-1)))
+    if pa.types.is_floating(array.type):
+        distinct, codes = distinct_floats(array.to_numpy(zero_copy_only=False))
+        texts = [json.dumps(float(v)) for v in distinct]
+        values = pa.array(texts, pa.large_string()).take(pa.array(codes))
         return pc.if_else(array.is_null(), _literal("null"), values)
     coded = array if pa.types.is_dictionary(array.type) else array.dictionary_encode()
     distinct = coded.dictionary

@@ -145,6 +145,13 @@ class AnalysisOptions:
     # --out-format); write_outputs then moves them into place
     prepare_outputs: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.prepare_outputs not in (None, *OUTPUT_FORMATS):
+            raise ValueError(
+                f"prepare_outputs must be one of {', '.join(OUTPUT_FORMATS)} or None, "
+                f"not {self.prepare_outputs!r}"
+            )
+
 
 @dataclass
 class Analysis:
@@ -785,7 +792,7 @@ def _in_parts(
     )
     del parts_results, entries
     tables = PartTables.ordered(folder, part_files, order)
-    if options.part_tables and options.prepare_outputs in OUTPUT_FORMATS:
+    if options.part_tables and options.prepare_outputs is not None:
         tables.prepare(options.prepare_outputs)  # written while the figures are computed
     try:
         analysis = summarise(path.name, results, warnings, columns, options, estimates)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schoolperf.api import AnalysisOptions, analyse
 from schoolperf.cli import cli
 from schoolperf.reports import document
-from schoolperf.reports.document import document_text, json_lines
+from schoolperf.reports.document import document_text, indented, json_lines
 from tests.conftest import DEMO
 
 SLOT = pa.struct([("subject", pa.string()), ("points", pa.float64()), ("weight", pa.int64())])
@@ -82,6 +82,27 @@ def test_text_categories_and_slices():
         '{"t": null}',
         '{"t": "é"}',
     ]
+
+
+plain = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), texts.filter(bool)
+)
+documents = st.recursive(
+    plain,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.one_of(st.text(max_size=4), st.integers(), st.booleans()), inner),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents, st.sampled_from(["", "  ", "    "]))
+def test_document_is_indented_as_json_dumps_writes(value, pad):
+    expected = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + pad)
+    assert indented(value, pad) == expected
 
 
 @pytest.mark.parametrize("block", [1, 2, 1 << 15])

@@ -341,6 +341,12 @@ def test_file_in_parts_writes_its_outputs_however_prepared(
     assert not list(leftover.glob("*.csv")) or failing  # moved, not copied
 
 
+@pytest.mark.parametrize("prepared_as", ["xlsx", "CSV", ""])
+def test_outputs_are_prepared_only_in_a_format_written(prepared_as):
+    with pytest.raises(ValueError, match="prepare_outputs must be one of csv, parquet or None"):
+        AnalysisOptions(by="school", prepare_outputs=prepared_as)
+
+
 def test_file_in_parts_stops_preparing_its_outputs_on_an_error(national, monkeypatch):
     """An error in the figures cancels the outputs' writing, and the temporary folder goes."""
     from schoolperf import api

@@ -32,8 +32,7 @@ def document_text(
     import pyarrow.compute as pc
 
     def member(key: str, value: object) -> bytes:  # `  "key": value`, indented as in the whole
-        text = json.dumps({key: value}, indent=2, ensure_ascii=False, default=default)
-        return text[2:-2].encode()
+        return ("  " + _key(key) + ": " + indented(value, "  ", default)).encode()
 
     yield b"{\n"
     for number, (key, value) in enumerate(document.items()):
@@ -53,6 +52,37 @@ def document_text(
                 yield text.as_buffer().to_pybytes()
             yield b"\n  ]"
     yield b"\n}\n"
+
+
+def indented(value: object, pad: str = "", default: Callable[[Any], Any] | None = None) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False, default=default)`` at indent ``pad``,
+    with the standard library's C encoder for every object or array of plain values (the
+    indenting encoder is pure Python: the 3,000 schools of a national ``by`` block took 0.5 s)."""
+    inner = pad + "  "
+    if isinstance(value, dict):
+        items = value.items()
+        values: Any = value.values()
+    elif isinstance(value, (list, tuple)):
+        items, values = None, value
+    else:
+        return json.dumps(value, ensure_ascii=False, default=default)
+    if not values:
+        return "{}" if items is not None else "[]"
+    if not any(isinstance(v, (dict, list, tuple)) for v in values):
+        flat = json.dumps(
+            value, ensure_ascii=False, default=default, separators=(",\n" + inner, ": ")
+        )
+        return flat[0] + "\n" + inner + flat[1:-1] + "\n" + pad + flat[-1]
+    if items is None:
+        lines = [inner + indented(v, inner, default) for v in values]
+        return "[\n" + ",\n".join(lines) + "\n" + pad + "]"
+    lines = [inner + _key(k) + ": " + indented(v, inner, default) for k, v in items]
+    return "{\n" + ",\n".join(lines) + "\n" + pad + "}"
+
+
+def _key(key: object) -> str:
+    """An object's key as ``json.dumps`` writes it (text, or a number or true/false as text)."""
+    return json.dumps({key: 0}, ensure_ascii=False, separators=(",", ":"))[1:-3]
 
 
 def json_lines(table: Any) -> Any:

@@ -33,7 +33,7 @@ from schoolperf.cohort import (
 from schoolperf.errors import InputError, Problem, SchoolperfError
 from schoolperf.frames import as_categories, concat_frames, pupil_positions, sort_order
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
-from schoolperf.ingest.read import ROW, csv_header, read_part, split_csv
+from schoolperf.ingest.read import ROW, file_header, read_part, split_file, text_megabytes
 from schoolperf.measures.attainment8 import (
     ELEMENTS,
     element_order,
@@ -136,7 +136,7 @@ class AnalysisOptions:
     subgrades: SubgradeMapping | None = None  # tracking files: teachers' sub-grades
     anonymise: bool = False
     by: str | None = None  # a pupil column (e.g. school): measures per value in one pass
-    chunk_mb: float = 24  # with --by: CSV files larger than this are analysed in parts
+    chunk_mb: float = 24  # with --by: CSV/Parquet files larger than this (MB as text) in parts
     # with parts: the workers build the parts' pupil tables and slot audits, for write_outputs
     # to stitch (the CLI: with --out); without, they are built from the slots if asked for
     part_tables: bool = True
@@ -696,23 +696,24 @@ def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> A
     return analysis
 
 
-NOT_SPLIT = (".xlsx", ".xlsm", ".xls", ".parquet", ".pq")
+NOT_SPLIT = (".xlsx", ".xlsm", ".xls")
 
 
 def _analyse_in_parts(
     path: Path, options: AnalysisOptions, estimates: EstimatesTable
 ) -> Analysis | None:
-    """A large CSV with ``--by`` (e.g. every school in England), analysed in parts of whole
-    schools, two or more at a time; each part's pupil table and slot audit stay on disk until
-    written out, so memory grows with the pupils, not with their results. A pupil's figures
-    never depend on another school's rows, so the parts' pupil results are simply put together
-    before the school, group and subject figures are computed once. ``None`` where the file is
-    small, not a clean UTF-8 CSV, or has no such column (it is then read whole)."""
+    """A large CSV or Parquet file with ``--by`` (e.g. every school in England), analysed in
+    parts of whole schools, two or more at a time; each part's pupil table and slot audit stay
+    on disk until written out, so memory grows with the pupils, not with their results. A
+    pupil's figures never depend on another school's rows, so the parts' pupil results are
+    simply put together before the school, group and subject figures are computed once.
+    ``None`` where the file is small, not a clean UTF-8 CSV or readable Parquet file, or has
+    no such column (it is then read whole)."""
     if options.by is None or options.chunk_mb <= 0 or path.suffix.lower() in NOT_SPLIT:
         return None
     if not path.is_file():
         return None
-    parts = math.ceil(path.stat().st_size / (options.chunk_mb * (1 << 20)))
+    parts = math.ceil(text_megabytes(path) / options.chunk_mb)
     if parts < 2:  # a small file: no need to look at its headings here
         return None
     heading = _by_heading(path, options)
@@ -740,7 +741,7 @@ def _in_parts(
     from concurrent.futures import ProcessPoolExecutor
 
     start = time.perf_counter()
-    files = split_csv(path, heading, parts, Path(folder.name))
+    files = split_file(path, heading, parts, Path(folder.name))
     if files is None:
         return None
     split = time.perf_counter()
@@ -850,7 +851,7 @@ def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
     found by the rule :func:`load_cohort` keys pupils by."""
     from schoolperf.ingest.headers import canonical_columns, read_column_map
 
-    header = csv_header(path)
+    header = file_header(path)
     if header is None or options.by is None:
         return None
     column_map = read_column_map(options.columns_file) if options.columns_file else None

@@ -246,8 +246,9 @@ def cli() -> None:
     type=click.FloatRange(min=0),
     default=24,
     show_default=True,
-    help="With --by, a CSV larger than this many MB is analysed in parts of whole "
-    "schools, on every core; their slot audits stay on disk until written (0: never).",
+    help="With --by, a CSV or Parquet file larger than this many MB (as text) is analysed "
+    "in parts of whole schools, on every core; their slot audits stay on disk until written "
+    "(0: never).",
 )
 @click.option("--profile", is_flag=True, help="Print each stage's time to standard error.")
 @reports_errors

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schoolperf.api import AnalysisOptions, analyse
 from schoolperf.errors import InputError
@@ -131,3 +133,45 @@ def test_input_file_is_never_changed(tmp_path):
     before = path.read_bytes()
     analyse(path)
     assert path.read_bytes() == before
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(-(2**40), 2**40)),
+            st.one_of(st.none(), st.floats(allow_infinity=True), st.integers(-99, 99)),
+            st.one_of(st.none(), st.text(max_size=4)),
+            st.one_of(st.none(), st.booleans()),
+            st.one_of(st.none(), st.dates()),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 8),
+)
+def test_parquet_read_in_batches_is_the_whole_file_read(tmp_path_factory, rows, group_rows):
+    """Each cell of a Parquet file streamed into parts is the text the whole file's reading
+    gives it, however the file's row groups fall (a float column of whole numbers as whole
+    numbers only where the whole column is)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from schoolperf.ingest import read
+
+    path = tmp_path_factory.mktemp("pq") / "typed.parquet"
+    columns = list(zip(*rows, strict=True))
+    table = pa.table(
+        {
+            "id": pa.array(columns[0], pa.int64()),
+            "score": pa.array([None if v is None else float(v) for v in columns[1]]),
+            "text": pa.array(columns[2], pa.string()).dictionary_encode(),
+            "flag": pa.array(columns[3], pa.bool_()),
+            "day": pa.array(columns[4], pa.date32()),
+        }
+    )
+    pq.write_table(table, path, row_group_size=group_rows)
+    header, batches, count = read._parquet_text_batches(path)
+    streamed = pa.Table.from_batches(list(batches)).to_pandas()
+    assert header == table.column_names and count == len(rows)
+    pd.testing.assert_frame_equal(streamed, read._read_parquet(path), check_dtype=False)

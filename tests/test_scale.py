@@ -467,3 +467,31 @@ def test_parts_and_files_with_no_slot_filled(tmp_path):
     result = CliRunner().invoke(cli, ["analyse", str(ungraded), "--out", str(tmp_path / "u")])
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(tmp_path / "u" / "pupils.csv")) == 2
+
+
+def _typed_parquet(national: Path, path: Path) -> Path:
+    """The national fixture as a Parquet file of typed columns, as a researcher's would be:
+    numbers, whole numbers with gaps as floats, nullable integers, categories, true/false and
+    a column of fractions (whose whole numbers are written 100.0, as the whole file's are)."""
+    rows = pd.read_csv(national, dtype=str, keep_default_na=False)
+    rows["School"] = rows["School"].astype("int64")
+    rows["KS2 Reading"] = pd.to_numeric(rows["KS2 Reading"]).astype(float)  # blanks: NaN
+    rows["KS2 Maths"] = pd.to_numeric(rows["KS2 Maths"]).astype("Int64")
+    rows["Gender"] = rows["Gender"].astype("category")
+    number = pd.factorize(rows["School"].astype(str) + "/" + rows["UPN"])[0]  # a pupil's
+    rows["Looked after"] = number % 7 == 0
+    rows["Attendance"] = np.where(number % 5 == 0, 100.0, 90.5)
+    rows.to_parquet(path, row_group_size=3000)
+    return path
+
+
+@pytest.mark.parametrize("chunk_mb", [0.2, 0.5])
+def test_parquet_file_in_parts_gives_the_whole_file_analysis(national, tmp_path, chunk_mb):
+    path = _typed_parquet(national, tmp_path / "national.parquet")
+    groups = ("Looked after", "Attendance", "Gender")
+    whole = analyse(path, AnalysisOptions(by="school", chunk_mb=0, groups=groups))
+    parts = analyse(path, AnalysisOptions(by="school", chunk_mb=chunk_mb, groups=groups))
+    assert "parts" in parts.timings and "parts" not in whole.timings
+    assert {"attendance=100.0", "attendance=90.5", "Looked after=True"} <= set(whole.groups)
+    _same(whole.to_dict(), parts.to_dict())
+    assert whole.by == analyse(national, AnalysisOptions(by="school", chunk_mb=0)).by

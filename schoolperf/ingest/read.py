@@ -240,32 +240,139 @@ def tidy_arrow(table: Any) -> pd.DataFrame | None:
     return pa.table(columns).to_pandas()
 
 
-def split_csv(path: Path, heading: str, parts: int, folder: Path) -> list[Path] | None:
-    """Stream a clean UTF-8 CSV into ``parts`` Arrow files by the value of ``heading`` (e.g.
-    School), so each part holds whole schools, every row with its spreadsheet row number.
-    Memory holds one block of the file at a time. ``None`` where the file is not clean (it is
-    then read whole, and its problems reported)."""
-    import zlib
+PARQUET = (".parquet", ".pq")
+TEXT_BATCH_ROWS = 1 << 16  # Parquet rows turned into text at a time
 
-    import pyarrow as pa
+
+def file_header(path: Path) -> list[str] | None:
+    """The headings of a clean UTF-8 CSV or of a Parquet file as written (``None`` for any
+    other file, or one that cannot be read so)."""
+    if path.suffix.lower() not in PARQUET:
+        return csv_header(path)
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path).names
+    except Exception as exc:
+        if _is_arrow_error(exc) or isinstance(exc, OSError):
+            return None
+        raise
+
+
+def text_megabytes(path: Path) -> float:
+    """The size of a file as text, in MB: a CSV's own size; a Parquet file's (compressed, and
+    columnar) estimated from its rows and the text of its first rows, as a CSV would hold it."""
+    if path.suffix.lower() not in PARQUET:
+        return path.stat().st_size / (1 << 20)
+    opened = _parquet_text_batches(path)
+    if opened is None:
+        return 0.0
+    header, batches, rows = opened
+    import pyarrow.compute as pc
+
+    try:
+        first = next(iter(batches), None)
+    except Exception as exc:
+        if _is_arrow_error(exc):
+            return 0.0
+        raise
+    if first is None or first.num_rows == 0:
+        return 0.0
+    cells = sum(pc.sum(pc.binary_length(c)).as_py() or 0 for c in first.columns)
+    per_row = (cells + len(header)) / first.num_rows  # a separator or line end a cell
+    return rows * per_row / (1 << 20)
+
+
+def _csv_batches(path: Path) -> tuple[list[str], Any] | None:
+    """A clean UTF-8 CSV's headings and its rows as Arrow batches of text, read block by block
+    by Arrow's multi-threaded reader."""
     import pyarrow.csv as pacsv
 
     options = _arrow_csv_options(path)
-    if options is None or heading not in options[0]:
+    if options is None:
         return None
     header, parse, convert = options
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=16 << 20),
+        parse_options=parse,
+        convert_options=convert,
+    )
+    return (header, reader) if reader.schema.names == header else None
+
+
+def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
+    """A Parquet file's headings, its rows as Arrow batches of text cells (each cell as
+    :func:`_read_parquet` gives it, blank where missing) and its number of rows; ``None`` where
+    it cannot be read (it is then read whole, and its problem reported)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(path)
+        schema = file.schema_arrow
+        # a number column is written as whole numbers when every number in it is one (1.0 as
+        # "1"): that needs the whole column, read first (the float columns only)
+        floats = [f.name for f in schema if pa.types.is_floating(f.type)]
+        fractional = set()
+        for batch in file.iter_batches(columns=floats) if floats else ():
+            for name, column in zip(batch.schema.names, batch.columns, strict=True):
+                if not _whole_numbers(pc.drop_null(column).to_numpy(zero_copy_only=False)):
+                    fractional.add(name)
+    except Exception as exc:
+        if _is_arrow_error(exc) or isinstance(exc, OSError):
+            return None
+        raise
+    header = schema.names
+    if len(set(header)) < len(header):
+        return None
+    text_schema = pa.schema([pa.field(name, pa.string()) for name in header])
+
+    def batches() -> Any:
+        for batch in file.iter_batches(batch_size=TEXT_BATCH_ROWS):
+            columns = [
+                _parquet_column_text(name, column, fractional)
+                for name, column in zip(header, batch.columns, strict=True)
+            ]
+            yield pa.RecordBatch.from_arrays(columns, schema=text_schema)
+
+    return header, batches(), file.metadata.num_rows
+
+
+def _parquet_column_text(name: str, column: Any, fractional: set[str]) -> Any:
+    """One column of a Parquet batch as :func:`_read_parquet`'s text: Arrow casts text and
+    integers (the same digits), pandas the rest, by the very rules of the whole file."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind):
+        return pc.cast(column, pa.string()).fill_null("")
+    frame = pd.DataFrame({name: column.to_pandas()})
+    text = _parquet_text(frame, fractional)[name]
+    return pa.array(text.to_numpy(dtype=object), pa.string())
+
+
+def split_file(path: Path, heading: str, parts: int, folder: Path) -> list[Path] | None:
+    """Stream a clean UTF-8 CSV or a Parquet file into ``parts`` Arrow files of text cells by
+    the value of ``heading`` (e.g. School), so each part holds whole schools, every row with
+    its spreadsheet row number. Memory holds one block of the file at a time. ``None`` where
+    the file is not clean (it is then read whole, and its problems reported)."""
+    import zlib
+
+    import pyarrow as pa
+
     paths = [folder / f"part-{k:04d}.arrow" for k in range(parts)]
     writers: list[Any] = []
     try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(block_size=16 << 20),
-            parse_options=parse,
-            convert_options=convert,
+        opened = (
+            _parquet_text_batches(path) if path.suffix.lower() in PARQUET else _csv_batches(path)
         )
-        if reader.schema.names != header:
+        if opened is None or heading not in opened[0]:
             return None
-        schema = reader.schema.append(pa.field(ROW, pa.int64()))
+        header, reader = opened[0], opened[1]
+        schema = pa.schema([pa.field(h, pa.string()) for h in header] + [(ROW, pa.int64())])
         writers = [pa.ipc.new_file(str(p), schema) for p in paths]
         start = 2
         for batch in reader:
@@ -461,11 +568,32 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"could not be read as Parquet ({exc}).",
             "Write the file again, or export CSV instead.",
         ) from None
+    return _parquet_text(table)
+
+
+def _parquet_text(table: pd.DataFrame, fractional: set[str] | None = None) -> pd.DataFrame:
+    """Parquet cells as text, blank where missing; a number column of whole numbers only as
+    whole numbers (1.0 → "1", as a spreadsheet shows it). ``fractional``: the columns holding
+    other numbers, where the whole file's are known (else found in ``table``)."""
     for column in table.columns:
         values = table[column]
-        if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
-            table[column] = values.astype("Int64")  # 1.0 → "1", as a spreadsheet shows it
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        if fractional is None:
+            whole = _whole_numbers(values.to_numpy(dtype=float, na_value=np.nan))
+        else:
+            whole = column not in fractional
+        if whole:
+            table[column] = values.astype("Int64")
     return table.astype("string").fillna("").astype(str)
+
+
+def _whole_numbers(values: np.ndarray) -> bool:
+    """Every number (NaN aside) a whole number that a 64-bit integer holds."""
+    values = values[~np.isnan(values)]
+    with np.errstate(invalid="ignore"):  # infinity has no remainder: not whole
+        whole = (values % 1 == 0) & (values >= -(2.0**63)) & (values < 2.0**63)
+    return bool(whole.all())
 
 
 def _check_cell_lengths(path: Path, table: pd.DataFrame) -> None:

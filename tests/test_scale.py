@@ -495,3 +495,16 @@ def test_parquet_file_in_parts_gives_the_whole_file_analysis(national, tmp_path,
     assert {"attendance=100.0", "attendance=90.5", "Looked after=True"} <= set(whole.groups)
     _same(whole.to_dict(), parts.to_dict())
     assert whole.by == analyse(national, AnalysisOptions(by="school", chunk_mb=0)).by
+
+
+def test_file_in_parts_with_workers_spawned(national, monkeypatch):
+    """Workers started afresh (spawn: what macOS and Windows use) give the same analysis."""
+    import multiprocessing
+
+    from schoolperf import api
+
+    forked = analyse(national, AnalysisOptions(by="school", chunk_mb=0.5))
+    monkeypatch.setattr(api, "_process_context", lambda: multiprocessing.get_context("spawn"))
+    spawned = analyse(national, AnalysisOptions(by="school", chunk_mb=0.5))
+    assert "parts" in spawned.timings
+    assert spawned.to_dict() == forked.to_dict()

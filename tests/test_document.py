@@ -105,6 +105,24 @@ def test_document_is_indented_as_json_dumps_writes(value, pad):
     assert indented(value, pad) == expected
 
 
+def test_document_indented_with_what_default_gives():
+    import numpy as np
+
+    def default(value: object) -> object:
+        if isinstance(value, (np.ndarray, np.generic)):
+            return value.tolist()
+        return sorted(value)
+
+    for value in [
+        [np.array([1, 2])],
+        np.array([[1, 2], [3]], dtype=object),
+        {"a": {3, 1}, "b": np.float64(0.5), "c": [np.int64(4)]},
+    ]:
+        assert indented(value, "", default) == json.dumps(value, indent=2, default=default)
+    with pytest.raises(TypeError):
+        indented({"a": {1}})
+
+
 @pytest.mark.parametrize("block", [1, 2, 1 << 15])
 def test_document_reads_back_whole(monkeypatch, block):
     monkeypatch.setattr(document, "PUPILS_PER_BLOCK", block)

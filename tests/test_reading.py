@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -135,15 +137,26 @@ def test_input_file_is_never_changed(tmp_path):
     assert path.read_bytes() == before
 
 
-@settings(max_examples=60, deadline=None)
+MIDNIGHT_OR_NOT = st.datetimes(
+    min_value=datetime.datetime(1990, 1, 1), max_value=datetime.datetime(2040, 1, 1)
+).map(lambda t: t.replace(hour=0, minute=0, second=0, microsecond=0) if t.minute % 2 else t)
+
+
+@settings(max_examples=80, deadline=None)
 @given(
     st.lists(
         st.tuples(
-            st.one_of(st.none(), st.integers(-(2**40), 2**40)),
+            st.one_of(st.none(), st.integers(-(2**62), 2**62)),
             st.one_of(st.none(), st.floats(allow_infinity=True), st.integers(-99, 99)),
             st.one_of(st.none(), st.text(max_size=4)),
             st.one_of(st.none(), st.booleans()),
             st.one_of(st.none(), st.dates()),
+            st.one_of(st.none(), MIDNIGHT_OR_NOT),
+            st.one_of(
+                st.none(),
+                st.timedeltas(datetime.timedelta(days=-99), datetime.timedelta(days=99)),
+            ),
+            st.one_of(st.none(), st.integers(0, 2**64 - 1)),
         ),
         min_size=1,
         max_size=40,
@@ -152,8 +165,9 @@ def test_input_file_is_never_changed(tmp_path):
 )
 def test_parquet_read_in_batches_is_the_whole_file_read(tmp_path_factory, rows, group_rows):
     """Each cell of a Parquet file streamed into parts is the text the whole file's reading
-    gives it, however the file's row groups fall (a float column of whole numbers as whole
-    numbers only where the whole column is)."""
+    gives it, however the file's row groups fall: pandas writes a float column of whole
+    numbers as whole numbers, and a date-and-time column of midnights as dates, only where the
+    whole column is so; integers with gaps are floats to pandas."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -168,6 +182,9 @@ def test_parquet_read_in_batches_is_the_whole_file_read(tmp_path_factory, rows, 
             "text": pa.array(columns[2], pa.string()).dictionary_encode(),
             "flag": pa.array(columns[3], pa.bool_()),
             "day": pa.array(columns[4], pa.date32()),
+            "sat": pa.array(columns[5], pa.timestamp("ms")),
+            "span": pa.array(columns[6], pa.duration("us")),
+            "big": pa.array(columns[7], pa.uint64()),
         }
     )
     pq.write_table(table, path, row_group_size=group_rows)
@@ -175,3 +192,17 @@ def test_parquet_read_in_batches_is_the_whole_file_read(tmp_path_factory, rows, 
     streamed = pa.Table.from_batches(list(batches)).to_pandas()
     assert header == table.column_names and count == len(rows)
     pd.testing.assert_frame_equal(streamed, read._read_parquet(path), check_dtype=False)
+
+
+def test_parquet_read_in_batches_without_the_index_and_with_checked_headings(tmp_path):
+    from schoolperf.ingest import read
+
+    rows = pd.DataFrame({"School": [1, 2], "UPN": ["A", "B"]}, index=[5, 2])
+    rows.to_parquet(tmp_path / "indexed.parquet")
+    header, batches, _ = read._parquet_text_batches(tmp_path / "indexed.parquet")
+    assert header == ["School", "UPN"] == list(read._read_parquet(tmp_path / "indexed.parquet"))
+    assert next(batches).to_pylist() == [{"School": "1", "UPN": "A"}, {"School": "2", "UPN": "B"}]
+    rows.assign(**{" School": [3, 4]}).to_parquet(tmp_path / "twice.parquet")
+    for reading in (read._parquet_text_batches, read._read_parquet):
+        with pytest.raises(InputError, match="appears more than once"):
+            reading(tmp_path / "twice.parquet")

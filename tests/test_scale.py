@@ -508,3 +508,20 @@ def test_file_in_parts_with_workers_spawned(national, monkeypatch):
     spawned = analyse(national, AnalysisOptions(by="school", chunk_mb=0.5))
     assert "parts" in spawned.timings
     assert spawned.to_dict() == forked.to_dict()
+
+
+@pytest.mark.parametrize("chunk_mb", ["0", "0.2"])
+def test_damaged_parquet_file_by_school_is_reported(national, tmp_path, chunk_mb):
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+
+    path = _typed_parquet(national, tmp_path / "national.parquet")
+    data = bytearray(path.read_bytes())
+    data[100:150] = bytes(b ^ 0xFF for b in data[100:150])  # inside the first data page
+    path.write_bytes(bytes(data))
+    arguments = ["analyse", str(path), "--by", "school", "--chunk-mb", chunk_mb]
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 2, result.output
+    assert "could not be read as Parquet" in result.output
+    assert "Traceback" not in result.output

@@ -264,23 +264,27 @@ def text_megabytes(path: Path) -> float:
     columnar) estimated from its rows and the text of its first rows, as a CSV would hold it."""
     if path.suffix.lower() not in PARQUET:
         return path.stat().st_size / (1 << 20)
-    opened = _parquet_text_batches(path)
-    if opened is None:
-        return 0.0
-    header, batches, rows = opened
+    import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     try:
-        first = next(iter(batches), None)
+        with pq.ParquetFile(path) as file:
+            first = next(file.iter_batches(batch_size=TEXT_BATCH_ROWS), None)
+            rows = file.metadata.num_rows
+        if first is None or first.num_rows == 0:
+            return 0.0
+        cells = len(first.columns) * first.num_rows  # a separator or line end a cell
+        for column in first.columns:
+            try:
+                cells += pc.sum(pc.binary_length(pc.cast(column, pa.string()))).as_py() or 0
+            except pa.ArrowException:  # a type with no text cast (a list): a guess
+                cells += 8 * first.num_rows
     except Exception as exc:
-        if _is_arrow_error(exc):
+        if _is_arrow_error(exc) or isinstance(exc, OSError):  # it is read whole, and reported
             return 0.0
         raise
-    if first is None or first.num_rows == 0:
-        return 0.0
-    cells = sum(pc.sum(pc.binary_length(c)).as_py() or 0 for c in first.columns)
-    per_row = (cells + len(header)) / first.num_rows  # a separator or line end a cell
-    return rows * per_row / (1 << 20)
+    return rows * cells / first.num_rows / (1 << 20)
 
 
 def _csv_batches(path: Path) -> tuple[list[str], Any] | None:
@@ -304,54 +308,80 @@ def _csv_batches(path: Path) -> tuple[list[str], Any] | None:
 def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
     """A Parquet file's headings, its rows as Arrow batches of text cells (each cell as
     :func:`_read_parquet` gives it, blank where missing) and its number of rows; ``None`` where
-    it cannot be read (it is then read whole, and its problem reported)."""
+    it cannot be read so (it is then read whole, and its problem reported).
+
+    pandas writes a column's values as text by rules over the whole column (a float column of
+    whole numbers only as whole numbers, a date-and-time column of midnights only as dates), so
+    a first pass finds the distinct values of every column of another type than text, and
+    pandas turns each column's distinct values into text once, as one column; each batch's
+    values are then looked up. Text is the same either way (Arrow's cast)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
         file = pq.ParquetFile(path)
-        schema = file.schema_arrow
-        # a number column is written as whole numbers when every number in it is one (1.0 as
-        # "1"): that needs the whole column, read first (the float columns only)
-        floats = [f.name for f in schema if pa.types.is_floating(f.type)]
-        fractional = set()
-        for batch in file.iter_batches(columns=floats) if floats else ():
-            for name, column in zip(batch.schema.names, batch.columns, strict=True):
-                if not _whole_numbers(pc.drop_null(column).to_numpy(zero_copy_only=False)):
-                    fractional.add(name)
     except Exception as exc:
         if _is_arrow_error(exc) or isinstance(exc, OSError):
             return None
         raise
-    header = schema.names
-    if len(set(header)) < len(header):
-        return None
+    try:
+        schema = file.schema_arrow
+        # pandas reads its index back as the index, which the reading then drops
+        metadata = schema.pandas_metadata or {}
+        index = {c for c in metadata.get("index_columns", []) if isinstance(c, str)}
+        header = [name for name in schema.names if name not in index]
+        _check_header(path, header)
+        typed = [name for name in header if not _is_text(schema.field(name).type)]
+        texts = _distinct_texts(file, typed)
+    except Exception as exc:
+        file.close()
+        if _is_arrow_error(exc) or isinstance(exc, OSError):
+            return None
+        raise
     text_schema = pa.schema([pa.field(name, pa.string()) for name in header])
 
     def batches() -> Any:
-        for batch in file.iter_batches(batch_size=TEXT_BATCH_ROWS):
-            columns = [
-                _parquet_column_text(name, column, fractional)
-                for name, column in zip(header, batch.columns, strict=True)
-            ]
-            yield pa.RecordBatch.from_arrays(columns, schema=text_schema)
+        try:
+            for batch in file.iter_batches(batch_size=TEXT_BATCH_ROWS, columns=header):
+                columns = []
+                for name, column in zip(header, batch.columns, strict=True):
+                    if name in texts:
+                        distinct, text = texts[name]
+                        column = text.take(pc.index_in(column, value_set=distinct))
+                    columns.append(pc.cast(column, pa.string()).fill_null(""))
+                yield pa.RecordBatch.from_arrays(columns, schema=text_schema)
+        finally:
+            file.close()
 
     return header, batches(), file.metadata.num_rows
 
 
-def _parquet_column_text(name: str, column: Any, fractional: set[str]) -> Any:
-    """One column of a Parquet batch as :func:`_read_parquet`'s text: Arrow casts text and
-    integers (the same digits), pandas the rest, by the very rules of the whole file."""
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _distinct_texts(file: Any, names: list[str]) -> dict[str, tuple[Any, Any]]:
+    """Each of the ``names`` columns: its distinct values (null among them where it has any),
+    and the text :func:`_read_parquet` gives each, from pandas over those values as a column."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind):
-        return pc.cast(column, pa.string()).fill_null("")
-    frame = pd.DataFrame({name: column.to_pandas()})
-    text = _parquet_text(frame, fractional)[name]
-    return pa.array(text.to_numpy(dtype=object), pa.string())
+    found: dict[str, list[Any]] = {name: [] for name in names}
+    for batch in file.iter_batches(columns=names) if names else ():
+        for name, column in zip(names, batch.columns, strict=True):
+            found[name].append(pc.unique(column))
+    texts = {}
+    for name, uniques in found.items():
+        kind = file.schema_arrow.field(name).type
+        distinct = pc.unique(pa.concat_arrays(uniques)) if uniques else pa.array([], kind)
+        text = _parquet_text(pd.DataFrame({name: distinct.to_pandas()}))[name]
+        texts[name] = (distinct, pa.array(text.to_numpy(dtype=object), pa.string()))
+    return texts
 
 
 def split_file(path: Path, heading: str, parts: int, folder: Path) -> list[Path] | None:
@@ -388,7 +418,7 @@ def split_file(path: Path, heading: str, parts: int, folder: Path) -> list[Path]
                 dtype=np.int64,
             )
             part = part_of[coded.indices.to_numpy(zero_copy_only=False)]
-            for k in np.unique(part):
+            for k in np.flatnonzero(np.bincount(part, minlength=parts)):
                 writers[k].write_batch(batch.filter(pa.array(part == k)))
     except Exception as exc:
         if _is_arrow_error(exc) or isinstance(exc, OSError):  # e.g. a full temporary disk
@@ -568,22 +598,18 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"could not be read as Parquet ({exc}).",
             "Write the file again, or export CSV instead.",
         ) from None
+    _check_header(path, [str(c) for c in table.columns])
     return _parquet_text(table)
 
 
-def _parquet_text(table: pd.DataFrame, fractional: set[str] | None = None) -> pd.DataFrame:
+def _parquet_text(table: pd.DataFrame) -> pd.DataFrame:
     """Parquet cells as text, blank where missing; a number column of whole numbers only as
-    whole numbers (1.0 → "1", as a spreadsheet shows it). ``fractional``: the columns holding
-    other numbers, where the whole file's are known (else found in ``table``)."""
+    whole numbers (1.0 → "1", as a spreadsheet shows it)."""
     for column in table.columns:
         values = table[column]
-        if not pd.api.types.is_float_dtype(values):
-            continue
-        if fractional is None:
-            whole = _whole_numbers(values.to_numpy(dtype=float, na_value=np.nan))
-        else:
-            whole = column not in fractional
-        if whole:
+        if pd.api.types.is_float_dtype(values) and _whole_numbers(
+            values.to_numpy(dtype=np.float64, na_value=np.nan)
+        ):
             table[column] = values.astype("Int64")
     return table.astype("string").fillna("").astype(str)
 

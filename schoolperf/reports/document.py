@@ -54,6 +54,9 @@ def document_text(
     yield b"\n}\n"
 
 
+PLAIN = (str, int, float, type(None))  # what json.dumps writes as it is (bool is an int)
+
+
 def indented(value: object, pad: str = "", default: Callable[[Any], Any] | None = None) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=False, default=default)`` at indent ``pad``,
     with the standard library's C encoder for every object or array of plain values (the
@@ -64,14 +67,14 @@ def indented(value: object, pad: str = "", default: Callable[[Any], Any] | None 
         values: Any = value.values()
     elif isinstance(value, (list, tuple)):
         items, values = None, value
-    else:
-        return json.dumps(value, ensure_ascii=False, default=default)
+    elif isinstance(value, PLAIN) or default is None:
+        return json.dumps(value, ensure_ascii=False)
+    else:  # what json.dumps does with what it cannot write: writes default's value instead
+        return indented(default(value), pad, default)
     if not values:
         return "{}" if items is not None else "[]"
-    if not any(isinstance(v, (dict, list, tuple)) for v in values):
-        flat = json.dumps(
-            value, ensure_ascii=False, default=default, separators=(",\n" + inner, ": ")
-        )
+    if all(isinstance(v, PLAIN) for v in values):
+        flat = json.dumps(value, ensure_ascii=False, separators=(",\n" + inner, ": "))
         return flat[0] + "\n" + inner + flat[1:-1] + "\n" + pad + flat[-1]
     if items is None:
         lines = [inner + indented(v, inner, default) for v in values]

@@ -525,3 +525,18 @@ def test_damaged_parquet_file_by_school_is_reported(national, tmp_path, chunk_mb
     assert result.exit_code == 2, result.output
     assert "could not be read as Parquet" in result.output
     assert "Traceback" not in result.output
+
+
+def test_benchmark_command_times_csv_and_parquet(tmp_path, capsys):
+    from schoolperf.bench import main
+
+    main(["--pupils", "1500", "--keep", str(tmp_path), "--parquet"])
+    printed = capsys.readouterr().out
+    assert "generated 1,500 pupils" in printed
+    assert "schoolperf analyse national.csv:" in printed
+    assert "schoolperf analyse national.parquet:" in printed
+    assert printed.count("ratio (analyse / bare read):") == 2
+    csv, parquet = (tmp_path / f"out-{k}" / "summary.json" for k in ("csv", "parquet"))
+    import json
+
+    assert json.loads(csv.read_text())["by"] == json.loads(parquet.read_text())["by"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -188,7 +189,17 @@ def test_parquet_read_in_batches_is_the_whole_file_read(tmp_path_factory, rows, 
         }
     )
     pq.write_table(table, path, row_group_size=group_rows)
-    header, batches, count = read._parquet_text_batches(path)
+    opened = read._parquet_text_batches(path)
+    # pandas reads integers with gaps through floats: beyond 2^53 it changes them, and such a
+    # file is read whole
+    changed = [
+        None in values and any(abs(v) > 2**53 for v in values if v is not None)
+        for values in (columns[0], columns[7])
+    ]
+    assert (opened is None) == any(changed)
+    if opened is None:
+        return
+    header, batches, count = opened
     streamed = pa.Table.from_batches(list(batches)).to_pandas()
     assert header == table.column_names and count == len(rows)
     pd.testing.assert_frame_equal(streamed, read._read_parquet(path), check_dtype=False)
@@ -206,3 +217,70 @@ def test_parquet_read_in_batches_without_the_index_and_with_checked_headings(tmp
     for reading in (read._parquet_text_batches, read._read_parquet):
         with pytest.raises(InputError, match="appears more than once"):
             reading(tmp_path / "twice.parquet")
+
+
+def _streamed_and_whole(path):
+    import pyarrow as pa
+
+    from schoolperf.ingest import read
+
+    opened = read._parquet_text_batches(path)
+    if opened is None:
+        return None, read._read_parquet(path)
+    return pa.Table.from_batches(list(opened[1])).to_pandas(), read._read_parquet(path)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.array(pd.to_datetime(["2020-01-01", None]), "timestamp[ns][pyarrow]"),
+        pd.array(pd.to_timedelta(["1 day", None]), "duration[ns][pyarrow]"),
+        pd.array([0.1, None], "float[pyarrow]"),
+        pd.array([0.5, None], "Float64"),
+        pd.array([True, None], "boolean"),
+        pd.Series(pd.to_datetime(["2020-01-01 10:30", "2020-01-02 00:00"])).dt.tz_localize("UTC"),
+    ],
+)
+def test_parquet_columns_by_pandas_metadata_read_in_batches_as_whole(tmp_path, column):
+    """A column pandas wrote with its own type (its pandas metadata) is read in batches as
+    the whole file's reading reads it."""
+    path = tmp_path / "typed.parquet"
+    pd.DataFrame({"UPN": ["A", "B"], "value": column}).to_parquet(path)
+    streamed, whole = _streamed_and_whole(path)
+    pd.testing.assert_frame_equal(streamed, whole, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.array([2**53 + 1, None], "Int64"),  # pandas: through floats, so changed
+        pd.array([2**64 - 1, None], "uint64[pyarrow]"),
+        np.arange(2, dtype=np.float16),  # no lookup for its type
+        np.arange(70_000) + 0.5,  # too many distinct values to look up a batch at a time
+    ],
+)
+def test_parquet_columns_not_read_in_batches_are_read_whole(tmp_path, column):
+    path = tmp_path / "typed.parquet"
+    pd.DataFrame({"UPN": [f"A{k}" for k in range(len(column))], "value": column}).to_parquet(path)
+    streamed, whole = _streamed_and_whole(path)
+    assert streamed is None and len(whole) == len(column)
+
+
+def test_parquet_file_of_broken_text_or_metadata_is_reported(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from schoolperf.ingest import read
+
+    broken = pa.array([b"Maths", b"\xffArt"], pa.binary()).view(pa.string())  # not UTF-8
+    table = pa.table({"UPN": ["A", "B"], "Subject": broken, "Grade": ["5", "6"]})
+    pq.write_table(table, tmp_path / "text.parquet")
+    good = pa.table({"UPN": ["A"], "Score": [1.5]})
+    pq.write_table(good.replace_schema_metadata({b"pandas": b"{not json"}), tmp_path / "meta.pq")
+    for name in ("text.parquet", "meta.pq"):
+        opened = read._parquet_text_batches(tmp_path / name)
+        if opened is not None:  # the text is checked as it is streamed
+            with pytest.raises(pa.ArrowInvalid):
+                list(opened[1])
+        with pytest.raises(InputError, match="could not be read as Parquet"):
+            read._read_parquet(tmp_path / name)

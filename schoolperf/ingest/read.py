@@ -308,13 +308,15 @@ def _csv_batches(path: Path) -> tuple[list[str], Any] | None:
 def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
     """A Parquet file's headings, its rows as Arrow batches of text cells (each cell as
     :func:`_read_parquet` gives it, blank where missing) and its number of rows; ``None`` where
-    it cannot be read so (it is then read whole, and its problem reported).
+    it cannot be read so (it is then read whole, and any problem with it reported).
 
     pandas writes a column's values as text by rules over the whole column (a float column of
     whole numbers only as whole numbers, a date-and-time column of midnights only as dates), so
-    a first pass finds the distinct values of every column of another type than text, and
-    pandas turns each column's distinct values into text once, as one column; each batch's
-    values are then looked up. Text is the same either way (Arrow's cast)."""
+    a first pass finds the distinct values of every column that is neither text nor integers,
+    pandas reads those once as the whole file's column (its own pandas metadata kept) and
+    writes them as text, and each batch's values are looked up. Text and integers are the same
+    either way (Arrow's cast), except integers beyond 2^53 in a column with gaps, which pandas
+    reads through floats (such a file is read whole)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -327,18 +329,20 @@ def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
         raise
     try:
         schema = file.schema_arrow
-        # pandas reads its index back as the index, which the reading then drops
         metadata = schema.pandas_metadata or {}
+        # pandas reads its index back as the index, which the reading then drops
         index = {c for c in metadata.get("index_columns", []) if isinstance(c, str)}
         header = [name for name in schema.names if name not in index]
         _check_header(path, header)
-        typed = [name for name in header if not _is_text(schema.field(name).type)]
-        texts = _distinct_texts(file, typed)
-    except Exception as exc:
+        texts = _distinct_texts(file, [n for n in header if not _is_text(schema.field(n).type)])
+    except InputError:
         file.close()
-        if _is_arrow_error(exc) or isinstance(exc, OSError):
-            return None
         raise
+    except Exception:  # metadata or types this reading does not follow: the whole reading's
+        texts = None
+    if texts is None:
+        file.close()
+        return None
     text_schema = pa.schema([pa.field(name, pa.string()) for name in header])
 
     def batches() -> Any:
@@ -349,6 +353,8 @@ def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
                     if name in texts:
                         distinct, text = texts[name]
                         column = text.take(pc.index_in(column, value_set=distinct))
+                    else:  # text that is not UTF-8 is read whole, and reported
+                        column.validate(full=True)
                     columns.append(pc.cast(column, pa.string()).fill_null(""))
                 yield pa.RecordBatch.from_arrays(columns, schema=text_schema)
         finally:
@@ -365,23 +371,66 @@ def _is_text(kind: Any) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def _distinct_texts(file: Any, names: list[str]) -> dict[str, tuple[Any, Any]]:
-    """Each of the ``names`` columns: its distinct values (null among them where it has any),
-    and the text :func:`_read_parquet` gives each, from pandas over those values as a column."""
+MAX_LOOKED_UP = 1 << 16  # distinct values of a column looked up a batch at a time
+SAFE_INTEGER = 2**53  # integers pandas reads through floats without changing them
+
+
+def _distinct_texts(file: Any, names: list[str]) -> dict[str, tuple[Any, Any]] | None:
+    """Each of the ``names`` columns that is not of integers: its distinct values (null among
+    them where it has any), and the text :func:`_read_parquet` gives each; ``None`` where a
+    column has too many to look up, or integers pandas would change."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    found: dict[str, list[Any]] = {name: [] for name in names}
+    schema = file.schema_arrow
+    integers = {name for name in names if pa.types.is_integer(schema.field(name).type)}
+    gaps = dict.fromkeys(integers, False)
+    large = dict.fromkeys(integers, False)
+    found: dict[str, Any] = {}
     for batch in file.iter_batches(columns=names) if names else ():
         for name, column in zip(names, batch.columns, strict=True):
-            found[name].append(pc.unique(column))
+            if name in integers:
+                bounds = pc.min_max(column).as_py()
+                gaps[name] |= column.null_count > 0
+                large[name] |= bounds["min"] is not None and (
+                    bounds["min"] < -SAFE_INTEGER or bounds["max"] > SAFE_INTEGER
+                )
+                continue
+            seen = found.get(name)
+            values = column if seen is None else pa.concat_arrays([seen, column])
+            found[name] = pc.unique(values)
+            if len(found[name]) > MAX_LOOKED_UP:
+                return None
+    if any(gaps[name] and large[name] for name in integers):
+        return None
     texts = {}
-    for name, uniques in found.items():
-        kind = file.schema_arrow.field(name).type
-        distinct = pc.unique(pa.concat_arrays(uniques)) if uniques else pa.array([], kind)
-        text = _parquet_text(pd.DataFrame({name: distinct.to_pandas()}))[name]
+    for name in names:
+        if name in integers:
+            continue
+        distinct = found.get(name, pa.array([], schema.field(name).type))
+        pc.index_in(distinct.slice(0, 1), value_set=distinct)  # a type with no lookup raises
+        text = _parquet_text(_pandas_column(name, distinct, schema.pandas_metadata))[name]
         texts[name] = (distinct, pa.array(text.to_numpy(dtype=object), pa.string()))
     return texts
+
+
+def _pandas_column(name: str, values: Any, metadata: dict[str, Any] | None) -> pd.DataFrame:
+    """``values`` of column ``name`` as ``pd.read_parquet`` reads the whole file's column: the
+    same reading, of a Parquet file of them alone with the column's own pandas metadata."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({name: values})
+    if metadata:
+        own = [c for c in metadata.get("columns", []) if c.get("field_name", c["name"]) == name]
+        pandas = {**metadata, "index_columns": [], "column_indexes": [], "columns": own}
+        table = table.replace_schema_metadata({b"pandas": json.dumps(pandas).encode()})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    buffer.seek(0)
+    return pd.read_parquet(buffer)
 
 
 def split_file(path: Path, heading: str, parts: int, folder: Path) -> list[Path] | None:
@@ -589,8 +638,14 @@ def _with_header(path: Path, sheet: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     try:
         table = pd.read_parquet(path)
+        # text that is not UTF-8: pandas reads it, and fails later
+        text = [f.name for f in pq.read_schema(path) if _is_text(f.type) and f.name in table]
+        if text:
+            pq.read_table(path, columns=text).validate(full=True)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError …
         raise _problem(
             path,

@@ -284,3 +284,62 @@ def test_parquet_file_of_broken_text_or_metadata_is_reported(tmp_path):
                 list(opened[1])
         with pytest.raises(InputError, match="could not be read as Parquet"):
             read._read_parquet(tmp_path / name)
+
+
+def test_parquet_columns_cast_by_arrow_only_where_pandas_reads_them_so(tmp_path):
+    """Integers and text that the file's pandas metadata makes something else (true/false,
+    dates and times) are read in batches as the whole reading reads them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame(
+        {
+            "UPN": list("ABC"),
+            "Passed": pd.array([True, False, None], "bool[pyarrow]"),
+            "Sat": pd.array(
+                pd.to_datetime(["2020-01-01 00:00", "2020-06-01 09:30", None]),
+                "timestamp[ns][pyarrow]",
+            ),
+        }
+    )
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # its pandas metadata kept
+    schema = table.schema.set(1, pa.field("Passed", pa.int8())).set(2, pa.field("Sat", pa.string()))
+    pq.write_table(table.cast(schema), tmp_path / "retyped.parquet")
+    streamed, whole = _streamed_and_whole(tmp_path / "retyped.parquet")
+    assert whole["Passed"].tolist() == ["True", "False", ""]
+    pd.testing.assert_frame_equal(streamed, whole, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{"columns": []}, {"index_columns": ["absent"], "columns": []}, {"column_indexes": 5}],
+)
+def test_parquet_metadata_the_whole_reading_refuses_is_not_read_in_batches(tmp_path, metadata):
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from schoolperf.ingest import read
+
+    table = pa.table({"UPN": ["A"], "Score": [1]})
+    if "columns" not in metadata:
+        metadata = {"index_columns": [], "columns": [], **metadata}
+    pandas = {b"pandas": json.dumps(metadata).encode()}
+    pq.write_table(table.replace_schema_metadata(pandas), tmp_path / "meta.parquet")
+    assert read._parquet_text_batches(tmp_path / "meta.parquet") is None
+    with pytest.raises(InputError, match="could not be read as Parquet"):
+        read._read_parquet(tmp_path / "meta.parquet")
+
+
+def test_parquet_bytes_that_are_not_text_are_reported(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from schoolperf.ingest import read
+
+    table = pa.table({"UPN": ["A", "B"], "Note": pa.array([b"ab", b"\xff"])})
+    pq.write_table(table, tmp_path / "bytes.parquet")
+    assert read._parquet_text_batches(tmp_path / "bytes.parquet") is None
+    with pytest.raises(InputError, match="could not be read as Parquet text"):
+        read._read_parquet(tmp_path / "bytes.parquet")

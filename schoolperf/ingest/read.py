@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import warnings
 import zipfile
 from collections import Counter
@@ -311,12 +312,13 @@ def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
     it cannot be read so (it is then read whole, and any problem with it reported).
 
     pandas writes a column's values as text by rules over the whole column (a float column of
-    whole numbers only as whole numbers, a date-and-time column of midnights only as dates), so
-    a first pass finds the distinct values of every column that is neither text nor integers,
-    pandas reads those once as the whole file's column (its own pandas metadata kept) and
-    writes them as text, and each batch's values are looked up. Text and integers are the same
-    either way (Arrow's cast), except integers beyond 2^53 in a column with gaps, which pandas
-    reads through floats (such a file is read whole)."""
+    whole numbers only as whole numbers, a date-and-time column of midnights only as dates), and
+    reads a column as its pandas metadata says. So text and integer columns that pandas reads as
+    text and integers are cast by Arrow (the same text); of every other column, a first pass
+    finds the distinct values, pandas reads those once as the whole file's column (its own
+    pandas metadata kept) and writes them as text, and each batch's values are looked up.
+    Integers beyond 2^53 in a column with gaps, which pandas reads through floats, make the
+    file read whole."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -334,7 +336,12 @@ def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
         index = {c for c in metadata.get("index_columns", []) if isinstance(c, str)}
         header = [name for name in schema.names if name not in index]
         _check_header(path, header)
-        texts = _distinct_texts(file, [n for n in header if not _is_text(schema.field(n).type)])
+        # the pandas types of the whole reading (its metadata followed, or a problem raised)
+        dtypes = _pandas_reading(schema.empty_table()).dtypes
+        kinds = {name: schema.field(name).type for name in header}
+        cast = {name for name in header if _cast_as_pandas_reads(kinds[name], dtypes[name])}
+        integers = [name for name in cast if pa.types.is_integer(kinds[name])]
+        texts = _distinct_texts(file, [n for n in header if n not in cast], integers)
     except InputError:
         file.close()
         raise
@@ -371,25 +378,38 @@ def _is_text(kind: Any) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
+def _cast_as_pandas_reads(kind: Any, dtype: Any) -> bool:
+    """Arrow's text of a column of type ``kind`` is pandas' text of it, read as ``dtype``:
+    text read as text (or as categories of text), integers read as integers."""
+    import pyarrow as pa
+
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _is_text(kind) and pd.api.types.is_string_dtype(dtype.categories.dtype)
+    if _is_text(kind):
+        return pd.api.types.is_string_dtype(dtype)
+    return pa.types.is_integer(kind) and pd.api.types.is_integer_dtype(dtype)
+
+
 MAX_LOOKED_UP = 1 << 16  # distinct values of a column looked up a batch at a time
 SAFE_INTEGER = 2**53  # integers pandas reads through floats without changing them
 
 
-def _distinct_texts(file: Any, names: list[str]) -> dict[str, tuple[Any, Any]] | None:
-    """Each of the ``names`` columns that is not of integers: its distinct values (null among
-    them where it has any), and the text :func:`_read_parquet` gives each; ``None`` where a
-    column has too many to look up, or integers pandas would change."""
+def _distinct_texts(
+    file: Any, names: list[str], integers: list[str]
+) -> dict[str, tuple[Any, Any]] | None:
+    """Each of the ``names`` columns: its distinct values (null among them where it has any),
+    and the text :func:`_read_parquet` gives each; ``None`` where a column has too many to look
+    up, or one of the ``integers`` columns (cast by Arrow) has integers pandas would change."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     schema = file.schema_arrow
-    integers = {name for name in names if pa.types.is_integer(schema.field(name).type)}
     gaps = dict.fromkeys(integers, False)
     large = dict.fromkeys(integers, False)
     found: dict[str, Any] = {}
-    for batch in file.iter_batches(columns=names) if names else ():
-        for name, column in zip(names, batch.columns, strict=True):
-            if name in integers:
+    for batch in file.iter_batches(columns=names + integers) if names + integers else ():
+        for name, column in zip(names + integers, batch.columns, strict=True):
+            if name in gaps:
                 bounds = pc.min_max(column).as_py()
                 gaps[name] |= column.null_count > 0
                 large[name] |= bounds["min"] is not None and (
@@ -404,29 +424,30 @@ def _distinct_texts(file: Any, names: list[str]) -> dict[str, tuple[Any, Any]] |
     if any(gaps[name] and large[name] for name in integers):
         return None
     texts = {}
+    metadata = schema.pandas_metadata
     for name in names:
-        if name in integers:
-            continue
         distinct = found.get(name, pa.array([], schema.field(name).type))
         pc.index_in(distinct.slice(0, 1), value_set=distinct)  # a type with no lookup raises
-        text = _parquet_text(_pandas_column(name, distinct, schema.pandas_metadata))[name]
+        table = pa.table({name: distinct})
+        if metadata:  # the column's own pandas metadata, as the whole reading follows it
+            own = [c for c in metadata.get("columns", []) if _field(c) == name]
+            pandas = {**metadata, "index_columns": [], "column_indexes": [], "columns": own}
+            table = table.replace_schema_metadata({b"pandas": json.dumps(pandas).encode()})
+        text = _parquet_text(_pandas_reading(table))[name]
         texts[name] = (distinct, pa.array(text.to_numpy(dtype=object), pa.string()))
     return texts
 
 
-def _pandas_column(name: str, values: Any, metadata: dict[str, Any] | None) -> pd.DataFrame:
-    """``values`` of column ``name`` as ``pd.read_parquet`` reads the whole file's column: the
-    same reading, of a Parquet file of them alone with the column's own pandas metadata."""
-    import json
+def _field(column: Any) -> object:
+    """The Arrow field a pandas metadata column entry describes."""
+    return column.get("field_name", column.get("name")) if isinstance(column, dict) else None
 
-    import pyarrow as pa
+
+def _pandas_reading(table: Any) -> pd.DataFrame:
+    """``table`` as ``pd.read_parquet`` reads it from a file (the same reading as the whole
+    file's, of a Parquet file in memory)."""
     import pyarrow.parquet as pq
 
-    table = pa.table({name: values})
-    if metadata:
-        own = [c for c in metadata.get("columns", []) if c.get("field_name", c["name"]) == name]
-        pandas = {**metadata, "index_columns": [], "column_indexes": [], "columns": own}
-        table = table.replace_schema_metadata({b"pandas": json.dumps(pandas).encode()})
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     buffer.seek(0)
@@ -654,7 +675,15 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             "Write the file again, or export CSV instead.",
         ) from None
     _check_header(path, [str(c) for c in table.columns])
-    return _parquet_text(table)
+    try:
+        return _parquet_text(table)
+    except Exception as exc:  # e.g. bytes that are not UTF-8 in a binary column
+        raise _problem(
+            path,
+            "unreadable-parquet",
+            f"could not be read as Parquet text ({type(exc).__name__}: {exc}).",
+            "Write the file again, or export CSV instead.",
+        ) from None
 
 
 def _parquet_text(table: pd.DataFrame) -> pd.DataFrame:

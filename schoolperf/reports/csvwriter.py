@@ -138,6 +138,8 @@ def _quoted(text: Any) -> Any:
     """Cells with a comma, quote or line break in quotes, inner quotes doubled."""
     import pyarrow.compute as pc
 
+    if not _holds_quote_characters(text):  # most columns: no cell looked at one by one
+        return text
     needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
     if not pc.any(needs).as_py():
         return text
@@ -146,6 +148,17 @@ def _quoted(text: Any) -> Any:
         mark, pc.replace_substring(text, '"', '""'), mark, _text_scalar("")
     )
     return pc.if_else(needs, quoted, text)
+
+
+def _holds_quote_characters(text: Any) -> bool:
+    """Whether any cell of a large_string array (no nulls) holds a character that is quoted,
+    from its bytes at once (UTF-8 never uses these bytes within another character)."""
+    _, offsets, data = text.buffers()
+    if data is None:
+        return False
+    ends = np.frombuffer(offsets, dtype=np.int64)[text.offset : text.offset + len(text) + 1]
+    cells = memoryview(data)[ends[0] : ends[-1]].tobytes()
+    return any(character in cells for character in (b",", b'"', b"\n", b"\r"))
 
 
 def _text_scalar(text: str) -> Any:

@@ -160,7 +160,8 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             text = out[column].astype(str)
             risky = out[column].notna() & text.str.startswith(FORMULA_START)
-            out[column] = out[column].where(~risky, "'" + text)
+            if risky.any():  # (a column of UPNs has none: no text copied)
+                out[column] = out[column].where(~risky, "'" + text)
     return out
 
 

@@ -107,7 +107,7 @@ def computed_once(
 def distinct_floats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of a float array and each value's position among them, distinct
     by their bits: ``-0.0`` is not ``0.0`` where they are written as text."""
-    codes, bits = pd.factorize(values.astype(np.float64).view(np.int64))  # hashed: no sort
+    codes, bits = pd.factorize(np.asarray(values, np.float64).view(np.int64))  # hashed: no sort
     return np.asarray(bits).view(np.float64), codes
 
 

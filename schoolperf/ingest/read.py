@@ -199,6 +199,12 @@ def _is_arrow_error(exc: Exception) -> bool:
     return type(exc).__name__ in ARROW_ERRORS
 
 
+def _unreadable(exc: Exception) -> bool:
+    """An error of Arrow's reading or writing, or of the disk: the file is then read whole
+    (and any problem with it reported)."""
+    return _is_arrow_error(exc) or isinstance(exc, OSError)
+
+
 def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
     """A clean UTF-8 CSV read by Arrow's multi-threaded reader, cells already stripped; ``None``
     for anything else (another encoding, ragged or blank rows, blank or repeated headings,
@@ -255,7 +261,7 @@ def file_header(path: Path) -> list[str] | None:
     try:
         return pq.read_schema(path).names
     except Exception as exc:
-        if _is_arrow_error(exc) or isinstance(exc, OSError):
+        if _unreadable(exc):
             return None
         raise
 
@@ -282,7 +288,7 @@ def text_megabytes(path: Path) -> float:
             except pa.ArrowException:  # a type with no text cast (a list): a guess
                 cells += 8 * first.num_rows
     except Exception as exc:
-        if _is_arrow_error(exc) or isinstance(exc, OSError):  # it is read whole, and reported
+        if _unreadable(exc):  # it is read whole, and reported
             return 0.0
         raise
     return rows * cells / first.num_rows / (1 << 20)
@@ -326,7 +332,7 @@ def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
     try:
         file = pq.ParquetFile(path)
     except Exception as exc:
-        if _is_arrow_error(exc) or isinstance(exc, OSError):
+        if _unreadable(exc):
             return None
         raise
     try:
@@ -491,7 +497,7 @@ def split_file(path: Path, heading: str, parts: int, folder: Path) -> list[Path]
             for k in np.flatnonzero(np.bincount(part, minlength=parts)):
                 writers[k].write_batch(batch.filter(pa.array(part == k)))
     except Exception as exc:
-        if _is_arrow_error(exc) or isinstance(exc, OSError):  # e.g. a full temporary disk
+        if _unreadable(exc):  # e.g. a full temporary disk
             return None
         raise
     finally:
@@ -741,7 +747,7 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     stripped = False
     if suffix in (".xlsx", ".xlsm"):
         table = _read_excel(path, sheet)
-    elif suffix in (".parquet", ".pq"):
+    elif suffix in PARQUET:
         table = _read_parquet(path)
     elif suffix == ".xls":
         raise _problem(

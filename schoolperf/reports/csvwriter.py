@@ -59,9 +59,7 @@ def write_frame_csv(frame: pd.DataFrame, handle: BinaryIO, header: bool = True) 
     rows = pc.binary_join_element_wise(*columns, _text_scalar(","))
     # each row followed by a line break
     lines = pc.binary_join_element_wise(rows, _text_scalar(""), _text_scalar("\n"))
-    _, offsets, data = lines.buffers()
-    ends = np.frombuffer(offsets, dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
-    handle.write(memoryview(data)[ends[0] : ends[-1]])
+    handle.write(_cell_bytes(lines))
 
 
 def _text(values: pd.Series) -> Any:
@@ -151,14 +149,20 @@ def _quoted(text: Any) -> Any:
 
 
 def _holds_quote_characters(text: Any) -> bool:
-    """Whether any cell of a large_string array (no nulls) holds a character that is quoted,
-    from its bytes at once (UTF-8 never uses these bytes within another character)."""
-    _, offsets, data = text.buffers()
-    if data is None:
-        return False
-    ends = np.frombuffer(offsets, dtype=np.int64)[text.offset : text.offset + len(text) + 1]
-    cells = memoryview(data)[ends[0] : ends[-1]].tobytes()
+    """Whether any cell of a large_string array (no nulls) may be quoted: holds a comma, quote
+    or line break, from its bytes at once (UTF-8 never uses these bytes within another
+    character)."""
+    cells = _cell_bytes(text).tobytes()
     return any(character in cells for character in (b",", b'"', b"\n", b"\r"))
+
+
+def _cell_bytes(text: Any) -> memoryview:
+    """The UTF-8 bytes of a large_string array's cells, one after another (no copy)."""
+    _, offsets, data = text.buffers()
+    if data is None:  # no cell holds a character
+        return memoryview(b"")
+    ends = np.frombuffer(offsets, dtype=np.int64)[text.offset : text.offset + len(text) + 1]
+    return memoryview(data)[ends[0] : ends[-1]]
 
 
 def _text_scalar(text: str) -> Any:

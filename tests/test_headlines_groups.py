@@ -426,3 +426,44 @@ def test_fine_levels_give_bands_and_p8_against_a_fine_level_table(tmp_path):
     assert b["prior_attainment_group"] == group
     assert b["progress8"] == pytest.approx((12 - (20 + group - 1)) / 10)
     assert analysis.school["progress8_baseline"].startswith("KS2 fine levels")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_standard_groups_are_the_pupils_with_the_groups_value(seed):
+    """Membership told apart once per column (codes) is the plain rule: a pupil is in a group
+    exactly where its column holds the group's value; a missing value is in no group, and a
+    column missing for every pupil makes no group."""
+    from schoolperf.measures.groups import STANDARD_GROUPS, standard_groups
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 40))
+
+    def column(values: list[object]) -> np.ndarray:
+        # some of the values only (a group's value may be absent while its column is known)
+        some = rng.choice(np.array(values, dtype=object), int(rng.integers(1, len(values) + 1)))
+        return rng.choice(some, n)
+
+    pupils = pd.DataFrame(
+        {
+            "disadvantaged": column([True, False, pd.NA]),
+            "gender": column(["M", "F", pd.NA] if seed % 3 else [pd.NA]),
+            "sen": column(["N", "K", "E", None]),
+            "eal": column([pd.NA] if seed % 2 else [True, False]),
+            "prior_attainment_band": column(["low", "middle", "high", np.nan]),
+        },
+        index=pd.Index([f"P{i}" for i in range(n)], name="upn"),
+    )
+    groups = standard_groups(pupils)
+    for key, (name, value) in STANDARD_GROUPS.items():
+        known = pupils[name].notna()
+        if not known.any():
+            assert key not in groups
+            continue
+        expected = [bool(not pd.isna(v) and v == value) for v in pupils[name]]
+        assert groups[key].tolist() == expected, key
+        assert groups[key].index.equals(pupils.index)
+    if "disadvantaged" in groups and "high_prior" in groups:
+        both = np.asarray(groups["disadvantaged_high_prior"], dtype=bool)
+        assert both.tolist() == [
+            a and b for a, b in zip(groups["disadvantaged"], groups["high_prior"], strict=True)
+        ]

@@ -10,7 +10,6 @@ and every group with the rest of the school's pupils.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import product
 
 import numpy as np
@@ -19,19 +18,19 @@ import pandas as pd
 from schoolperf.measures.progress8 import Z95
 from schoolperf.reference import national_comparators, normalise_label
 
-STANDARD_GROUPS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
-    # key: (column that must be known, membership)
-    "disadvantaged": ("disadvantaged", lambda p: p["disadvantaged"] == True),  # noqa: E712
-    "non_disadvantaged": ("disadvantaged", lambda p: p["disadvantaged"] == False),  # noqa: E712
-    "boys": ("gender", lambda p: p["gender"] == "M"),
-    "girls": ("gender", lambda p: p["gender"] == "F"),
-    "sen_support": ("sen", lambda p: p["sen"] == "K"),
-    "ehcp": ("sen", lambda p: p["sen"] == "E"),
-    "no_sen": ("sen", lambda p: p["sen"] == "N"),
-    "eal": ("eal", lambda p: p["eal"] == True),  # noqa: E712
-    "low_prior": ("prior_attainment_band", lambda p: p["prior_attainment_band"] == "low"),
-    "middle_prior": ("prior_attainment_band", lambda p: p["prior_attainment_band"] == "middle"),
-    "high_prior": ("prior_attainment_band", lambda p: p["prior_attainment_band"] == "high"),
+STANDARD_GROUPS: dict[str, tuple[str, object]] = {
+    # key: (column that must be known, the value of the group's pupils in it)
+    "disadvantaged": ("disadvantaged", True),
+    "non_disadvantaged": ("disadvantaged", False),
+    "boys": ("gender", "M"),
+    "girls": ("gender", "F"),
+    "sen_support": ("sen", "K"),
+    "ehcp": ("sen", "E"),
+    "no_sen": ("sen", "N"),
+    "eal": ("eal", True),
+    "low_prior": ("prior_attainment_band", "low"),
+    "middle_prior": ("prior_attainment_band", "middle"),
+    "high_prior": ("prior_attainment_band", "high"),
 }
 DEFAULT_INTERSECTIONS = [("disadvantaged", "high_prior")]
 # The national comparator of each group (DfE convention, §5.3): disadvantaged → non-disadvantaged.
@@ -119,10 +118,18 @@ def _known_cells(pupils: pd.DataFrame) -> dict[str, pd.Series]:
 def standard_groups(pupils: pd.DataFrame) -> dict[str, pd.Series]:
     """Membership of every standard group whose defining column the input has."""
     groups = {}
-    known = {c: bool(cells.any()) for c, cells in _known_cells(pupils).items()}
-    for key, (column, member) in STANDARD_GROUPS.items():
-        if known[column]:
-            groups[key] = member(pupils).fillna(False).astype(bool)
+    coded: dict[str, tuple[np.ndarray, pd.Index]] = {}
+    for key, (column, value) in STANDARD_GROUPS.items():
+        if column not in pupils.columns:
+            continue
+        if column not in coded:  # each column's values told apart once (missing: -1)
+            codes, values = pd.factorize(pupils[column])
+            coded[column] = codes, pd.Index(values)
+        codes, values = coded[column]
+        if len(values):  # known for some pupil
+            position = values.get_indexer([value])[0]
+            member = codes == position if position >= 0 else np.zeros(len(codes), dtype=bool)
+            groups[key] = pd.Series(member, index=pupils.index, name=column)
     for parts in DEFAULT_INTERSECTIONS:
         if all(p in groups for p in parts):
             groups["_".join(parts)] = np.logical_and.reduce([groups[p] for p in parts])
@@ -198,10 +205,6 @@ def _standard_error(
     return float(np.sqrt(variance))
 
 
-def _present(values: np.ndarray) -> np.ndarray:
-    return values[~np.isnan(values)]
-
-
 def gap_table(
     pupils: pd.DataFrame,
     groups: dict[str, pd.Series],
@@ -214,15 +217,16 @@ def gap_table(
     national = national_comparators()
     national = national[national["year"] == year].set_index(["group", "measure"])["value"]
     rows = []
-    # one plain array of every measure: each group and its rest are selected once
-    values = np.column_stack(
-        [pupils[PUPIL_COLUMN[m]].to_numpy(dtype=float) for m in GAP_MEASURES]
-    ).reshape(len(pupils), len(GAP_MEASURES))
+    # each measure as a plain array, and where a pupil has it: a group's values are then
+    # selected in one step (a national file has hundreds of thousands of pupils)
+    values = [pupils[PUPIL_COLUMN[m]].to_numpy(dtype=float) for m in GAP_MEASURES]
+    present = [~np.isnan(v) for v in values]
     known = _known_cells(pupils)
     for key in [k for k in GAP_GROUPS if k in groups]:
         mask = groups[key]
         rest = np.asarray(complement(pupils, key, mask, known), dtype=bool)
-        group_values, rest_values = values[np.asarray(mask, dtype=bool)], values[rest]
+        members = np.asarray(mask, dtype=bool)
+        pupil_count = int(members.sum())
         figures = group_figures[key]
         suppressed = bool(figures.get("suppressed"))
         # the rest of the school is itself a group of a suppressed pair: hide it too
@@ -231,8 +235,8 @@ def gap_table(
         for position, (measure, kind) in enumerate(GAP_MEASURES.items()):
             scale = 100 if kind == "pct" else 1
             value = figures.get("progress8_adjusted" if measure == "progress8" else measure)
-            in_group = _present(group_values[:, position]) * scale
-            in_rest = _present(rest_values[:, position]) * scale
+            in_group = values[position][members & present[position]] * scale
+            in_rest = values[position][rest & present[position]] * scale
             comparisons = [
                 ("school", "rest of the school", in_rest.mean() if len(in_rest) else None, in_rest)
             ]
@@ -276,7 +280,7 @@ def gap_table(
                         "significant": None
                         if gap is None or se is None or se == 0
                         else bool(abs(gap) > Z95 * se),
-                        "pupils": int(mask.sum()),
+                        "pupils": pupil_count,
                         "suppressed": suppressed,
                     }
                 )

@@ -147,35 +147,42 @@ class _Checker:
             )
 
 
-def _upper(column: pd.Series) -> pd.Series:
-    """Upper case, single spaces; worked out once per distinct value."""
+def _upper(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each row's position among the column's distinct values, and those values in upper
+    case with single spaces: the text work runs once per distinct value."""
     codes, values = pd.factorize(column.astype(str))
     text = pd.Series(values).str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
-    return pd.Series(text.to_numpy(dtype=object)[codes], index=column.index, dtype=str)
+    return codes, text
+
+
+def _spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``values`` (one per distinct value) spread to the rows by their ``codes``."""
+    return pd.Series(values.to_numpy()[codes], index=index, dtype=values.dtype)
 
 
 def _coded(table: pd.DataFrame, column: str, codes: dict, check: _Checker, what: str) -> pd.Series:
     """Map a coded pupil column (gender, Y/N, SEN) through ``codes``; blank stays missing."""
     if column not in table.columns:
         return pd.Series(pd.NA, index=table.index, dtype=object)
-    text = _upper(table[column])
-    mapped = text.map(codes)
+    rows, text = _upper(table[column])
+    mapped = text.map(codes).astype(object)
     check.rows(
         table,
-        (text != "") & mapped.isna(),
+        _spread((text != "") & mapped.isna(), rows, table.index),
         column,
         f"bad-{column.replace('_', '-')}",
         f"is not a {what} code.",
         f"Use {', '.join(sorted({k for k in codes if len(k) <= 3}))}.",
     )
-    return mapped.astype(object).where(mapped.notna(), pd.NA)
+    return _spread(mapped.where(mapped.notna(), pd.NA), rows, table.index)
 
 
 def _ks2(table: pd.DataFrame, column: str, check: _Checker) -> tuple[pd.Series, pd.Series]:
     """KS2 scaled score (float, NaN if none) and teacher-assessment code ('' if none)."""
     if column not in table.columns:
         return pd.Series(np.nan, index=table.index), pd.Series("", index=table.index)
-    text = _upper(table[column]).str.replace(" ", "")
+    rows, text = _upper(table[column])
+    text = text.str.replace(" ", "")
     number = pd.to_numeric(text, errors="coerce")
     codes = set(ks2_teacher_assessment()["code"])
     is_code = text.isin(codes)
@@ -183,7 +190,7 @@ def _ks2(table: pd.DataFrame, column: str, check: _Checker) -> tuple[pd.Series, 
     in_range = whole & number.between(*KS2_SCALED)
     check.rows(
         table,
-        number.notna() & ~in_range,
+        _spread(number.notna() & ~in_range, rows, table.index),
         column,
         "ks2-out-of-range",
         "is not a KS2 scaled score.",
@@ -192,13 +199,16 @@ def _ks2(table: pd.DataFrame, column: str, check: _Checker) -> tuple[pd.Series, 
     )
     check.rows(
         table,
-        (text != "") & number.isna() & ~is_code,
+        _spread((text != "") & number.isna() & ~is_code, rows, table.index),
         column,
         "bad-ks2",
         "is neither a KS2 scaled score nor a KS2 teacher-assessment code.",
         "Use a scaled score (80-120), a code such as BLW, PK1-PK6, P1i-P8 or N, or leave blank.",
     )
-    return number.where(in_range), text.where(is_code, "")
+    return (
+        _spread(number.where(in_range), rows, table.index),
+        _spread(text.where(is_code, ""), rows, table.index),
+    )
 
 
 def parse_exam_dates(dates: pd.Series) -> pd.Series:

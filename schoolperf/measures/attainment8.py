@@ -18,8 +18,8 @@ from schoolperf.frames import (
     on_distinct,
     positions_in,
     pupil_positions,
-    rank_within,
     ranked_groups,
+    sort_order,
 )
 
 ELEMENTS = ("english", "maths", "ebacc", "open")
@@ -113,9 +113,17 @@ def _units(results: pd.DataFrame) -> pd.DataFrame:
     return units
 
 
-def _rank(units: pd.DataFrame) -> np.ndarray:
-    """Rank of each unit within its pupil, best points first (0 = best), order-independent."""
-    return rank_within(units, ["upn"], ["points", *_TIE_BREAK], [False, True, True, True, True])
+def _rank_order(units: pd.DataFrame) -> np.ndarray:
+    """Units by pupil, then best points first, ties broken by ``_TIE_BREAK`` (never by row
+    order, so no figure changes with row order)."""
+    return sort_order(units, ["upn", "points", *_TIE_BREAK], [True, False, True, True, True, True])
+
+
+def _within(pupil: np.ndarray) -> np.ndarray:
+    """Each position's count of earlier positions of the same pupil, ``pupil`` sorted."""
+    index = np.arange(len(pupil))
+    starts = np.r_[True, pupil[1:] != pupil[:-1]] if len(pupil) else index.astype(bool)
+    return index - np.maximum.accumulate(np.where(starts, index, 0))
 
 
 def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
@@ -135,15 +143,20 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     slot = np.zeros(len(units), dtype=np.int64)
     weight = np.zeros(len(units), dtype=np.int64)
     reason = units["reason"].to_numpy(dtype=object, copy=True)
-    ranking = units[["upn", "points", *_TIE_BREAK]]  # only what ranks: pools are copies
+    pupil = pd.factorize(units["upn"])[0]
+    # every unit in rank order once (pupil, then best first): a pool's units keep that order,
+    # so each pool's ranks are counted along it, with no sort of its own
+    order = _rank_order(units)
+    place = np.empty(len(units), dtype=np.int64)
 
     def ranked(pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The pool's unit positions, and each one's rank within its pupil."""
+        in_order = order[pool[order]]
+        place[in_order] = _within(pupil[in_order])
         where = np.flatnonzero(pool)
-        return where, _rank(ranking.iloc[where])
+        return where, place[where]
 
     where, rank = ranked(live & role.isin(ENGLISH_ROLES).to_numpy())
-    pupil = pd.factorize(units["upn"])[0]
     entered = np.zeros((pupil.max(initial=-1) + 1, 2), dtype=bool)
     entered[pupil[where], (role.iloc[where] == "english_literature").to_numpy(dtype=int)] = True
     best = where[rank == 0]

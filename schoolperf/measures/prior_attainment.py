@@ -24,11 +24,12 @@ def nominal_scores(codes: pd.Series, ks2_year: pd.Series) -> pd.Series:
     table = ks2_teacher_assessment()
     frame = pd.DataFrame({"code": codes.to_numpy(), "year": ks2_year.to_numpy()})
     frame["_i"] = np.arange(len(frame))
+    frame = frame[frame["code"].isin(table["code"]).to_numpy()]  # most pupils have no code
     matched = frame.merge(table, on="code", how="inner")
     matched = matched[
         (matched["year"] >= matched["ks2_year_from"]) & (matched["year"] <= matched["ks2_year_to"])
     ]
-    scores = pd.Series(np.nan, index=range(len(frame)))
+    scores = pd.Series(np.nan, index=range(len(codes)))
     scores[matched["_i"].to_numpy()] = matched["nominal_score"].to_numpy()
     return pd.Series(scores.to_numpy(), index=codes.index)
 

@@ -20,6 +20,7 @@ from schoolperf.frames import (
     distinct_rows,
     on_distinct,
     pupil_positions,
+    repeated_rows,
     sort_order,
 )
 from schoolperf.ingest.headers import (
@@ -780,7 +781,7 @@ def load_cohort(
     )
     key = ["upn", "subject_title", "grade_code", "exam_date"]
     results = results.iloc[sort_order(results, [*key, "grade"], [True] * 5)]
-    duplicate = results.duplicated(key)
+    duplicate = repeated_rows(results, key)
     results = results[~duplicate]
     coded = [c for c in results.columns if isinstance(results[c].dtype, pd.CategoricalDtype)]
     for column in set(coded) - {"upn"} if duplicate.any() else ():  # seen only on duplicates

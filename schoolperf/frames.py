@@ -181,6 +181,23 @@ def sort_order(frame: pd.DataFrame, columns: list[str], ascending: list[bool]) -
     return np.argsort(composite[0], kind="stable")
 
 
+def repeated_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Rows equal in every one of ``columns`` to the row before: ``frame.duplicated(columns)``
+    of a frame sorted by them (equal rows are then neighbours), by comparing integer codes
+    (categoricals' codes, dates' ticks) instead of hashing the rows."""
+    same = np.ones(max(len(frame) - 1, 0), dtype=bool)
+    for column in columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            key = values.cat.codes.to_numpy()
+        elif pd.api.types.is_datetime64_dtype(values):
+            key = values.to_numpy().view(np.int64)  # NaT is one value, as duplicated has it
+        else:
+            return frame.duplicated(columns).to_numpy()
+        same &= key[1:] == key[:-1]
+    return np.r_[False, same] if len(frame) else np.zeros(0, dtype=bool)
+
+
 def rank_within(
     frame: pd.DataFrame, groups: list[str], order: list[str], ascending: list[bool]
 ) -> np.ndarray:

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schoolperf.frames import rank_within, sort_order
+from schoolperf.frames import rank_within, repeated_rows, sort_order
 
 _TEXT = st.sampled_from(["", "a", "b", "B", "maths", "zz"])
 
@@ -79,6 +79,18 @@ def test_rank_within_is_sort_then_cumcount(
         else pd.Series([], dtype=int)
     )
     assert list(rank_within(frame, groups, order, ascending)) == list(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames(), st.integers(1, 4))
+def test_repeated_rows_is_duplicated_of_a_sorted_frame(frame: pd.DataFrame, keys: int) -> None:
+    """Neighbours compared by codes and ticks mark exactly the rows ``duplicated`` marks once
+    the frame is sorted by the columns (missing text and dates equal to each other); a column
+    of another type is left to ``duplicated``."""
+    columns = ["pupil", "subject", "date", "points"][:keys]
+    frame = frame.iloc[sort_order(frame, columns, [True] * len(columns))]
+    expected = frame.duplicated(columns).to_numpy()
+    assert repeated_rows(frame, columns).tolist() == expected.tolist()
 
 
 def test_slot_columns_keep_the_types_of_their_text(tmp_path) -> None:

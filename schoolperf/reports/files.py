@@ -217,18 +217,16 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
         text = distinct["element"].astype(str) + "_" + distinct["slot"].astype(str)
         return text.to_frame("label")
 
-    # text once per distinct subject, grade and points, placed by integer positions and kept
-    # as categoricals (a national file has millions of slots but a few thousand texts)
+    # text once per distinct subject, grade and points, taken by Arrow into each slot column
+    # by integer positions (a national file has millions of slots but a few thousand texts)
     text, texts = computed_once(filled, ["subject_title", "grade", "slot_points"], slot_text)
     place, labels = computed_once(filled, ["element", "slot"], label)
     column = pd.Index(SLOT_COLUMNS).get_indexer(labels["label"])[place]
-    grid = np.full((len(pupils), len(SLOT_COLUMNS)), -1, dtype=np.int64)
+    grid = np.full((len(pupils), len(SLOT_COLUMNS)), len(texts), dtype=np.int64)  # blank
     grid[pupil_positions(filled["upn"], pupils.index), column] = text
+    choices = pd.concat([texts["text"], pd.Series([""])], ignore_index=True).astype(str).array
     slots_filled = pd.DataFrame(
-        {
-            f"slot_{c}": text_categorical(grid[:, i], texts["text"], len(pupils)).to_numpy()
-            for i, c in enumerate(SLOT_COLUMNS)
-        },
+        {f"slot_{c}": choices.take(grid[:, i]) for i, c in enumerate(SLOT_COLUMNS)},
         index=pupils.index,
     )
     # result ids restart in each part of a file analysed in parts

@@ -91,7 +91,7 @@ JSON_SLOT_COLUMNS = [
     "element",
     "slot",
     "subject_title",
-    "grade_text",
+    "grade",
     "points",
     "weight",
 ]
@@ -285,7 +285,7 @@ def pupil_json_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pa.Table:
             "element": _arrow_text(filled["element"]),
             "slot": pa.array(filled["slot"].to_numpy(dtype=np.int64)),
             "subject": _arrow_text(filled["subject_title"]),
-            "grade": _arrow_text(filled["grade_text"]),
+            "grade": _arrow_text(filled["grade"]),
             "points": pa.array(filled["points"].to_numpy(dtype=float), from_pandas=True),
             "weight": pa.array(filled["weight"].to_numpy(dtype=np.int64)),
         }
@@ -525,7 +525,6 @@ def pupil_results(
     """Slots, A8, headlines, prior attainment, P8 and subject entries of every pupil."""
     slots = fill_slots(cohort.results)
     slots["element_order"] = element_order(slots["element"])
-    slots["grade_text"] = slots["grade"].astype(str)
     index = cohort.pupils.index
     attainment = pupil_attainment8(slots, index)
     headlines = pupil_headlines(slots, index)

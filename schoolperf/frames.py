@@ -224,15 +224,22 @@ def ranked_groups(
         positions = np.argsort(group * within[1] + within[0], kind="stable")
     else:
         positions = np.lexsort([*order_keys[::-1], group])
-    group_key = group[positions]
-    starts = np.r_[True, group_key[1:] != group_key[:-1]]
     index = np.arange(len(frame))
-    first = np.maximum.accumulate(np.where(starts, index, 0))
+    first = run_starts(group[positions])
     rank = np.empty(len(frame), dtype=np.int64)
     rank[positions] = index - first
     leader = np.empty(len(frame), dtype=np.int64)
     leader[positions] = positions[first]
     return rank, leader
+
+
+def run_starts(keys: np.ndarray) -> np.ndarray:
+    """For each position of sorted ``keys``, the position where its run of equal keys starts
+    (a position minus it is its rank within the run)."""
+    index = np.arange(len(keys))
+    if not len(keys):
+        return index
+    return np.maximum.accumulate(np.where(np.r_[True, keys[1:] != keys[:-1]], index, 0))
 
 
 def pupil_positions(upn: pd.Series, pupils: pd.Index) -> np.ndarray:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+import pytest
+
 
 def slots_of(analysis, upn):
     slots = analysis.slots[analysis.slots["upn"] == upn]
@@ -154,3 +158,80 @@ def test_btec_large_qualification_is_credited_as_the_small_one(tmp_path):
     analysis = analyse(export)
     assert analysis.pupils.loc["A", "attainment8"] == 7
     assert analysis.slots["reason"].str.startswith("discounted").sum() == 1
+
+
+_TIED_SUBJECTS = [
+    "English Language",
+    "English Literature",
+    "Mathematics",
+    "Statistics",
+    "Combined Science",
+    "Biology",
+    "Chemistry",
+    "Physics",
+    "Computer Science",
+    "History",
+    "Geography",
+    "French",
+    "Spanish",
+    "German",
+    "Music",
+    "Drama",
+    "Art and Design",
+    "Business",
+]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_each_pool_fills_its_slots_in_rank_order_with_every_tie_broken(tmp_path, seed):
+    """The slots of each pool (English, maths, EBacc, open) go to its units in the order of
+    points (best first), then subject, grade, exam date and unit, as a plain stable
+    ``sort_values`` and ``cumcount`` over that pool gives: many equal grades make the
+    tie-breaks decide which subject fills which slot (ks4-methodology §1.2-§1.5)."""
+    from schoolperf.cohort import load_cohort
+    from schoolperf.measures.attainment8 import (
+        EBACC_ROLES,
+        ENGLISH_ROLES,
+        OPEN_ROLES,
+        fill_slots,
+    )
+    from tests.conftest import write_long
+
+    rng = np.random.default_rng(seed)
+    pupils = {}
+    for number in range(12):
+        chosen = rng.choice(_TIED_SUBJECTS, int(rng.integers(3, 13)), replace=False)
+        results = []
+        for subject in chosen:
+            grade = str(rng.choice(["5", "6"])) if subject != "Combined Science" else "6-5"
+            date = str(rng.choice(["", "2026-06-01", "2025-11-05"]))
+            results.append((subject, grade, date))
+        pupils[f"A{number:03d}"] = {"ks2": ("105", "105"), "results": results}
+    cohort = load_cohort(write_long(tmp_path / "tied.csv", pupils))
+    units = fill_slots(cohort.results)
+    keys = ["upn", "points", "subject_title", "grade_code", "exam_date", "unit"]
+    ascending = [True, False, True, True, True, True]
+    role = units["role"].astype(str)
+    live = units["counts"]
+
+    def ranks(pool: pd.Series) -> pd.Series:
+        chosen = units[pool].sort_values(keys, ascending=ascending, kind="stable")
+        return chosen.groupby("upn", observed=True).cumcount()
+
+    element = units["element"].astype(str)
+    english = ranks(live & role.isin(ENGLISH_ROLES))
+    assert (element[english.index] == "english").tolist() == (english == 0).tolist()
+    maths = ranks(live & (role == "maths"))
+    assert (element[maths.index] == "maths").tolist() == (maths == 0).tolist()
+    ebacc = ranks(live & role.isin(EBACC_ROLES))
+    assert (element[ebacc.index] == "ebacc").tolist() == (ebacc < 3).tolist()
+    in_ebacc = ebacc[ebacc < 3]
+    assert units.loc[in_ebacc.index, "slot"].tolist() == (in_ebacc + 1).tolist()
+    left = ~element.isin(["english", "maths", "ebacc"]) & units["reason"].astype(str).isin(
+        ["", "surplus: the three open slots hold better results"]
+    )
+    opened = ranks(live & left & role.isin([*OPEN_ROLES, *EBACC_ROLES, *ENGLISH_ROLES]))
+    assert (element[opened.index] == "open").tolist() == (opened < 3).tolist()
+    in_open = opened[opened < 3]
+    assert units.loc[in_open.index, "slot"].tolist() == (in_open + 1).tolist()
+    assert len(in_ebacc) and len(in_open)  # the pools were filled

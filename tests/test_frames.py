@@ -85,9 +85,11 @@ def test_rank_within_is_sort_then_cumcount(
 @given(frames(), st.integers(1, 4))
 def test_repeated_rows_is_duplicated_of_a_sorted_frame(frame: pd.DataFrame, keys: int) -> None:
     """Neighbours compared by codes and ticks mark exactly the rows ``duplicated`` marks once
-    the frame is sorted by the columns (missing text and dates equal to each other); a column
-    of another type is left to ``duplicated``."""
+    the frame is sorted by the columns (missing text and missing dates equal to each other);
+    a column of another type (points) is left to ``duplicated``."""
     columns = ["pupil", "subject", "date", "points"][:keys]
+    subject = frame["subject"].where(frame["subject"] != "b")  # "b" as a missing subject
+    frame = frame.assign(subject=subject).astype({"pupil": "category", "subject": "category"})
     frame = frame.iloc[sort_order(frame, columns, [True] * len(columns))]
     expected = frame.duplicated(columns).to_numpy()
     assert repeated_rows(frame, columns).tolist() == expected.tolist()

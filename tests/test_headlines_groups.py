@@ -428,11 +428,13 @@ def test_fine_levels_give_bands_and_p8_against_a_fine_level_table(tmp_path):
     assert analysis.school["progress8_baseline"].startswith("KS2 fine levels")
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(40))
 def test_standard_groups_are_the_pupils_with_the_groups_value(seed):
     """Membership told apart once per column (codes) is the plain rule: a pupil is in a group
-    exactly where its column holds the group's value; a missing value is in no group, and a
-    column missing for every pupil makes no group."""
+    exactly where its column equals the group's value, as the whole column compares (1 is
+    True); a missing value is in no group, and a column missing for every pupil makes no
+    group. Columns as the pipeline holds them (object), and as a caller of the function might
+    (numbers, nullable integers, booleans, categoricals)."""
     from schoolperf.measures.groups import STANDARD_GROUPS, standard_groups
 
     rng = np.random.default_rng(seed)
@@ -453,13 +455,21 @@ def test_standard_groups_are_the_pupils_with_the_groups_value(seed):
         },
         index=pd.Index([f"P{i}" for i in range(n)], name="upn"),
     )
+    if seed % 4 == 1:  # yes/no as numbers
+        pupils["disadvantaged"] = pupils["disadvantaged"].map({True: 1.0, False: 0.0})
+        pupils["eal"] = pupils["eal"].map({True: 1, False: 0}).astype("Int64")
+    elif seed % 4 == 2:
+        pupils["disadvantaged"] = pupils["disadvantaged"].astype("boolean")
+        pupils = pupils.astype({"gender": "category", "prior_attainment_band": "category"})
+    elif seed % 4 == 3:
+        pupils = pupils.astype({"sen": "str"})
     groups = standard_groups(pupils)
     for key, (name, value) in STANDARD_GROUPS.items():
         known = pupils[name].notna()
         if not known.any():
             assert key not in groups
             continue
-        expected = [bool(not pd.isna(v) and v == value) for v in pupils[name]]
+        expected = (pupils[name] == value).fillna(False).astype(bool).tolist()
         assert groups[key].tolist() == expected, key
         assert groups[key].index.equals(pupils.index)
     if "disadvantaged" in groups and "high_prior" in groups:

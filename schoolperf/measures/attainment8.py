@@ -19,6 +19,7 @@ from schoolperf.frames import (
     positions_in,
     pupil_positions,
     ranked_groups,
+    run_starts,
     sort_order,
 )
 
@@ -119,13 +120,6 @@ def _rank_order(units: pd.DataFrame) -> np.ndarray:
     return sort_order(units, ["upn", "points", *_TIE_BREAK], [True, False, True, True, True, True])
 
 
-def _within(pupil: np.ndarray) -> np.ndarray:
-    """Each position's count of earlier positions of the same pupil, ``pupil`` sorted."""
-    index = np.arange(len(pupil))
-    starts = np.r_[True, pupil[1:] != pupil[:-1]] if len(pupil) else index.astype(bool)
-    return index - np.maximum.accumulate(np.where(starts, index, 0))
-
-
 def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     """Every unit of every result with where it went: ``element``, ``slot``, ``weight`` (0 where
     it did not count) and ``reason``.
@@ -152,7 +146,7 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     def ranked(pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The pool's unit positions, and each one's rank within its pupil."""
         in_order = order[pool[order]]
-        place[in_order] = _within(pupil[in_order])
+        place[in_order] = np.arange(len(in_order)) - run_starts(pupil[in_order])
         where = np.flatnonzero(pool)
         return where, place[where]
 

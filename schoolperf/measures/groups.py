@@ -118,17 +118,18 @@ def _known_cells(pupils: pd.DataFrame) -> dict[str, pd.Series]:
 def standard_groups(pupils: pd.DataFrame) -> dict[str, pd.Series]:
     """Membership of every standard group whose defining column the input has."""
     groups = {}
-    coded: dict[str, tuple[np.ndarray, pd.Index]] = {}
+    coded: dict[str, tuple[np.ndarray, pd.Series]] = {}
     for key, (column, value) in STANDARD_GROUPS.items():
         if column not in pupils.columns:
             continue
         if column not in coded:  # each column's values told apart once (missing: -1)
             codes, values = pd.factorize(pupils[column])
-            coded[column] = codes, pd.Index(values)
+            coded[column] = codes, pd.Series(values)
         codes, values = coded[column]
         if len(values):  # known for some pupil
-            position = values.get_indexer([value])[0]
-            member = codes == position if position >= 0 else np.zeros(len(codes), dtype=bool)
+            # each distinct value compared as the column's cells would be (1 == True)
+            equal = (values == value).fillna(False).to_numpy(dtype=bool)
+            member = np.append(equal, False)[codes]  # missing: in no group
             groups[key] = pd.Series(member, index=pupils.index, name=column)
     for parts in DEFAULT_INTERSECTIONS:
         if all(p in groups for p in parts):

@@ -226,7 +226,10 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
     grid[pupil_positions(filled["upn"], pupils.index), column] = text
     choices = pd.concat([texts["text"], pd.Series([""])], ignore_index=True).astype(str).array
     slots_filled = pd.DataFrame(
-        {f"slot_{c}": choices.take(grid[:, i]) for i, c in enumerate(SLOT_COLUMNS)},
+        {  # no pupils: empty columns of no type, as before
+            f"slot_{c}": choices.take(grid[:, i]) if len(pupils) else np.array([], dtype=object)
+            for i, c in enumerate(SLOT_COLUMNS)
+        },
         index=pupils.index,
     )
     # result ids restart in each part of a file analysed in parts

@@ -7,7 +7,13 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schoolperf.frames import rank_within, repeated_rows, sort_order
+from schoolperf.frames import (
+    as_categories,
+    rank_within,
+    repeated_rows,
+    sort_order,
+    sorted_categorical,
+)
 
 _TEXT = st.sampled_from(["", "a", "b", "B", "maths", "zz"])
 
@@ -93,6 +99,19 @@ def test_repeated_rows_is_duplicated_of_a_sorted_frame(frame: pd.DataFrame, keys
     frame = frame.iloc[sort_order(frame, columns, [True] * len(columns))]
     expected = frame.duplicated(columns).to_numpy()
     assert repeated_rows(frame, columns).tolist() == expected.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.characters(exclude_categories=["Cs"]), max_size=4), max_size=30))
+def test_sorted_categorical_is_what_as_categories_makes(texts: list[str]) -> None:
+    """Python strings straight to a categorical: the same codes, categories, order and types
+    as a text column turned into one (code point order is UTF-8 byte order)."""
+    values = np.array(texts, dtype=object)
+    made = pd.Series(sorted_categorical(values))
+    expected = as_categories(pd.DataFrame({"text": values}))["text"]
+    assert made.dtype == expected.dtype
+    assert made.cat.categories.dtype == expected.cat.categories.dtype
+    assert made.cat.codes.tolist() == expected.cat.codes.tolist()
 
 
 def test_slot_columns_keep_the_types_of_their_text(tmp_path) -> None:

@@ -21,6 +21,7 @@ from schoolperf.frames import (
     ranked_groups,
     run_starts,
     sort_order,
+    sorted_categorical,
 )
 
 ELEMENTS = ("english", "maths", "ebacc", "open")
@@ -60,18 +61,20 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     and on the same date the better result (ks4-methodology §1.6, DfE discounting guidance). A
     result without a discount code discounts only against the same subject. Results without a
     date are taken as sat on one unknown date, after every dated result.
-    Adds ``counts`` (bool) and ``reason`` (text, empty where the result counts).
+    Adds ``counts`` (bool) and ``reason`` (text, empty where the result counts, as Python
+    strings: :func:`fill_slots` adds its own before they become a categorical).
     """
     out = results.copy()
-    out["reason"] = ""
-    out.loc[~out["entry"], "reason"] = "no result (blank, X or absent)"
-    out.loc[out["entry"] & (out["role"] == "not_counting"), "reason"] = (
+    entry = out["entry"].to_numpy(dtype=bool)
+    reason = np.full(len(out), "", dtype=object)
+    reason[~entry] = "no result (blank, X or absent)"
+    reason[entry & (out["role"] == "not_counting").to_numpy()] = (
         "not a qualification that counts in the performance tables"
     )
-    out.loc[out["entry"] & (out["role"] == "unrecognised"), "reason"] = (
+    reason[entry & (out["role"] == "unrecognised").to_numpy()] = (
         "subject not recognised, so not counted: add it with --subjects if it is approved"
     )
-    live = out["reason"] == ""
+    live = reason == ""
     code = discount_key(out)
     ranked = out[live].assign(
         _code=code[live], _date=out.loc[live, "exam_date"].fillna(_LATEST), unit=0
@@ -89,7 +92,7 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     won_date = ranked["exam_date"].iloc[winner].reset_index(drop=True)
     same_subject = won_subject == losers["subject_title"].to_numpy()
     earlier = ranked["_date"].to_numpy()[winner] < losers["_date"].to_numpy()
-    reason = np.where(
+    reason[np.flatnonzero(live)[lost]] = np.where(
         same_subject & earlier,
         "not first entry: the " + _date_text(won_date).to_numpy() + " entry counts",
         "discounted: "
@@ -98,8 +101,8 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
         + losers["_code"].to_numpy()
         + ") and counts instead",
     )
-    out.loc[losers.index, "reason"] = reason
-    out["counts"] = out["reason"] == ""
+    out["reason"] = pd.Series(reason, index=out.index, dtype=object)
+    out["counts"] = reason == ""
     return out
 
 
@@ -174,7 +177,7 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     units["element"] = _element_text(element)
     units["slot"] = slot
     units["weight"] = weight
-    units["reason"] = reason
+    units["reason"] = sorted_categorical(reason)
     units["slot_points"] = units["points"].fillna(0) * units["weight"]
     return units
 

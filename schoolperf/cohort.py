@@ -151,7 +151,7 @@ class _Checker:
 def _upper(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Each row's position among the column's distinct values, and those values in upper
     case with single spaces: the text work runs once per distinct value."""
-    codes, values = pd.factorize(column.fillna("").astype(str))  # a missing cell is blank
+    codes, values = pd.factorize(column.astype(str).fillna(""))  # a missing cell is blank
     text = pd.Series(values).str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
     return codes, text
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,15 @@ def sorted_categorical(texts: np.ndarray) -> pd.Categorical:
     distinct texts sorted), without first making a text column of every row."""
     codes, distinct = pd.factorize(texts, sort=True)
     return pd.Categorical.from_codes(codes, pd.Index(distinct))
+
+
+def arrow_text(kind: Any) -> bool:
+    """An Arrow type of text: strings, large strings, or a dictionary of either."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:

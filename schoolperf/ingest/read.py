@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
+from schoolperf.frames import arrow_text
 
 ROW = "_row"
 _DELIMITERS = ",;\t"
@@ -376,22 +377,14 @@ def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
     return header, batches(), file.metadata.num_rows
 
 
-def _is_text(kind: Any) -> bool:
-    import pyarrow as pa
-
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
-
-
 def _cast_as_pandas_reads(kind: Any, dtype: Any) -> bool:
     """Arrow's text of a column of type ``kind`` is pandas' text of it, read as ``dtype``:
     text read as text (or as categories of text), integers read as integers."""
     import pyarrow as pa
 
     if isinstance(dtype, pd.CategoricalDtype):
-        return _is_text(kind) and pd.api.types.is_string_dtype(dtype.categories.dtype)
-    if _is_text(kind):
+        return arrow_text(kind) and pd.api.types.is_string_dtype(dtype.categories.dtype)
+    if arrow_text(kind):
         return pd.api.types.is_string_dtype(dtype)
     return pa.types.is_integer(kind) and pd.api.types.is_integer_dtype(dtype)
 
@@ -670,7 +663,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         table = pd.read_parquet(path)
         # text that is not UTF-8: pandas reads it, and fails later
-        text = [f.name for f in pq.read_schema(path) if _is_text(f.type) and f.name in table]
+        text = [f.name for f in pq.read_schema(path) if arrow_text(f.type) and f.name in table]
         if text:
             pq.read_table(path, columns=text).validate(full=True)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError …

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from schoolperf.frames import distinct_floats
+from schoolperf.frames import arrow_text, distinct_floats
 
 PUPILS_PER_BLOCK = 1 << 15
 
@@ -139,8 +139,7 @@ def _values(array: Any) -> Any:
         return pc.if_else(array.is_null(), _literal("null"), values)
     coded = array if pa.types.is_dictionary(array.type) else array.dictionary_encode()
     distinct = coded.dictionary
-    text = pa.types.is_string(distinct.type) or pa.types.is_large_string(distinct.type)
-    if text and distinct.null_count == 0:
+    if arrow_text(distinct.type) and distinct.null_count == 0:
         texts = list(map(encode_basestring, distinct.to_pylist()))  # json.dumps' own, for text
     else:
         texts = [json.dumps(v, ensure_ascii=False) for v in distinct.to_pylist()]

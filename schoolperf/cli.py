@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -863,4 +864,9 @@ def estimates() -> None:
 
 
 def main() -> None:
+    # numpy asks the kernel for 2 MB pages for every large array, and a run of whole schools
+    # makes and frees many: the kernel then spends seconds zeroing huge pages (the national
+    # benchmark: 15.4-16.3 s with, 14.5-15.0 s without, the same peak memory). A caller's own
+    # setting wins; the workers of a run inherit it.
+    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
     cli(prog_name="schoolperf")

@@ -238,3 +238,18 @@ def test_module_entry_point_and_help():
         [sys.executable, "-m", "schoolperf", "--help"], capture_output=True, text=True, check=True
     )
     assert "analyse" in done.stdout and "validate" in done.stdout
+
+
+@pytest.mark.parametrize("given", [None, "1"])
+def test_command_turns_off_numpys_huge_pages_unless_the_caller_chose(given, monkeypatch):
+    """Huge pages cost the national benchmark about a second of page zeroing (cli.main)."""
+    import os
+
+    import schoolperf.cli
+
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    if given is not None:
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", given)
+    monkeypatch.setattr(schoolperf.cli, "cli", lambda **kwargs: None)
+    schoolperf.cli.main()
+    assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == (given or "0")

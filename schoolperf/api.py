@@ -330,7 +330,9 @@ def school_measures(pupils: pd.DataFrame, estimates: EstimatesTable) -> dict[str
     school: dict[str, object] = {"pupils": len(pupils)}
     for column in ["attainment8", *(f"attainment8_{e}" for e in ELEMENTS)]:
         school[column] = pupils[column].mean() if len(pupils) else None
-    in_p8 = pupils[pupils["progress8"].notna().to_numpy()]  # a plain mask: no index alignment
+    read = ["progress8", *(f"progress8_{e}" for e in ELEMENTS), "progress8_adjusted"]
+    # a plain mask (no index alignment), and only the columns read are copied
+    in_p8 = pupils.loc[pupils["progress8"].notna().to_numpy(), [*read, "progress8_was_adjusted"]]
     n = len(in_p8)
     school["progress8_pupils"] = n
     school["progress8_excluded"] = len(pupils) - n
@@ -558,7 +560,8 @@ def summarise(
     """School, group, gap, subject and per-``--by`` figures from the pupils' results."""
     pupils, slots, entries = results.pupils, results.slots, results.entries
     baseline = results.baseline
-    school = school_measures(pupils, estimates)
+    scores = pupils[SCORE_COLUMNS]  # the school and each group copy only the figures they need
+    school = school_measures(scores, estimates)
     school["progress8_baseline"] = baseline
     school["progress8_adjustment_method"] = results.adjustment_method
     try:
@@ -582,7 +585,6 @@ def summarise(
                 )
             ]
         ) from None
-    scores = pupils[SCORE_COLUMNS]  # each group copies only the figures it needs
     group_figures = {
         k: group_measures(scores[np.asarray(m, dtype=bool)], estimates, options.min_group)
         for k, m in groups.items()

@@ -4,7 +4,9 @@ Run ``python -m schoolperf.bench`` (``--pupils 600000`` by default: about 5 mill
 seeded). It writes the file, times a bare ``pyarrow.csv.read_csv`` of it in a fresh process, then
 the whole ``schoolperf analyse`` (CSV in; per-pupil Parquet and summary JSON out) in a fresh
 process, and prints each stage's time, the peak memory, and the ratio of the two wall times.
-``--parquet`` also analyses the same rows from a Parquet file. Every pupil is synthetic.
+``--parquet`` also analyses the same rows from a Parquet file. Last it times a floor: a fresh
+process that only reads the file and writes the run's two Parquet outputs (see :data:`FLOOR`),
+the least any engine producing them spends. Every pupil is synthetic.
 """
 
 from __future__ import annotations
@@ -112,6 +114,33 @@ def generate(path: Path, pupils: int, seed: int = 2024, per_school: int = 200) -
 
 
 BARE_READ = "import sys, pyarrow.csv as c; c.read_csv(sys.argv[1])"
+# The least any engine writing these outputs with Arrow does: import pyarrow, read the file, and
+# write the run's per-pupil and slot-audit Parquet files (loaded first, not timed), each on its
+# own thread. Prints the seconds taken, interpreter start aside.
+FLOOR = """
+import sys, threading, time
+start = time.perf_counter()
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+imported = time.perf_counter() - start
+source, folder, *outputs = sys.argv[1:]
+tables = [pq.read_table(path) for path in outputs]
+start = time.perf_counter()
+pacsv.read_csv(source)
+writers = [
+    threading.Thread(
+        target=pq.write_table,
+        args=(table, f"{folder}/{k}.parquet"),
+        kwargs={"write_statistics": False},
+    )
+    for k, table in enumerate(tables)
+]
+for writer in writers:
+    writer.start()
+for writer in writers:
+    writer.join()
+print(imported + time.perf_counter() - start)
+"""
 
 
 def _tree_memory(root: int) -> int:
@@ -166,6 +195,17 @@ def _analysed(source: Path, out: Path) -> tuple[float, int, list[dict[str, objec
     return wall, peak, stages
 
 
+def floor(source: Path, out: Path) -> float:
+    """Seconds of :data:`FLOOR` on ``source`` and the analysis's outputs in ``out``."""
+    with tempfile.TemporaryDirectory(prefix="schoolperf-floor-") as folder:
+        outputs = [str(out / f"{name}.parquet") for name in ("pupils", "slots")]
+        command = [sys.executable, "-c", FLOOR, str(source), folder, *outputs]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.exit(f"benchmark floor failed:\n{done.stderr}")
+    return float(done.stdout)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m schoolperf.bench", description=__doc__)
     parser.add_argument("--pupils", type=int, default=600_000)
@@ -201,6 +241,11 @@ def main(argv: list[str] | None = None) -> None:
         for stage in stages:
             print(f"  {stage['stage']:<10} {stage['seconds']:7.2f} s")
         print(f"ratio (analyse / bare read): {whole / bare:.2f}")
+    least = floor(source, folder / "out-csv")
+    print(
+        f"floor (bare read, then only writing the outputs, no figures): {least:.2f} s, "
+        f"ratio {least / bare:.2f}"
+    )
 
 
 if __name__ == "__main__":

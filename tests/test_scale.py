@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from pathlib import Path
 
@@ -536,6 +537,10 @@ def test_benchmark_command_times_csv_and_parquet(tmp_path, capsys):
     assert "schoolperf analyse national.csv:" in printed
     assert "schoolperf analyse national.parquet:" in printed
     assert printed.count("ratio (analyse / bare read):") == 2
+    floor = re.search(
+        r"floor \(bare read, then only writing the outputs, no figures\): ([\d.]+) s", printed
+    )
+    assert floor and float(floor.group(1)) > 0
     csv, parquet = (tmp_path / f"out-{k}" / "summary.json" for k in ("csv", "parquet"))
     import json
 

@@ -241,14 +241,12 @@ class PartTables:
 
     def prepare(self, file_format: str) -> None:
         """Start writing the ``pupils`` and ``slots`` outputs as ``file_format`` to the
-        temporary folder, each on a thread, while the parent computes the figures (Parquet is
-        read and encoded by Arrow, off the GIL; the national benchmark's outputs are ready 0.1 to
-        0.3 s sooner than one after the other); :meth:`take_prepared` hands them over."""
+        temporary folder, on a thread, while the parent computes the figures (Parquet is read
+        and encoded by Arrow, off the GIL); :meth:`take_prepared` hands them over."""
         from concurrent.futures import ThreadPoolExecutor
 
-        names = ("pupils", "slots")
-        writer = ThreadPoolExecutor(len(names), thread_name_prefix="schoolperf-outputs")
-        for name in names:
+        writer = ThreadPoolExecutor(1, thread_name_prefix="schoolperf-outputs")
+        for name in ("pupils", "slots"):
             path = Path(self.folder.name) / f"{name}.{file_format}"
             job = writer.submit(self._prepare, name, file_format, path)
             _WRITING.add(job)

@@ -64,10 +64,13 @@ from schoolperf.measures.progress8 import (
     pupil_progress8,
 )
 from schoolperf.measures.subjects import (
+    SubjectSums,
+    context_rows,
     expected_points,
     relative_performance,
-    residuals_by,
     subject_entries,
+    subject_rows,
+    subject_sums,
     subject_table,
 )
 from schoolperf.reference import (
@@ -77,7 +80,9 @@ from schoolperf.reference import (
     national_comparators,
 )
 from schoolperf.reports.parts import (
+    ENTRY_FRAME,
     OUTPUT_FORMATS,
+    SLOT_FRAME,
     PartFiles,
     PartTables,
     settle_writers,
@@ -168,7 +173,7 @@ class Analysis:
     trends: dict[str, dict[str, object]] = field(default_factory=dict)
     label: str = ""
     comparator_year: int | None = None
-    subject_entries: pd.DataFrame = field(default_factory=pd.DataFrame)
+    loaded_entries: pd.DataFrame | None = field(default_factory=pd.DataFrame)  # None: on disk
     subjects: list[dict[str, object]] = field(default_factory=list)
     subjects_by: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     subjects_by_group: dict[str, list[dict[str, object]] | None] = field(default_factory=dict)
@@ -183,13 +188,24 @@ class Analysis:
             self.loaded_slots = self.slot_columns(None)
         return self.loaded_slots
 
+    @property
+    def subject_entries(self) -> pd.DataFrame:
+        """Each pupil's first entry in each subject, with its residual and value added (of a
+        file in parts, read from the parts' files when first asked for)."""
+        if self.loaded_entries is None:
+            assert self.part_tables is not None
+            entries = concat_frames(self.part_tables.frames(ENTRY_FRAME))
+            entries["upn"] = pupil_key(entries["upn"], self.pupils)
+            self.loaded_entries = entries
+        return self.loaded_entries
+
     def slot_columns(self, columns: list[str] | None) -> pd.DataFrame:
         """:attr:`slots`, only ``columns`` of them (all for ``None``): of a file in parts, read
         from the parts' files without the others (and not kept)."""
         if self.loaded_slots is not None:
             return self.loaded_slots if columns is None else self.loaded_slots[columns]
         assert self.part_tables is not None
-        slots = concat_frames(self.part_tables.slots(columns))
+        slots = concat_frames(self.part_tables.frames(SLOT_FRAME, columns))
         slots["upn"] = pupil_key(slots["upn"], self.pupils)
         return slots
 
@@ -508,7 +524,8 @@ class PupilResults:
 
     pupils: pd.DataFrame
     slots: pd.DataFrame | None  # None: written to disk by a part's worker
-    entries: pd.DataFrame
+    entries: pd.DataFrame | None  # None: written to disk by a part's worker
+    subject_sums: SubjectSums  # what the subject figures are built from
     baseline: str
     adjustment_method: str
     by_column: str | None = None  # the --by column, as named in ``pupils``
@@ -546,7 +563,8 @@ def pupil_results(
     # repeated texts and small counts at a byte or two a row: a national audit has 5.5M rows
     slots = as_categories(slots, exclude=("upn", ROW))
     slots = slots.astype(dict.fromkeys(("unit", "units", "slot", "weight"), "int8"))
-    return PupilResults(pupils, slots, entries, baseline, method, cohort.by_column)
+    sums = subject_sums(entries, RESULT_CONTEXT)
+    return PupilResults(pupils, slots, entries, sums, baseline, method, cohort.by_column)
 
 
 def summarise(
@@ -556,9 +574,11 @@ def summarise(
     columns: frozenset[str],
     options: AnalysisOptions,
     estimates: EstimatesTable,
+    part_tables: PartTables | None = None,
 ) -> Analysis:
-    """School, group, gap, subject and per-``--by`` figures from the pupils' results."""
-    pupils, slots, entries = results.pupils, results.slots, results.entries
+    """School, group, gap, subject and per-``--by`` figures from the pupils' results (of a file
+    in parts, whose slots and subject entries are in ``part_tables``)."""
+    pupils = results.pupils
     baseline = results.baseline
     scores = pupils[SCORE_COLUMNS]  # the school and each group copy only the figures they need
     school = school_measures(scores, estimates)
@@ -614,19 +634,20 @@ def summarise(
             f"{len(small)} group(s) have fewer than {SMALL_GROUP} pupils ({', '.join(named)}); "
             f"their figures are unreliable, and those under {options.min_group} are suppressed."
         )
-    subjects = subject_table(entries, len(pupils))
-    subjects_by = {c: residuals_by(entries, c) for c in RESULT_CONTEXT if c in entries.columns}
+    sums = results.subject_sums
+    subjects = subject_rows(sums, len(pupils))
+    subjects_by = {c: context_rows(sums.context[c], c) for c in RESULT_CONTEXT if c in sums.context}
     absent = sorted({r["subject"] for r in subjects if not r["in_transition_matrices"]})
     if absent:
         warnings.append(
             f"{len(absent)} subject(s) have no national transition matrix, so no value added: "
             f"{', '.join(absent)}."
         )
-    return Analysis(
+    analysis = Analysis(
         file,
         estimates,
         pupils,
-        slots,
+        results.slots,
         school,
         warnings,
         group_figures,
@@ -634,19 +655,22 @@ def summarise(
         _trends(school, options.previous),
         options.label or Path(file).stem,
         year,
-        entries,
+        results.entries,
         subjects,
         subjects_by,
-        {
+        {},
+        _by(pupils, options.by, results.by_column, estimates, file),
+        part_tables=part_tables,
+    )
+    if options.subjects_by_group:  # the entries of each group's pupils: all of them, read
+        entries = analysis.subject_entries
+        analysis.subjects_by_group = {
             key: None
             if group_figures[key]["suppressed"]
             else subject_table(entries[entries["upn"].isin(pupils.index[mask])], int(mask.sum()))
             for key, mask in groups.items()
         }
-        if options.subjects_by_group
-        else {},
-        _by(pupils, options.by, results.by_column, estimates, file),
-    )
+    return analysis
 
 
 def _by(
@@ -746,6 +770,7 @@ def _in_parts(
     if files is None:
         return None
     split = time.perf_counter()
+    pa.default_memory_pool().release_unused()  # the split's blocks, which the pool would keep
     workers = max(1, min(len(files), os.cpu_count() or 1))
     settle_writers()  # no thread of an earlier run's writing forked into the workers
     with ProcessPoolExecutor(
@@ -773,46 +798,31 @@ def _in_parts(
     pupils = pupils.iloc[order]
     if not pupils.index.is_unique:  # --by does not divide pupils: read the file whole
         return None
-    entries = concat_frames([_part_pupil_numbers(r) for r in parts_results])
-    # a part's pupil number -> its place among all the pupils, sorted (no UPN text hashed)
-    offsets = np.cumsum([0] + [len(r.pupils) for r in parts_results])
-    place = np.empty(len(order), dtype=np.int64)
-    place[order] = np.arange(len(order))
-    numbers = entries["upn"].to_numpy()
-    if numbers.min(initial=0) < 0:  # an entry of no pupil of its part: read the file whole
-        return None
-    numbers = numbers + np.repeat(offsets[:-1], [len(r.entries) for r in parts_results])
-    entries["upn"] = pd.Categorical.from_codes(place[numbers], categories=pupils.index)
     first = parts_results[0]
     results = PupilResults(
         pupils,
         None,
-        entries,
+        None,
+        SubjectSums.merge([r.subject_sums for r in parts_results]),
         first.baseline,
         first.adjustment_method,
         first.by_column,
     )
-    del parts_results, entries
+    del parts_results
     tables = PartTables.ordered(folder, part_files, order)
     if options.part_tables and options.prepare_outputs is not None:
         tables.prepare(options.prepare_outputs)  # written while the figures are computed
     try:
-        analysis = summarise(path.name, results, warnings, columns, options, estimates)
+        analysis = summarise(path.name, results, warnings, columns, options, estimates, tables)
     except BaseException:
         tables.settle()  # no writing left in the folder as it is removed
         raise
-    analysis.part_tables = tables
     analysis.timings = {
         "split": split - start,
         "parts": measured - split,
         "summary": time.perf_counter() - measured,
     }
     return analysis
-
-
-def _part_pupil_numbers(results: PupilResults) -> pd.DataFrame:
-    """A part's subject entries with ``upn`` as the pupil's position in the part's pupils."""
-    return results.entries.assign(upn=pupil_positions(results.entries["upn"], results.pupils.index))
 
 
 def _merge_problems(found: list[list[Problem]]) -> list[Problem]:
@@ -882,11 +892,15 @@ def _part_results(
         results = pupil_results(cohort, options, estimates)
     except SchoolperfError as error:  # reported with the other parts' problems
         return list(error.problems)
+    if pupil_positions(results.entries["upn"], results.pupils.index).min(initial=0) < 0:
+        return "whole"  # an entry of no pupil of its part: read the file whole
     try:
-        tables = write_part(part, results.pupils, results.slots, options.part_tables)
+        tables = write_part(
+            part, results.pupils, results.slots, results.entries, options.part_tables
+        )
     except (OSError, pa.ArrowException):  # e.g. a full temporary disk
         return "whole"
-    results.slots = None  # on disk: only what the summary needs goes back to the parent
+    results.slots = results.entries = None  # on disk: the parent gets what the summary needs
     return results, cohort.file_warnings, cohort.facts, cohort.columns, tables
 
 

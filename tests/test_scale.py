@@ -322,7 +322,7 @@ def test_file_in_parts_writes_its_outputs_however_prepared(
     )
     parts = analyse(national, options)
     assert parts.part_tables is not None
-    built = {p.tables.keys() == {"slot-frame"} for p in parts.part_tables.parts}
+    built = {p.tables.keys() == {"slot-frame", "subject-entries"} for p in parts.part_tables.parts}
     assert built == {not tables}
     parts.part_tables.settle()  # what was prepared is written
     calls = []
@@ -371,10 +371,20 @@ def test_file_in_parts_stops_preparing_its_outputs_on_an_error(national, monkeyp
     assert folders and not folders[0].exists()
 
 
-def test_file_in_parts_keeps_its_slots_on_disk_until_asked(national):
+def test_file_in_parts_keeps_its_slots_and_entries_on_disk_until_asked(national):
     analysis = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
     assert analysis.loaded_slots is None and analysis.part_tables is not None
+    assert analysis.loaded_entries is None
     assert len(analysis.slots) > 19000 and analysis.loaded_slots is not None
+    whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0)).subject_entries
+    parts = analysis.subject_entries
+    assert analysis.loaded_entries is parts and len(parts) == len(whole) > 15000
+    assert parts["upn"].cat.categories.equals(analysis.pupils.index)
+
+    def in_order(entries: pd.DataFrame) -> pd.DataFrame:
+        return entries.sort_values(["upn", "subject_title"]).reset_index(drop=True).astype(str)
+
+    pd.testing.assert_frame_equal(in_order(parts), in_order(whole))
 
 
 _CELL_TEXT = st.one_of(st.none(), st.text(alphabet="ab ,\"\n\r=+-@é;'0.", max_size=6))

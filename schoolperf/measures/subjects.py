@@ -13,6 +13,7 @@ Means come with n and a 95% CI (mean ± 1.96 × SD/√n, SD of the pupils' own v
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -171,56 +172,146 @@ def _numbered(
     return rows, number[composite], keys
 
 
-def _group_means(values: np.ndarray, group: np.ndarray, size: int) -> pd.DataFrame:
-    """Per group: n (values present), mean, and its 95% CI from the two-pass sample SD (none
-    below two values)."""
+MEANS = {"relative_performance": "residual", "value_added": "va"}  # figure: entries' column
+
+
+def _mean_sums(values: np.ndarray, group: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Per group: n (values present), their sum and their squared deviations from the group's
+    mean (two-pass), from which :func:`_means` gives the mean and its CI."""
     present = ~np.isnan(values)
     group, values = group[present], values[present]
     n = np.bincount(group, minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(group, values, minlength=size) / n
-        deviation = values - mean[group]
-        sd = np.sqrt(np.bincount(group, deviation**2, minlength=size) / (n - 1))
+        total = np.bincount(group, values, minlength=size)
+        deviation = values - (total / n)[group]
+    return {"n": n, "sum": total, "m2": np.bincount(group, deviation**2, minlength=size)}
+
+
+def _means(sums: pd.DataFrame, stat: str) -> pd.DataFrame:
+    """Per row of ``sums``: n, mean of ``stat``, and its 95% CI from the sample SD (none below
+    two values)."""
+    n = sums[f"{stat}_n"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums[f"{stat}_sum"].to_numpy() / n
+        sd = np.sqrt(sums[f"{stat}_m2"].to_numpy() / (n - 1))
         half = np.where(n >= 2, Z95 * sd / np.sqrt(n), np.nan)
     mean = np.where(n > 0, mean, np.nan)
     return pd.DataFrame({"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half})
 
 
-def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, object]]:
-    """One row per subject: entries, % of cohort, grade distribution, % 4+/5+/7+, average
-    points, relative performance and value added with n and CI; aggregated in one pass over
-    the entries (a national file has millions) by integer group numbers, then a row per
-    subject."""
-    rows, group, keys = _numbered(entries["subject_title"], entries["scale"])
-    grade, grades = _codes(entries["grade_group"])
-    grade, size = grade[rows], len(keys)
+def _keyed(
+    entries: pd.DataFrame, second: str, stats: tuple[str, ...]
+) -> tuple[np.ndarray | slice, np.ndarray, pd.DataFrame]:
+    """Entries by subject and ``second``: the rows with both keys, their group numbers, and
+    a frame (index: the two keys, in order) of each group's sums of ``stats``."""
+    rows, group, keys = _numbered(entries["subject_title"], entries[second])
+    index = pd.MultiIndex.from_tuples(keys, names=["subject_title", second])
+    if not keys:  # no entries: an empty index of the two levels
+        index = pd.MultiIndex.from_arrays([[], []], names=["subject_title", second])
+    frame = pd.DataFrame(index=index)
+    for stat in stats:
+        values = entries[stat].to_numpy(dtype=float)[rows]
+        for name, column in _mean_sums(values, group, len(keys)).items():
+            frame[f"{stat}_{name}"] = column
+    return rows, group, frame
 
-    def column(name: str) -> np.ndarray:
-        return entries[name].to_numpy(dtype=float)[rows]
+
+@dataclass(frozen=True)
+class SubjectSums:
+    """What the subject figures are built from: counts and sums per subject and grade scale
+    (and per subject and class/teacher), which the parts of a file add up to the whole's
+    (:meth:`merge`), so a file's entries need never be in memory together."""
+
+    subjects: pd.DataFrame  # index (subject_title, scale): counts and sums
+    grades: pd.Series  # index (subject_title, scale, grade_group): entries
+    context: dict[str, pd.DataFrame]  # column (class, teacher): index (subject_title, column)
+
+    @classmethod
+    def merge(cls, parts: list[SubjectSums]) -> SubjectSums:
+        """The sums of all the parts' entries: counts and sums added, squared deviations as
+        Chan et al.'s parallel variance, M2 = Σ (M2ₚ + nₚ (meanₚ − mean)²). One part is
+        returned as it is, so a file read whole gets the same figures as before."""
+        if len(parts) == 1:
+            return parts[0]
+        columns = {c for p in parts for c in p.context}
+        return cls(
+            _merged([p.subjects for p in parts]),
+            pd.concat([p.grades for p in parts]).groupby(level=[0, 1, 2], sort=True).sum(),
+            {c: _merged([p.context[c] for p in parts if c in p.context]) for c in columns},
+        )
+
+
+def _merged(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of sums (see :class:`SubjectSums`) added up by their index."""
+    both = pd.concat(frames)
+    levels = list(range(both.index.nlevels))
+    merged = both.groupby(level=levels, sort=True).sum()
+    for stat in {c.removesuffix("_m2") for c in both.columns if c.endswith("_m2")}:
+        n = both[f"{stat}_n"].to_numpy()
+        mean = (merged[f"{stat}_sum"] / merged[f"{stat}_n"]).reindex(both.index).to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            between = np.where(n > 0, n * (both[f"{stat}_sum"].to_numpy() / n - mean) ** 2, 0.0)
+        deviations = pd.Series(both[f"{stat}_m2"].to_numpy() + between, index=both.index)
+        merged[f"{stat}_m2"] = deviations.groupby(level=levels, sort=True).sum()
+    return merged
+
+
+def subject_sums(entries: pd.DataFrame, context: tuple[str, ...] = ()) -> SubjectSums:
+    """The :class:`SubjectSums` of ``entries`` (and of each ``context`` column they have),
+    aggregated in one pass (a national file has millions) by integer group numbers."""
+    rows, group, subjects = _keyed(entries, "scale", tuple(MEANS.values()))
+    grade, grades = _codes(entries["grade_group"])
+    grade, size = grade[rows], len(subjects)
 
     def total(weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(group, weights, minlength=size)
 
-    points = column("points")
-    counted = total()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        average = total(np.nan_to_num(points)) / total(~np.isnan(points))
-    in_matrices = total(entries["matrix_subject"].isin(matrix_subjects()).to_numpy()[rows]) > 0
-    low = column("grade_low")
-    shares = {t: total(low >= t) / counted for t in THRESHOLDS}
-    means = {
-        "relative_performance": _group_means(column("residual"), group, size),
-        "value_added": _group_means(column("va"), group, size),
-    }
-    graded, width = grade >= 0, max(len(grades), 1)
-    by_grade = np.bincount(group[graded] * width + grade[graded], minlength=size * width).reshape(
-        size, width
+    points = entries["points"].to_numpy(dtype=float)[rows]
+    low = entries["grade_low"].to_numpy(dtype=float)[rows]
+    subjects["entries"] = total()
+    subjects["points_sum"] = total(np.nan_to_num(points))
+    subjects["points_n"] = total(~np.isnan(points))
+    subjects["in_matrix"] = total(
+        entries["matrix_subject"].isin(matrix_subjects()).to_numpy()[rows]
     )
-    table = []
-    for k, (subject, scale) in enumerate(keys):
+    for t in THRESHOLDS:
+        subjects[f"reached_{t}"] = total(low >= t)
+    graded, width = grade >= 0, max(len(grades), 1)
+    by_grade = np.bincount(group[graded] * width + grade[graded], minlength=size * width)
+    found = np.flatnonzero(by_grade)
+    grade_index = pd.MultiIndex.from_arrays(
+        [
+            subjects.index.get_level_values(0)[found // width],
+            subjects.index.get_level_values(1)[found // width],
+            [str(grades[g]) for g in found % width],
+        ],
+        names=["subject_title", "scale", "grade_group"],
+    )
+    context = {c: _keyed(entries, c, ("residual",))[2] for c in context if c in entries.columns}
+    return SubjectSums(subjects, pd.Series(by_grade[found], index=grade_index), context)
+
+
+def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, object]]:
+    """:func:`subject_rows` of ``entries``."""
+    return subject_rows(subject_sums(entries), cohort_size)
+
+
+def subject_rows(sums: SubjectSums, cohort_size: int) -> list[dict[str, object]]:
+    """One row per subject: entries, % of cohort, grade distribution, % 4+/5+/7+, average
+    points, relative performance and value added with n and CI."""
+    table = sums.subjects
+    counted = table["entries"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average = table["points_sum"].to_numpy() / table["points_n"].to_numpy()
+        shares = {t: table[f"reached_{t}"].to_numpy() / counted for t in THRESHOLDS}
+    means = {name: _means(table, stat) for name, stat in MEANS.items()}
+    grades = {key: found for key, found in sums.grades.groupby(level=[0, 1], sort=False)}
+    rows = []
+    for k, (subject, scale) in enumerate(table.index):
         # most entered first, then the grade order (numbers down, U last): letters and
         # technical grades keep the order of their counts
-        found = {str(grades[g]): int(by_grade[k, g]) for g in np.flatnonzero(by_grade[k])}
+        found = grades.get((subject, scale), pd.Series(dtype=np.int64))
+        found = {str(g[2]): int(n) for g, n in found.items()}
         counted_grades = dict(sorted(found.items(), key=lambda item: -item[1]))
         row: dict[str, object] = {
             "subject": subject,
@@ -229,7 +320,7 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
             "entered_pct": 100 * int(counted[k]) / cohort_size if cohort_size else None,
             "grades": {g: counted_grades[g] for g in _grade_order(pd.Index(list(counted_grades)))},
             "average_points": _number(average[k]),
-            "in_transition_matrices": bool(in_matrices[k]),
+            "in_transition_matrices": bool(table["in_matrix"].iat[k] > 0),
         }
         for t in THRESHOLDS:
             row[f"grade_{t}_plus_pct"] = float(shares[t][k] * 100)
@@ -238,8 +329,8 @@ def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, obj
             row[f"{name}_pupils"] = int(stats.at[k, "n"])
             row[f"{name}_ci_low"] = _number(stats.at[k, "ci_low"])
             row[f"{name}_ci_high"] = _number(stats.at[k, "ci_high"])
-        table.append(row)
-    return table
+        rows.append(row)
+    return rows
 
 
 def _grade_order(grades: pd.Index) -> list[str]:
@@ -254,8 +345,12 @@ def _grade_order(grades: pd.Index) -> list[str]:
 
 def residuals_by(entries: pd.DataFrame, column: str) -> list[dict[str, object]]:
     """Relative performance per subject and class/teacher (where the input has the column)."""
-    rows, group, keys = _numbered(entries["subject_title"], entries[column])
-    means = _group_means(entries["residual"].to_numpy(dtype=float)[rows], group, len(keys))
+    return context_rows(subject_sums(entries, (column,)).context[column], column)
+
+
+def context_rows(sums: pd.DataFrame, column: str) -> list[dict[str, object]]:
+    """:func:`residuals_by` from the :class:`SubjectSums` of ``column``."""
+    means = _means(sums, "residual")
     return [
         {
             "subject": subject,
@@ -265,6 +360,6 @@ def residuals_by(entries: pd.DataFrame, column: str) -> list[dict[str, object]]:
             "relative_performance_ci_low": _number(stats["ci_low"]),
             "relative_performance_ci_high": _number(stats["ci_high"]),
         }
-        for (subject, value), (_, stats) in zip(keys, means.iterrows(), strict=True)
+        for (subject, value), (_, stats) in zip(sums.index, means.iterrows(), strict=True)
         if str(value) != ""
     ]

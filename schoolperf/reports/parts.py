@@ -32,6 +32,7 @@ from schoolperf.reports.files import (
 OUTPUT_FORMATS = ("csv", "parquet")
 BLOCK_ROWS = 1 << 17  # rows written (and, per part, read) at a time
 SLOT_FRAME = "slot-frame"  # the slots themselves: the JSON pupils array and packs need them
+ENTRY_FRAME = "subject-entries"  # the subject entries: packs and the subject drill-down read them
 MANY_RUNS = 1024  # a block in more runs of one part's rows than this is put in order by a take
 
 
@@ -44,12 +45,17 @@ class PartFiles:
 
 
 def write_part(
-    part: Path, pupils: pd.DataFrame, slots: pd.DataFrame, outputs: bool = True
+    part: Path,
+    pupils: pd.DataFrame,
+    slots: pd.DataFrame,
+    entries: pd.DataFrame,
+    outputs: bool = True,
 ) -> PartFiles:
-    """A worker's side: the slots of the part of the input in file ``part`` and, with
-    ``outputs``, its pupil table and slot audit, as Arrow files beside it."""
+    """A worker's side: the slots and subject entries of the part of the input in file
+    ``part`` and, with ``outputs``, its pupil table and slot audit, as Arrow files beside it."""
     frames = {"pupils": pupil_table(pupils, slots), "slots": slot_audit(slots)} if outputs else {}
     frames[SLOT_FRAME] = slots
+    frames[ENTRY_FRAME] = entries
     tables = {}
     for name, frame in frames.items():
         tables[name] = part.with_name(f"{name}-{part.name}")
@@ -282,14 +288,15 @@ class PartTables:
             if not job.cancel():
                 job.exception()
 
-    def slots(self, columns: list[str] | None = None) -> list[pd.DataFrame]:
-        """Each part's slots, or only ``columns`` of them (for the JSON pupils array and packs,
-        which need them whole; the files are mapped, so other columns are never read)."""
+    def frames(self, name: str, columns: list[str] | None = None) -> list[pd.DataFrame]:
+        """Each part's :data:`SLOT_FRAME` or :data:`ENTRY_FRAME`, or only ``columns`` of it
+        (for the JSON pupils array, packs and the subject drill-down, which need them whole;
+        the files are mapped, so other columns are never read)."""
         import pyarrow as pa
 
         frames = []
         for part in self.parts:
-            with pa.memory_map(str(part.tables[SLOT_FRAME])) as source:
+            with pa.memory_map(str(part.tables[name])) as source:
                 table = pa.ipc.open_file(source).read_all()
                 frames.append((table if columns is None else table.select(columns)).to_pandas())
         return frames

@@ -191,13 +191,19 @@ class Analysis:
     @property
     def subject_entries(self) -> pd.DataFrame:
         """Each pupil's first entry in each subject, with its residual and value added (of a
-        file in parts, read from the parts' files when first asked for)."""
+        file in parts, read from the parts' files when first asked for, then kept)."""
         if self.loaded_entries is None:
-            assert self.part_tables is not None
-            entries = concat_frames(self.part_tables.frames(ENTRY_FRAME))
-            entries["upn"] = pupil_key(entries["upn"], self.pupils)
-            self.loaded_entries = entries
+            self.loaded_entries = self.read_entries()
         return self.loaded_entries
+
+    def read_entries(self) -> pd.DataFrame:
+        """:attr:`subject_entries`, of a file in parts read from the parts' files and not kept."""
+        if self.loaded_entries is not None:
+            return self.loaded_entries
+        assert self.part_tables is not None
+        entries = concat_frames(self.part_tables.frames(ENTRY_FRAME))
+        entries["upn"] = pupil_key(entries["upn"], self.pupils)
+        return entries
 
     def slot_columns(self, columns: list[str] | None) -> pd.DataFrame:
         """:attr:`slots`, only ``columns`` of them (all for ``None``): of a file in parts, read
@@ -519,8 +525,9 @@ def _trends(school: dict[str, object], previous: tuple[str, ...]) -> dict[str, d
 @dataclass
 class PupilResults:
     """What each pupil's own results give, whatever else is in the file: the pupil table, the
-    slot audit and the subject entries. Pupils of one school never depend on another school's
-    rows, so the results of whole-school chunks are simply put together."""
+    slot audit, the subject entries and their sums. Pupils of one school never depend on another
+    school's rows, so the results of whole-school parts are simply put together (the subject
+    entries' sums added up)."""
 
     pupils: pd.DataFrame
     slots: pd.DataFrame | None  # None: written to disk by a part's worker
@@ -662,8 +669,8 @@ def summarise(
         _by(pupils, options.by, results.by_column, estimates, file),
         part_tables=part_tables,
     )
-    if options.subjects_by_group:  # the entries of each group's pupils: all of them, read
-        entries = analysis.subject_entries
+    if options.subjects_by_group:  # all the entries, for a moment: each group's pupils'
+        entries = analysis.read_entries()
         analysis.subjects_by_group = {
             key: None
             if group_figures[key]["suppressed"]
@@ -728,10 +735,11 @@ def _analyse_in_parts(
     path: Path, options: AnalysisOptions, estimates: EstimatesTable
 ) -> Analysis | None:
     """A large CSV or Parquet file with ``--by`` (e.g. every school in England), analysed in
-    parts of whole schools, two or more at a time; each part's pupil table and slot audit stay
-    on disk until written out, so memory grows with the pupils, not with their results. A
-    pupil's figures never depend on another school's rows, so the parts' pupil results are
-    simply put together before the school, group and subject figures are computed once.
+    parts of whole schools, two or more at a time; each part's pupil table, slot audit and
+    subject entries stay on disk until written out or read, so memory grows with the pupils,
+    not with their results. A pupil's figures never depend on another school's rows, so the
+    parts' pupil results are simply put together (their subject entries' sums added up) before
+    the school, group and subject figures are computed once.
     ``None`` where the file is small, not a clean UTF-8 CSV or readable Parquet file, or has
     no such column (it is then read whole)."""
     if options.by is None or options.chunk_mb <= 0 or path.suffix.lower() in NOT_SPLIT:
@@ -877,9 +885,9 @@ def _part_results(
 ) -> (
     tuple[PupilResults, list[str], RowFacts, frozenset[str], PartFiles] | list[Problem] | str | None
 ):
-    """One part's pupil results (its slots written to disk with its pupil table and slot
-    audit), heading warnings, row facts and columns; or its problems; ``"whole"`` where the
-    part cannot be read this way; ``None`` for no rows."""
+    """One part's pupil results (its slots and subject entries written to disk, with its pupil
+    table and slot audit), heading warnings, row facts and columns; or its problems;
+    ``"whole"`` where the part cannot be read this way; ``None`` for no rows."""
     path, part, options = job
     table = read_part(part)
     if table is None:

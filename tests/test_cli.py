@@ -247,7 +247,8 @@ def test_command_turns_off_numpys_huge_pages_unless_the_caller_chose(given, monk
 
     import schoolperf.cli
 
-    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "x")  # restored (or unset again) afterwards
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE")
     if given is not None:
         monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", given)
     monkeypatch.setattr(schoolperf.cli, "cli", lambda **kwargs: None)

@@ -203,7 +203,8 @@ def _keyed(
     entries: pd.DataFrame, second: str, stats: tuple[str, ...]
 ) -> tuple[np.ndarray | slice, np.ndarray, pd.DataFrame]:
     """Entries by subject and ``second``: the rows with both keys, their group numbers, and
-    a frame (index: the two keys, in order) of each group's sums of ``stats``."""
+    a frame (index: the two keys, in order) of each group's sums of ``stats``. Group numbers
+    follow the keys' codes; :func:`subject_sums` puts the frames in the keys' own order."""
     rows, group, keys = _numbered(entries["subject_title"], entries[second])
     index = pd.MultiIndex.from_tuples(keys, names=["subject_title", second])
     if not keys:  # no entries: an empty index of the two levels
@@ -288,7 +289,13 @@ def subject_sums(entries: pd.DataFrame, context: tuple[str, ...] = ()) -> Subjec
         names=["subject_title", "scale", "grade_group"],
     )
     context = {c: _keyed(entries, c, ("residual",))[2] for c in context if c in entries.columns}
-    return SubjectSums(subjects, pd.Series(by_grade[found], index=grade_index), context)
+    # in the keys' own order (text order), as merged parts have it: the same as the codes'
+    # order for the sorted categoricals the readers make, so a file read whole keeps its order
+    return SubjectSums(
+        subjects.sort_index(),
+        pd.Series(by_grade[found], index=grade_index).sort_index(),
+        {c: frame.sort_index() for c, frame in context.items()},
+    )
 
 
 def subject_table(entries: pd.DataFrame, cohort_size: int) -> list[dict[str, object]]:
@@ -343,13 +350,9 @@ def _grade_order(grades: pd.Index) -> list[str]:
     return sorted(grades, key=key)
 
 
-def residuals_by(entries: pd.DataFrame, column: str) -> list[dict[str, object]]:
-    """Relative performance per subject and class/teacher (where the input has the column)."""
-    return context_rows(subject_sums(entries, (column,)).context[column], column)
-
-
 def context_rows(sums: pd.DataFrame, column: str) -> list[dict[str, object]]:
-    """:func:`residuals_by` from the :class:`SubjectSums` of ``column``."""
+    """Relative performance per subject and class/teacher (``column``), from the
+    :class:`SubjectSums` of that column."""
     means = _means(sums, "residual")
     return [
         {

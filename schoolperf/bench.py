@@ -217,8 +217,16 @@ def main(argv: list[str] | None = None) -> None:
         "the CSV), timed against the same bare read of the CSV.",
     )
     args = parser.parse_args(argv)
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="schoolperf-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        _run(args, args.keep)
+        return
+    with tempfile.TemporaryDirectory(prefix="schoolperf-bench-") as folder:  # removed after
+        _run(args, Path(folder))
+
+
+def _run(args: argparse.Namespace, folder: Path) -> None:
+    """Generate the file in ``folder``, then time the bare read, the analyses and the floor."""
     source = folder / "national.csv"
     start = time.perf_counter()
     rows = generate(source, args.pupils)

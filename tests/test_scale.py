@@ -555,3 +555,15 @@ def test_benchmark_command_times_csv_and_parquet(tmp_path, capsys):
     import json
 
     assert json.loads(csv.read_text())["by"] == json.loads(parquet.read_text())["by"]
+
+
+def test_benchmark_without_keep_leaves_no_file(tmp_path, monkeypatch, capsys):
+    """Each run writes a national-size file: without --keep it is removed afterwards."""
+    import tempfile
+
+    from schoolperf.bench import main
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    main(["--pupils", "300"])
+    assert "floor" in capsys.readouterr().out
+    assert not list(tmp_path.glob("schoolperf-bench-*"))

@@ -200,20 +200,22 @@ class Analysis:
         """:attr:`subject_entries`, of a file in parts read from the parts' files and not kept."""
         if self.loaded_entries is not None:
             return self.loaded_entries
-        assert self.part_tables is not None
-        entries = concat_frames(self.part_tables.frames(ENTRY_FRAME))
-        entries["upn"] = pupil_key(entries["upn"], self.pupils)
-        return entries
+        return self._from_parts(ENTRY_FRAME, None)
 
     def slot_columns(self, columns: list[str] | None) -> pd.DataFrame:
         """:attr:`slots`, only ``columns`` of them (all for ``None``): of a file in parts, read
         from the parts' files without the others (and not kept)."""
         if self.loaded_slots is not None:
             return self.loaded_slots if columns is None else self.loaded_slots[columns]
+        return self._from_parts(SLOT_FRAME, columns)
+
+    def _from_parts(self, name: str, columns: list[str] | None) -> pd.DataFrame:
+        """The parts' frames ``name`` (only ``columns``, all for ``None``) one after another,
+        each row's ``upn`` a pupil of :attr:`pupils`."""
         assert self.part_tables is not None
-        slots = concat_frames(self.part_tables.frames(SLOT_FRAME, columns))
-        slots["upn"] = pupil_key(slots["upn"], self.pupils)
-        return slots
+        frame = concat_frames(self.part_tables.frames(name, columns))
+        frame["upn"] = pupil_key(frame["upn"], self.pupils)
+        return frame
 
     def pupils_json(self) -> pa.Table:
         """The JSON's ``pupils`` array, a row per pupil (:func:`pupil_json_table`)."""
@@ -352,9 +354,16 @@ def school_measures(pupils: pd.DataFrame, estimates: EstimatesTable) -> dict[str
     school: dict[str, object] = {"pupils": len(pupils)}
     for column in ["attainment8", *(f"attainment8_{e}" for e in ELEMENTS)]:
         school[column] = pupils[column].mean() if len(pupils) else None
-    read = ["progress8", *(f"progress8_{e}" for e in ELEMENTS), "progress8_adjusted"]
-    # a plain mask (no index alignment), and only the columns read are copied
-    in_p8 = pupils.loc[pupils["progress8"].notna().to_numpy(), [*read, "progress8_was_adjusted"]]
+    # a plain mask (no index alignment), and only the columns read below are copied
+    in_p8 = pupils.loc[
+        pupils["progress8"].notna().to_numpy(),
+        [
+            "progress8",
+            *(f"progress8_{e}" for e in ELEMENTS),
+            "progress8_adjusted",
+            "progress8_was_adjusted",
+        ],
+    ]
     n = len(in_p8)
     school["progress8_pupils"] = n
     school["progress8_excluded"] = len(pupils) - n

@@ -45,6 +45,7 @@ from schoolperf.measures.groups import (
     STANDARD_GROUPS,
     GroupSpecError,
     gap_table,
+    group_columns,
     measures_by,
     requested_groups,
     secondary_suppressions,
@@ -73,6 +74,7 @@ from schoolperf.measures.subjects import (
     subject_sums,
     subject_table,
 )
+from schoolperf.measures.totals import mean, pupil_cells, totals
 from schoolperf.reference import (
     LATEST_ESTIMATES,
     EstimatesTable,
@@ -164,7 +166,7 @@ class Analysis:
 
     file: str
     estimates: EstimatesTable
-    pupils: pd.DataFrame
+    loaded_pupils: pd.DataFrame | None  # None: on disk in ``part_tables``, read when needed
     loaded_slots: pd.DataFrame | None  # None: on disk in ``part_tables``, read when needed
     school: dict[str, object]
     warnings: list[str] = field(default_factory=list)
@@ -180,6 +182,15 @@ class Analysis:
     by: dict[str, dict[str, object]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (--profile)
     part_tables: PartTables | None = None  # a file analysed in parts: its per-pupil tables
+
+    @property
+    def pupils(self) -> pd.DataFrame:
+        """Every pupil's figures, by UPN (of a file in parts, read from the parts' files when
+        first asked for, then kept)."""
+        if self.loaded_pupils is None:
+            assert self.part_tables is not None
+            self.loaded_pupils = self.part_tables.pupils()
+        return self.loaded_pupils
 
     @property
     def slots(self) -> pd.DataFrame:
@@ -329,68 +340,42 @@ def _default_ks2_year(estimates: EstimatesTable, options: AnalysisOptions) -> in
     return int(year) - 5 if year.isdigit() else 2019
 
 
-SCORE_COLUMNS = [  # the pupil columns school_measures reads
-    "attainment8",
-    *(f"attainment8_{e}" for e in ELEMENTS),
-    "progress8",
-    *(f"progress8_{e}" for e in ELEMENTS),
-    "progress8_adjusted",
-    "progress8_was_adjusted",
-    "basics_4",
-    "basics_5",
-    "english_maths_entered",
-    "ebacc_entered",
-    "ebacc_94",
-    "ebacc_95",
-    "ebacc_aps",
-    "ebacc_slots_filled",
-    "open_slots_filled",
-]
-
-
-def school_measures(pupils: pd.DataFrame, estimates: EstimatesTable) -> dict[str, object]:
-    """The ``school`` block: A8 means over the cohort, P8 means over pupils with prior
-    attainment, CIs from the table's national SDs and the DfE banding (§1.1, §2.5, §2.6)."""
-    school: dict[str, object] = {"pupils": len(pupils)}
+def school_measures(total: pd.Series, estimates: EstimatesTable) -> dict[str, object]:
+    """The ``school`` block from the pupils' :func:`~schoolperf.measures.totals.totals`: A8
+    means over the cohort, P8 means over pupils with prior attainment, CIs from the table's
+    national SDs and the DfE banding (§1.1, §2.5, §2.6)."""
+    pupils = int(total["pupils"])
+    school: dict[str, object] = {"pupils": pupils}
     for column in ["attainment8", *(f"attainment8_{e}" for e in ELEMENTS)]:
-        school[column] = pupils[column].mean() if len(pupils) else None
-    # a plain mask (no index alignment), and only the columns read below are copied
-    in_p8 = pupils.loc[
-        pupils["progress8"].notna().to_numpy(),
-        [
-            "progress8",
-            *(f"progress8_{e}" for e in ELEMENTS),
-            "progress8_adjusted",
-            "progress8_was_adjusted",
-        ],
-    ]
-    n = len(in_p8)
+        school[column] = mean(total, column) if pupils else None
+    n = int(total["progress8_n"])
     school["progress8_pupils"] = n
-    school["progress8_excluded"] = len(pupils) - n
+    school["progress8_excluded"] = pupils - n
     for key, sd_key in [("progress8", "progress8"), *((f"progress8_{e}", e) for e in ELEMENTS)]:
-        score = in_p8[key].mean() if n else float("nan")
+        score = mean(total, key)
         ci = confidence_interval(score, n, estimates.national_sd[sd_key])
         school[key] = score
         school[f"{key}_ci_low"], school[f"{key}_ci_high"] = ci if ci else (None, None)
         if key == "progress8":
             school["progress8_banding"] = banding(score, ci)
-    adjusted = in_p8["progress8_adjusted"].mean() if n else float("nan")
+    adjusted = mean(total, "progress8_adjusted")
     ci = confidence_interval(adjusted, n, estimates.national_sd["progress8"])
     school["progress8_adjusted"] = adjusted
     school["progress8_adjusted_ci_low"], school["progress8_adjusted_ci_high"] = ci or (None, None)
     school["progress8_adjusted_banding"] = banding(adjusted, ci)
-    school["progress8_adjusted_pupils"] = int(in_p8["progress8_was_adjusted"].sum())
-    school.update(headline_measures(pupils))
+    school["progress8_adjusted_pupils"] = int(total["progress8_was_adjusted_sum"])
+    school.update(headline_measures(total))
     return school
 
 
 def group_measures(
-    pupils: pd.DataFrame, estimates: EstimatesTable, min_group: int
+    total: pd.Series, estimates: EstimatesTable, min_group: int
 ) -> dict[str, object]:
-    """A group's measures, keyed as ``school``; figures suppressed (null) below ``min_group``
-    pupils, and ``small_group`` flagged below 10 (the DfE's own suppression size)."""
-    figures = school_measures(pupils, estimates)
-    n = len(pupils)
+    """A group's measures (from its pupils' totals), keyed as ``school``; figures suppressed
+    (null) below ``min_group`` pupils, and ``small_group`` flagged below 10 (the DfE's own
+    suppression size)."""
+    figures = school_measures(total, estimates)
+    n = int(total["pupils"])
     suppressed = n < min_group
     if suppressed:
         figures = suppress(figures)
@@ -409,16 +394,17 @@ def suppress(figures: dict[str, object]) -> dict[str, object]:
 
 
 def _progress8_warnings(
-    pupils: pd.DataFrame, estimates: EstimatesTable, columns: frozenset[str]
+    total: pd.Series, estimates: EstimatesTable, columns: frozenset[str]
 ) -> list[str]:
     warnings = []
-    none = int((pupils["ks2_subjects"] == 0).sum())
-    one = int((pupils["ks2_subjects"] == 1).sum())
+    none = int(total["no_ks2_sum"])
+    one = int(total["one_ks2_sum"])
+    pupils = int(total["pupils"])
     no_ks2_cohorts = (
         f"Pupils in Year 6 in {' and '.join(str(y) for y in NO_KS2_YEARS)} sat no KS2 tests, so "
         "the DfE publishes no Progress 8 for the 2025 and 2026 GCSE cohorts."
     )
-    if "ks2_fine_level" in columns and not estimates.fine_levels and none == len(pupils):
+    if "ks2_fine_level" in columns and not estimates.fine_levels and none == pupils:
         warnings.append(
             "There is no Progress 8: the export gives KS2 fine levels (cohorts up to 2019), and "
             f"the estimates table {estimates.name} is on the scaled-score scale. Give a "
@@ -431,7 +417,7 @@ def _progress8_warnings(
             f"pupils' KS2 scaled scores to compute it. {no_ks2_cohorts} Attainment 8 is "
             "unaffected."
         )
-    elif none == len(pupils):
+    elif none == pupils:
         warnings.append(
             "There is no Progress 8: no pupil has a KS2 reading or maths score. "
             f"{no_ks2_cohorts} Attainment 8 is unaffected."
@@ -538,13 +524,14 @@ class PupilResults:
     school's rows, so the results of whole-school parts are simply put together (the subject
     entries' sums added up)."""
 
-    pupils: pd.DataFrame
+    pupils: pd.DataFrame | None  # None: written to disk by a part's worker
     slots: pd.DataFrame | None  # None: written to disk by a part's worker
     entries: pd.DataFrame | None  # None: written to disk by a part's worker
     subject_sums: SubjectSums  # what the subject figures are built from
+    cells: pd.DataFrame  # what the school, group and gap figures are built from (totals.py)
+    by_table: pd.DataFrame | None  # the measures per --by value (e.g. each school)
     baseline: str
     adjustment_method: str
-    by_column: str | None = None  # the --by column, as named in ``pupils``
 
 
 def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions()) -> Analysis:
@@ -580,7 +567,9 @@ def pupil_results(
     slots = as_categories(slots, exclude=("upn", ROW))
     slots = slots.astype(dict.fromkeys(("unit", "units", "slot", "weight"), "int8"))
     sums = subject_sums(entries, RESULT_CONTEXT)
-    return PupilResults(pupils, slots, entries, sums, baseline, method, cohort.by_column)
+    cells = pupil_cells(pupils, group_columns(pupils, list(options.groups)))
+    by_table = _by_table(pupils, options.by, cohort.by_column, estimates, cohort.file)
+    return PupilResults(pupils, slots, entries, sums, cells, by_table, baseline, method)
 
 
 def summarise(
@@ -594,16 +583,14 @@ def summarise(
 ) -> Analysis:
     """School, group, gap, subject and per-``--by`` figures from the pupils' results (of a file
     in parts, whose slots and subject entries are in ``part_tables``)."""
-    pupils = results.pupils
+    cells = results.cells
+    total = totals(cells)
     baseline = results.baseline
-    scores = pupils[SCORE_COLUMNS]  # the school and each group copy only the figures they need
-    school = school_measures(scores, estimates)
+    school = school_measures(total, estimates)
     school["progress8_baseline"] = baseline
     school["progress8_adjustment_method"] = results.adjustment_method
     try:
-        standard = standard_groups(pupils)
-        extra, partitions = requested_groups(pupils, list(options.groups), standard)
-        groups = standard | extra
+        groups, partitions = _groups(cells, options)
     except GroupSpecError as error:
         raise InputError(
             [
@@ -622,17 +609,16 @@ def summarise(
             ]
         ) from None
     group_figures = {
-        k: group_measures(scores[np.asarray(m, dtype=bool)], estimates, options.min_group)
-        for k, m in groups.items()
+        k: group_measures(totals(cells, m), estimates, options.min_group) for k, m in groups.items()
     }
     for key in secondary_suppressions(group_figures, partitions):
         group_figures[key] = suppress(group_figures[key])
     year = _comparator_year(estimates, options)
-    gaps = gap_table(pupils, groups, group_figures, year, estimates.national_sd["progress8"])
+    gaps = gap_table(cells, groups, group_figures, year, estimates.national_sd["progress8"])
     if options.baseline_file is None:
-        warnings = cohort_warnings + _progress8_warnings(pupils, estimates, columns)
+        warnings = cohort_warnings + _progress8_warnings(total, estimates, columns)
     else:
-        missing = int(pupils["ks2_prior"].isna().sum())
+        missing = int(total["no_prior_sum"])
         warnings = [
             *cohort_warnings,
             f"Progress 8 here is measured from a substitute baseline, not KS2 ({baseline}). "
@@ -651,7 +637,7 @@ def summarise(
             f"their figures are unreliable, and those under {options.min_group} are suppressed."
         )
     sums = results.subject_sums
-    subjects = subject_rows(sums, len(pupils))
+    subjects = subject_rows(sums, int(total["pupils"]))
     subjects_by = {c: context_rows(sums.context[c], c) for c in RESULT_CONTEXT if c in sums.context}
     absent = sorted({r["subject"] for r in subjects if not r["in_transition_matrices"]})
     if absent:
@@ -662,7 +648,7 @@ def summarise(
     analysis = Analysis(
         file,
         estimates,
-        pupils,
+        results.pupils,
         results.slots,
         school,
         warnings,
@@ -675,31 +661,42 @@ def summarise(
         subjects,
         subjects_by,
         {},
-        _by(pupils, options.by, results.by_column, estimates, file),
+        _by_figures(results.by_table),
         part_tables=part_tables,
     )
-    if options.subjects_by_group:  # all the entries, for a moment: each group's pupils'
+    if options.subjects_by_group:  # the pupils and all the entries, for a moment
+        pupils = analysis.pupils
         entries = analysis.read_entries()
         analysis.subjects_by_group = {
             key: None
             if group_figures[key]["suppressed"]
             else subject_table(entries[entries["upn"].isin(pupils.index[mask])], int(mask.sum()))
-            for key, mask in groups.items()
+            for key, mask in _groups(pupils, options)[0].items()
         }
     return analysis
 
 
-def _by(
+def _groups(
+    pupils: pd.DataFrame, options: AnalysisOptions
+) -> tuple[dict[str, pd.Series], list[tuple[str, ...]]]:
+    """The standard and ``--group`` groups of ``pupils`` (or of their cells), and the
+    partitions the ``--group`` columns make."""
+    standard = standard_groups(pupils)
+    extra, partitions = requested_groups(pupils, list(options.groups), standard)
+    return standard | extra, partitions
+
+
+def _by_table(
     pupils: pd.DataFrame,
     column: str | None,
     name: str | None,
     estimates: EstimatesTable,
     file: str,
-) -> dict[str, dict[str, object]]:
+) -> pd.DataFrame | None:
     """Measures per value of ``column`` (``--by school``, found in ``pupils`` as ``name``):
     every school in one pass."""
     if column is None:
-        return {}
+        return None
     if name is None or name not in pupils.columns:
         raise InputError(
             [
@@ -711,7 +708,13 @@ def _by(
                 )
             ]
         )
-    table = measures_by(pupils, pupils[name], estimates.national_sd)
+    return measures_by(pupils, pupils[name], estimates.national_sd)
+
+
+def _by_figures(table: pd.DataFrame | None) -> dict[str, dict[str, object]]:
+    """The ``by`` block: each value's measures, as JSON values."""
+    if table is None:
+        return {}
     # column by column to Python values (thousands of schools × fifty figures)
     columns = {c: [plain_value(v) for v in table[c].tolist()] for c in table.columns}
     return {
@@ -809,21 +812,24 @@ def _in_parts(
     warnings = row_warnings([w for d in done for w in d[1]], sum((d[2] for d in done), RowFacts()))
     columns = frozenset().union(*(d[3] for d in done))
     part_files = [d[4] for d in done]
-    del done  # each part's frames are freed once put together
-    pupils = pd.concat([r.pupils for r in parts_results])
-    order = pupils.index.argsort()
-    pupils = pupils.iloc[order]
-    if not pupils.index.is_unique:  # --by does not divide pupils: read the file whole
+    # the whole file's pupil order, from the parts' UPNs (not kept)
+    upns = pd.Index(np.concatenate([d[5] for d in done]))
+    del done
+    if not upns.is_unique:  # --by does not divide pupils: read the file whole
         return None
+    order = upns.argsort()
+    del upns
     first = parts_results[0]
+    by_tables = [r.by_table for r in parts_results if r.by_table is not None]
     results = PupilResults(
-        pupils,
+        None,
         None,
         None,
         SubjectSums.merge([r.subject_sums for r in parts_results]),
+        pd.concat([r.cells for r in parts_results], ignore_index=True),
+        pd.concat(by_tables).sort_index(kind="stable") if by_tables else None,
         first.baseline,
         first.adjustment_method,
-        first.by_column,
     )
     del parts_results
     tables = PartTables.ordered(folder, part_files, order)
@@ -892,11 +898,15 @@ def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
 def _part_results(
     job: tuple[Path, Path, AnalysisOptions],
 ) -> (
-    tuple[PupilResults, list[str], RowFacts, frozenset[str], PartFiles] | list[Problem] | str | None
+    tuple[PupilResults, list[str], RowFacts, frozenset[str], PartFiles, np.ndarray]
+    | list[Problem]
+    | str
+    | None
 ):
-    """One part's pupil results (its slots and subject entries written to disk, with its pupil
-    table and slot audit), heading warnings, row facts and columns; or its problems;
-    ``"whole"`` where the part cannot be read this way; ``None`` for no rows."""
+    """One part's pupil results (its pupils, slots and subject entries written to disk, with
+    its pupil table and slot audit), heading warnings, row facts, columns and pupils' UPNs;
+    or its problems; ``"whole"`` where the part cannot be read this way; ``None`` for no
+    rows."""
     path, part, options = job
     table = read_part(part)
     if table is None:
@@ -917,8 +927,10 @@ def _part_results(
         )
     except (OSError, pa.ArrowException):  # e.g. a full temporary disk
         return "whole"
-    results.slots = results.entries = None  # on disk: the parent gets what the summary needs
-    return results, cohort.file_warnings, cohort.facts, cohort.columns, tables
+    upns = results.pupils.index.to_numpy()
+    # on disk: the parent gets what the summary needs
+    results.pupils = results.slots = results.entries = None
+    return results, cohort.file_warnings, cohort.facts, cohort.columns, tables, upns
 
 
 def load_options_cohort(

@@ -322,7 +322,10 @@ def test_file_in_parts_writes_its_outputs_however_prepared(
     )
     parts = analyse(national, options)
     assert parts.part_tables is not None
-    built = {p.tables.keys() == {"slot-frame", "subject-entries"} for p in parts.part_tables.parts}
+    built = {
+        p.tables.keys() == {"pupil-frame", "slot-frame", "subject-entries"}
+        for p in parts.part_tables.parts
+    }
     assert built == {not tables}
     parts.part_tables.settle()  # what was prepared is written
     calls = []

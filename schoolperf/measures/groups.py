@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.measures.progress8 import Z95
+from schoolperf.measures.totals import mean, totals, variance
 from schoolperf.reference import national_comparators, normalise_label
 
 STANDARD_GROUPS: dict[str, tuple[str, object]] = {
@@ -145,6 +146,12 @@ def _column(pupils: pd.DataFrame, name: str) -> str | None:
     return key if key in pupils.columns else None
 
 
+def _personal(name: str) -> bool:
+    """``name`` (a column or heading) names or identifies pupils, whether the frame at hand
+    (e.g. the pupils' cells) has that column or not."""
+    return normalise_label(name).replace(" ", "_") in PERSONAL_COLUMNS
+
+
 def requested_groups(
     pupils: pd.DataFrame, specs: list[str], standard: dict[str, pd.Series] | None = None
 ) -> tuple[dict[str, pd.Series], list[tuple[str, ...]]]:
@@ -159,7 +166,7 @@ def requested_groups(
         for part in (p.strip() for p in spec.split(",") if p.strip()):
             if part in standard:
                 options.append([(part, standard[part])])
-            elif _column(pupils, part) in PERSONAL_COLUMNS:
+            elif _personal(part) or _column(pupils, part) in PERSONAL_COLUMNS:
                 raise GroupSpecError(part, "names or identifies pupils, so it cannot define groups")
             elif _column(pupils, part) is not None:
                 column = _column(pupils, part)
@@ -175,6 +182,15 @@ def requested_groups(
     return groups, partitions
 
 
+def group_columns(pupils: pd.DataFrame, specs: list[str]) -> list[str]:
+    """The pupil columns the standard groups and the ``--group`` ``specs`` are defined by (of
+    those ``pupils`` has): the columns :func:`~schoolperf.measures.totals.pupil_cells` keeps."""
+    named = [_column(pupils, part.strip()) for spec in specs for part in spec.split(",")]
+    columns = [column for column, _ in STANDARD_GROUPS.values()]
+    columns += [c for c in named if c is not None and c not in PERSONAL_COLUMNS]
+    return [c for c in dict.fromkeys(columns) if c in pupils.columns]
+
+
 def complement(
     pupils: pd.DataFrame, key: str, mask: pd.Series, known: dict[str, pd.Series]
 ) -> pd.Series:
@@ -186,83 +202,79 @@ def complement(
 
 
 def _standard_error(
-    kind: str, a: np.ndarray, b: np.ndarray | None, reference: float | None, national_sd: float
+    kind: str,
+    group: pd.Series,
+    other: pd.Series | None,
+    figure: str,
+    reference: float | None,
+    national_sd: float,
 ) -> float | None:
-    """SE of (mean of a − comparator): against a national value (b None) or another group;
-    ``a`` and ``b`` hold the pupils' values (none missing)."""
-    n1 = len(a)
-    if n1 < 2 or (b is not None and len(b) < 2):
+    """SE of (the group's mean of ``figure`` − comparator): against a national value
+    (``other`` None) or the totals of another group of pupils."""
+    n1 = group[f"{figure}_n"]
+    n2 = None if other is None else other[f"{figure}_n"]
+    if n1 < 2 or (n2 is not None and n2 < 2):
         return None
     if kind == "progress":
-        return float(national_sd * np.sqrt(1 / n1 + (1 / len(b) if b is not None else 0)))
+        return float(national_sd * np.sqrt(1 / n1 + (1 / n2 if n2 is not None else 0)))
     if kind == "pct":
-        p1 = a.mean()
-        if b is None:
+        p1 = mean(group, figure)
+        if other is None:
             p0 = (reference or 0) / 100
             return float(np.sqrt(p0 * (1 - p0) / n1) * 100)
-        p2 = b.mean()
-        return float(np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / len(b)) * 100)
-    variance = a.var(ddof=1) / n1 + (b.var(ddof=1) / len(b) if b is not None else 0)
-    return float(np.sqrt(variance))
+        p2 = mean(other, figure)
+        return float(np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2) * 100)
+    spread = variance(group, figure) / n1 + (variance(other, figure) / n2 if n2 else 0)
+    return float(np.sqrt(spread))
 
 
 def gap_table(
-    pupils: pd.DataFrame,
+    cells: pd.DataFrame,
     groups: dict[str, pd.Series],
     group_figures: dict[str, dict],
     year: int,
     national_sd: float,
 ) -> list[dict[str, object]]:
     """One row per group, measure and comparator (school rest / national) with the gap, its
-    standard error and whether it is distinguishable from zero at 95% (|gap| > 1.96 SE)."""
+    standard error and whether it is distinguishable from zero at 95% (|gap| > 1.96 SE); from
+    the pupils' :func:`~schoolperf.measures.totals.pupil_cells`, ``groups`` being sets of
+    cells."""
     national = national_comparators()
     national = national[national["year"] == year].set_index(["group", "measure"])["value"]
     rows = []
-    # each measure as a plain array, and where a pupil has it: a group's values are then
-    # selected in one step (a national file has hundreds of thousands of pupils)
-    values = [pupils[PUPIL_COLUMN[m]].to_numpy(dtype=float) for m in GAP_MEASURES]
-    present = [~np.isnan(v) for v in values]
-    known = _known_cells(pupils)
+    known = _known_cells(cells)
     for key in [k for k in GAP_GROUPS if k in groups]:
         mask = groups[key]
-        rest = np.asarray(complement(pupils, key, mask, known), dtype=bool)
-        members = np.asarray(mask, dtype=bool)
-        pupil_count = int(members.sum())
+        in_group = totals(cells, mask)
+        in_rest = totals(cells, complement(cells, key, mask, known))
+        pupil_count = int(in_group["pupils"])
         figures = group_figures[key]
         suppressed = bool(figures.get("suppressed"))
         # the rest of the school is itself a group of a suppressed pair: hide it too
         partner = [m for pair in PARTITIONS if len(pair) == 2 and key in pair for m in pair]
         rest_hidden = any(group_figures.get(m, {}).get("suppressed") for m in partner)
-        for position, (measure, kind) in enumerate(GAP_MEASURES.items()):
+        for measure, kind in GAP_MEASURES.items():
             scale = 100 if kind == "pct" else 1
+            figure = PUPIL_COLUMN[measure]
             value = figures.get("progress8_adjusted" if measure == "progress8" else measure)
-            in_group = values[position][members & present[position]] * scale
-            in_rest = values[position][rest & present[position]] * scale
-            comparisons = [
-                ("school", "rest of the school", in_rest.mean() if len(in_rest) else None, in_rest)
-            ]
+            rest_mean = mean(in_rest, figure) * scale if in_rest[f"{figure}_n"] else None
             national_group = NATIONAL_COMPARATOR.get(key, key)
-            comparisons.append(
+            comparisons = [
+                ("school", "rest of the school", rest_mean, in_rest),
                 (
                     "national",
                     f"{national_group.replace('_', '-')} pupils nationally, {year}",
                     national.get((national_group, measure)),
                     None,
-                )
-            )
+                ),
+            ]
             for where, label, reference, other in comparisons:
                 if where == "school" and (suppressed or rest_hidden):
                     reference = None
                 usable = not suppressed and value is not None and reference is not None
                 gap = value - reference if usable else None
                 se = (
-                    _standard_error(
-                        kind,
-                        in_group / scale if kind == "pct" else in_group,
-                        None if other is None else (other / scale if kind == "pct" else other),
-                        reference,
-                        national_sd,
-                    )
+                    _standard_error(kind, in_group, other, figure, reference, national_sd)
                     if usable
                     else None
                 )

@@ -19,9 +19,9 @@ import pandas as pd
 
 from schoolperf.frames import positions_in, pupil_positions, rank_within
 from schoolperf.measures.points import threshold_grades
+from schoolperf.measures.totals import A8_PROFILE, mean
 
 THRESHOLDS = (4, 5)
-A8_PROFILE = (40, 50, 60, 70)
 _SINGLE_SCIENCES = ("science", "computer_science")
 _HUMANITIES = ("history", "geography")
 
@@ -135,11 +135,12 @@ def _best_two_singles(table: dict[str, np.ndarray]) -> np.ndarray:
     return candidates[:, -1] + candidates[:, -2]
 
 
-def headline_measures(pupils: pd.DataFrame) -> dict[str, float | None]:
-    """School (or group) percentages and means of the pupil headline columns."""
+def headline_measures(total: pd.Series) -> dict[str, float | None]:
+    """School (or group) percentages and means of the pupil headline columns, from the
+    group's :func:`~schoolperf.measures.totals.totals`."""
 
     def pct(column: str) -> float:
-        return float(pupils[column].mean() * 100)
+        return mean(total, column) * 100
 
     out: dict[str, float | None] = {
         "basics_4_pct": pct("basics_4"),
@@ -148,14 +149,12 @@ def headline_measures(pupils: pd.DataFrame) -> dict[str, float | None]:
         "ebacc_entry_pct": pct("ebacc_entered"),
         "ebacc_94_pct": pct("ebacc_94"),
         "ebacc_95_pct": pct("ebacc_95"),
-        "ebacc_aps": float(pupils["ebacc_aps"].mean()),
-        "ebacc_slots_filled": float(pupils["ebacc_slots_filled"].mean()),
-        "open_slots_filled": float(pupils["open_slots_filled"].mean()),
+        "ebacc_aps": mean(total, "ebacc_aps"),
+        "ebacc_slots_filled": mean(total, "ebacc_slots_filled"),
+        "open_slots_filled": mean(total, "open_slots_filled"),
     }
     for threshold in A8_PROFILE:
-        out[f"attainment8_{threshold}_plus_pct"] = float(
-            (pupils["attainment8"] >= threshold).mean() * 100
-        )
-    if pupils.empty:  # an empty group: every figure is "not computed"
+        out[f"attainment8_{threshold}_plus_pct"] = pct(f"attainment8_{threshold}_plus")
+    if not total["pupils"]:  # an empty group: every figure is "not computed"
         return dict.fromkeys(out)
     return out

@@ -22,6 +22,7 @@ import pandas as pd
 from schoolperf.frames import on_distinct, rank_within, sort_order
 from schoolperf.measures.points import is_double_grade, threshold_grades
 from schoolperf.measures.progress8 import Z95
+from schoolperf.measures.totals import mean_sums, pooled_sums
 from schoolperf.reference import transition_matrices
 
 GRADES = ["9", "8", "7", "6", "5", "4", "3", "2", "1", "U"]
@@ -175,18 +176,6 @@ def _numbered(
 MEANS = {"relative_performance": "residual", "value_added": "va"}  # figure: entries' column
 
 
-def _mean_sums(values: np.ndarray, group: np.ndarray, size: int) -> dict[str, np.ndarray]:
-    """Per group: n (values present), their sum and their squared deviations from the group's
-    mean (two-pass), from which :func:`_means` gives the mean and its CI."""
-    present = ~np.isnan(values)
-    group, values = group[present], values[present]
-    n = np.bincount(group, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = np.bincount(group, values, minlength=size)
-        deviation = values - (total / n)[group]
-    return {"n": n, "sum": total, "m2": np.bincount(group, deviation**2, minlength=size)}
-
-
 def _means(sums: pd.DataFrame, stat: str) -> pd.DataFrame:
     """Per row of ``sums``: n, mean of ``stat``, and its 95% CI from the sample SD (none below
     two values)."""
@@ -212,7 +201,7 @@ def _keyed(
     frame = pd.DataFrame(index=index)
     for stat in stats:
         values = entries[stat].to_numpy(dtype=float)[rows]
-        for name, column in _mean_sums(values, group, len(keys)).items():
+        for name, column in mean_sums(values, group, len(keys)).items():
             frame[f"{stat}_{name}"] = column
     return rows, group, frame
 
@@ -236,25 +225,10 @@ class SubjectSums:
             return parts[0]
         columns = {c for p in parts for c in p.context}
         return cls(
-            _merged([p.subjects for p in parts]),
+            pooled_sums([p.subjects for p in parts]),
             pd.concat([p.grades for p in parts]).groupby(level=[0, 1, 2], sort=True).sum(),
-            {c: _merged([p.context[c] for p in parts if c in p.context]) for c in columns},
+            {c: pooled_sums([p.context[c] for p in parts if c in p.context]) for c in columns},
         )
-
-
-def _merged(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Frames of sums (see :class:`SubjectSums`) added up by their index."""
-    both = pd.concat(frames)
-    levels = list(range(both.index.nlevels))
-    merged = both.groupby(level=levels, sort=True).sum()
-    for stat in {c.removesuffix("_m2") for c in both.columns if c.endswith("_m2")}:
-        n = both[f"{stat}_n"].to_numpy()
-        mean = (merged[f"{stat}_sum"] / merged[f"{stat}_n"]).reindex(both.index).to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            between = np.where(n > 0, n * (both[f"{stat}_sum"].to_numpy() / n - mean) ** 2, 0.0)
-        deviations = pd.Series(both[f"{stat}_m2"].to_numpy() + between, index=both.index)
-        merged[f"{stat}_m2"] = deviations.groupby(level=levels, sort=True).sum()
-    return merged
 
 
 def subject_sums(entries: pd.DataFrame, context: tuple[str, ...] = ()) -> SubjectSums:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from schoolperf.frames import pupil_positions
+from schoolperf.frames import concat_frames, pupil_positions
 from schoolperf.reports.files import (
     conform,
     parquet_options,
@@ -31,6 +31,7 @@ from schoolperf.reports.files import (
 
 OUTPUT_FORMATS = ("csv", "parquet")
 BLOCK_ROWS = 1 << 17  # rows written (and, per part, read) at a time
+PUPIL_FRAME = "pupil-frame"  # the pupils' figures: packs and the JSON pupils array read them
 SLOT_FRAME = "slot-frame"  # the slots themselves: the JSON pupils array and packs need them
 ENTRY_FRAME = "subject-entries"  # the subject entries: packs and the subject drill-down read them
 MANY_RUNS = 1024  # a block in more runs of one part's rows than this is put in order by a take
@@ -51,9 +52,10 @@ def write_part(
     entries: pd.DataFrame,
     outputs: bool = True,
 ) -> PartFiles:
-    """A worker's side: the slots and subject entries of the part of the input in file
+    """A worker's side: the pupils, slots and subject entries of the part of the input in file
     ``part`` and, with ``outputs``, its pupil table and slot audit, as Arrow files beside it."""
     frames = {"pupils": pupil_table(pupils, slots), "slots": slot_audit(slots)} if outputs else {}
+    frames[PUPIL_FRAME] = pupils.reset_index()
     frames[SLOT_FRAME] = slots
     frames[ENTRY_FRAME] = entries
     tables = {}
@@ -129,6 +131,7 @@ class PartTables:
 
     folder: tempfile.TemporaryDirectory[str]
     parts: list[PartFiles]
+    order: np.ndarray  # the whole file's pupils as positions in the parts' pupils in turn
     pupil_part: np.ndarray
     audit_rows: np.ndarray  # slot-audit rows of each pupil, in the same order
     # output tables being written by :meth:`prepare`: name -> (its writing, file, format)
@@ -144,7 +147,7 @@ class PartTables:
         sizes = [len(p.audit_rows) for p in parts]
         part = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)[order]
         audit_rows = np.concatenate([p.audit_rows for p in parts])[order]
-        return cls(folder, parts, part, audit_rows)
+        return cls(folder, parts, order, part, audit_rows)
 
     def schema(self, name: str) -> Any:
         """The output's columns and types over all parts (a column with no value in one part is
@@ -288,8 +291,14 @@ class PartTables:
             if not job.cancel():
                 job.exception()
 
+    def pupils(self) -> pd.DataFrame:
+        """The parts' pupils (:data:`PUPIL_FRAME`) in the whole file's order, by UPN."""
+        pupils = concat_frames(self.frames(PUPIL_FRAME)).iloc[self.order]
+        return pupils.set_index("upn")
+
     def frames(self, name: str, columns: list[str] | None = None) -> list[pd.DataFrame]:
-        """Each part's :data:`SLOT_FRAME` or :data:`ENTRY_FRAME`, or only ``columns`` of it
+        """Each part's :data:`PUPIL_FRAME`, :data:`SLOT_FRAME` or :data:`ENTRY_FRAME`, or only
+        ``columns`` of it
         (for the JSON pupils array, packs and the subject drill-down, which need them whole;
         the files are mapped, so other columns are never read)."""
         import pyarrow as pa

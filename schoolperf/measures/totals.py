@@ -1,0 +1,127 @@
+"""Pupil totals: what the school, group and gap figures are built from (issue 9, build 4).
+
+The pupils are counted in *cells*, one per distinct combination of the columns that define the
+pupil groups (disadvantaged, gender, SEN, EAL, prior-attainment band and any ``--group``
+column). Each cell keeps, for every figure, how many pupils have it, their sum and their
+squared deviations from the cell's mean. A group is a set of cells, so its mean and sample
+variance come from its cells' totals pooled (Chan, Golub and LeVeque's parallel variance);
+the cells of a file's parts are simply put together, so a file's pupils need never be in memory
+at once. Means over cells equal the pupils' means up to the order of the additions (1e-15).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from schoolperf.frames import distinct_rows
+from schoolperf.measures.attainment8 import ELEMENTS
+
+# the pupil figures totalled: means over all pupils, and Progress 8 over pupils with it
+ATTAINMENT = ["attainment8", *(f"attainment8_{e}" for e in ELEMENTS)]
+PROGRESS = [
+    "progress8",
+    *(f"progress8_{e}" for e in ELEMENTS),
+    "progress8_adjusted",
+    "progress8_was_adjusted",
+]
+HEADLINES = [
+    "basics_4",
+    "basics_5",
+    "english_maths_entered",
+    "ebacc_entered",
+    "ebacc_94",
+    "ebacc_95",
+    "ebacc_aps",
+    "ebacc_slots_filled",
+    "open_slots_filled",
+]
+A8_PROFILE = (40, 50, 60, 70)  # attainment8_{t}_plus_pct: the share of pupils with A8 ≥ t
+# pupils counted for the warnings: no KS2 score, one KS2 score, no prior attainment at all
+COUNTED = {
+    "no_ks2": lambda p: p["ks2_subjects"] == 0,
+    "one_ks2": lambda p: p["ks2_subjects"] == 1,
+    "no_prior": lambda p: p["ks2_prior"].isna(),
+}
+STATS = ("n", "sum", "m2")
+
+
+def mean_sums(values: np.ndarray, group: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Per group: n (values present), their sum and their squared deviations from the group's
+    mean (two-pass): what :func:`pooled_sums` adds up and a mean and its variance come from."""
+    present = ~np.isnan(values)
+    group, values = group[present], values[present]
+    n = np.bincount(group, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.bincount(group, values, minlength=size)
+        deviation = values - (total / n)[group]
+    return {"n": n, "sum": total, "m2": np.bincount(group, deviation**2, minlength=size)}
+
+
+def pooled_sums(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of sums (columns ``{figure}_n``, ``_sum``, ``_m2`` and plain counts) added up by
+    their index: counts and sums added, squared deviations as Chan et al.'s parallel variance,
+    M2 = Σ (M2ₚ + nₚ (meanₚ − mean)²)."""
+    both = pd.concat(frames)
+    levels = list(range(both.index.nlevels))
+    merged = both.groupby(level=levels, sort=True).sum()
+    for stat in {c.removesuffix("_m2") for c in both.columns if c.endswith("_m2")}:
+        n = both[f"{stat}_n"].to_numpy()
+        mean = (merged[f"{stat}_sum"] / merged[f"{stat}_n"]).reindex(both.index).to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            between = np.where(n > 0, n * (both[f"{stat}_sum"].to_numpy() / n - mean) ** 2, 0.0)
+        deviations = pd.Series(both[f"{stat}_m2"].to_numpy() + between, index=both.index)
+        merged[f"{stat}_m2"] = deviations.groupby(level=levels, sort=True).sum()
+    return merged
+
+
+def _figure(pupils: pd.DataFrame, column: str) -> np.ndarray:
+    return pupils[column].to_numpy(dtype=float, na_value=np.nan)
+
+
+def pupil_cells(pupils: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per distinct combination of the ``keys`` columns (a missing value is a value of
+    its own): those columns, ``pupils``, and each figure's n, sum and squared deviations
+    (Progress 8 figures over the pupils with a Progress 8 score, as the DfE averages them)."""
+    cell, first = distinct_rows(pupils, keys)
+    size = len(first)
+    cells = pupils.iloc[first][keys].reset_index(drop=True)
+    cells["pupils"] = np.bincount(cell, minlength=size)
+    without_p8 = pupils["progress8"].isna().to_numpy()
+    figures = {c: _figure(pupils, c) for c in ATTAINMENT + HEADLINES}
+    figures |= {c: np.where(without_p8, np.nan, _figure(pupils, c)) for c in PROGRESS}
+    attainment8 = figures["attainment8"]
+    for threshold in A8_PROFILE:
+        figures[f"attainment8_{threshold}_plus"] = (attainment8 >= threshold).astype(float)
+    figures |= {name: count(pupils).to_numpy(dtype=float) for name, count in COUNTED.items()}
+    for column, values in figures.items():
+        for stat, sums in mean_sums(values, cell, size).items():
+            cells[f"{column}_{stat}"] = sums
+    return cells
+
+
+def cell_keys(cells: pd.DataFrame) -> list[str]:
+    """The group-defining columns of a frame of cells."""
+    return [c for c in cells.columns if c != "pupils" and not c.endswith(("_n", "_sum", "_m2"))]
+
+
+def totals(cells: pd.DataFrame, members: np.ndarray | pd.Series | None = None) -> pd.Series:
+    """The cells' totals pooled (only the ``members`` cells, all for ``None``)."""
+    chosen = cells.drop(columns=cell_keys(cells))
+    if members is not None:
+        chosen = chosen[np.asarray(members, dtype=bool)]
+    if chosen.empty:
+        return pd.Series(0.0, index=chosen.columns)
+    return pooled_sums([chosen.set_axis(np.zeros(len(chosen), dtype=np.int64))]).iloc[0]
+
+
+def mean(total: pd.Series, figure: str) -> float:
+    """The mean of ``figure`` over the pupils with it (NaN for none)."""
+    n = total[f"{figure}_n"]
+    return float(total[f"{figure}_sum"] / n) if n else float("nan")
+
+
+def variance(total: pd.Series, figure: str) -> float:
+    """The sample variance (ddof 1) of ``figure`` (NaN below two pupils)."""
+    n = total[f"{figure}_n"]
+    return float(total[f"{figure}_m2"] / (n - 1)) if n >= 2 else float("nan")

@@ -374,10 +374,13 @@ def test_file_in_parts_stops_preparing_its_outputs_on_an_error(national, monkeyp
     assert folders and not folders[0].exists()
 
 
-def test_file_in_parts_keeps_its_slots_and_entries_on_disk_until_asked(national):
+def test_file_in_parts_keeps_its_pupils_slots_and_entries_on_disk_until_asked(national):
     analysis = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
     assert analysis.loaded_slots is None and analysis.part_tables is not None
-    assert analysis.loaded_entries is None
+    assert analysis.loaded_entries is None and analysis.loaded_pupils is None
+    whole_pupils = analyse(national, AnalysisOptions(by="school", chunk_mb=0)).pupils
+    pd.testing.assert_frame_equal(analysis.pupils, whole_pupils)
+    assert analysis.loaded_pupils is analysis.pupils and len(whole_pupils) == 2400
     assert len(analysis.slots) > 19000 and analysis.loaded_slots is not None
     whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0)).subject_entries
     parts = analysis.subject_entries

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from schoolperf.frames import concat_frames, pupil_positions
+from schoolperf.frames import pupil_positions
 from schoolperf.reports.files import (
     conform,
     parquet_options,
@@ -55,13 +55,17 @@ def write_part(
     """A worker's side: the pupils, slots and subject entries of the part of the input in file
     ``part`` and, with ``outputs``, its pupil table and slot audit, as Arrow files beside it."""
     frames = {"pupils": pupil_table(pupils, slots), "slots": slot_audit(slots)} if outputs else {}
-    frames[PUPIL_FRAME] = pupils.reset_index()
     frames[SLOT_FRAME] = slots
     frames[ENTRY_FRAME] = entries
     tables = {}
     for name, frame in frames.items():
         tables[name] = part.with_name(f"{name}-{part.name}")
         _write_arrow(frame, tables[name])
+    # pickled, not Arrow: read back, the pupils are the frame itself (Arrow would make object
+    # columns of booleans, text or missing values booleans, text and None); a file of this
+    # run's own, in its private temporary folder
+    tables[PUPIL_FRAME] = part.with_name(f"{PUPIL_FRAME}-{part.stem}.pickle")
+    pupils.to_pickle(tables[PUPIL_FRAME])
     audit_rows = np.bincount(pupil_positions(slots["upn"], pupils.index), minlength=len(pupils))
     return PartFiles(tables, audit_rows)
 
@@ -293,12 +297,11 @@ class PartTables:
 
     def pupils(self) -> pd.DataFrame:
         """The parts' pupils (:data:`PUPIL_FRAME`) in the whole file's order, by UPN."""
-        pupils = concat_frames(self.frames(PUPIL_FRAME)).iloc[self.order]
-        return pupils.set_index("upn")
+        frames = [pd.read_pickle(part.tables[PUPIL_FRAME]) for part in self.parts]
+        return pd.concat(frames).iloc[self.order]
 
     def frames(self, name: str, columns: list[str] | None = None) -> list[pd.DataFrame]:
-        """Each part's :data:`PUPIL_FRAME`, :data:`SLOT_FRAME` or :data:`ENTRY_FRAME`, or only
-        ``columns`` of it
+        """Each part's :data:`SLOT_FRAME` or :data:`ENTRY_FRAME`, or only ``columns`` of it
         (for the JSON pupils array, packs and the subject drill-down, which need them whole;
         the files are mapped, so other columns are never read)."""
         import pyarrow as pa

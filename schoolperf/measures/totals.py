@@ -58,6 +58,12 @@ def mean_sums(values: np.ndarray, group: np.ndarray, size: int) -> dict[str, np.
     return {"n": n, "sum": total, "m2": np.bincount(group, deviation**2, minlength=size)}
 
 
+def _with_between(n: np.ndarray, total: np.ndarray, m2: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Each set's squared deviations from the pooled ``mean``: M2ₚ + nₚ (meanₚ − mean)²."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return m2 + np.where(n > 0, n * (total / n - mean) ** 2, 0.0)
+
+
 def pooled_sums(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Frames of sums (columns ``{figure}_n``, ``_sum``, ``_m2`` and plain counts) added up by
     their index: counts and sums added, squared deviations as Chan et al.'s parallel variance,
@@ -66,11 +72,9 @@ def pooled_sums(frames: list[pd.DataFrame]) -> pd.DataFrame:
     levels = list(range(both.index.nlevels))
     merged = both.groupby(level=levels, sort=True).sum()
     for stat in {c.removesuffix("_m2") for c in both.columns if c.endswith("_m2")}:
-        n = both[f"{stat}_n"].to_numpy()
         mean = (merged[f"{stat}_sum"] / merged[f"{stat}_n"]).reindex(both.index).to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            between = np.where(n > 0, n * (both[f"{stat}_sum"].to_numpy() / n - mean) ** 2, 0.0)
-        deviations = pd.Series(both[f"{stat}_m2"].to_numpy() + between, index=both.index)
+        n, total, m2 = (both[f"{stat}_{s}"].to_numpy() for s in STATS)
+        deviations = pd.Series(_with_between(n, total, m2, mean), index=both.index)
         merged[f"{stat}_m2"] = deviations.groupby(level=levels, sort=True).sum()
     return merged
 
@@ -106,13 +110,19 @@ def cell_keys(cells: pd.DataFrame) -> list[str]:
 
 
 def totals(cells: pd.DataFrame, members: np.ndarray | pd.Series | None = None) -> pd.Series:
-    """The cells' totals pooled (only the ``members`` cells, all for ``None``)."""
-    chosen = cells.drop(columns=cell_keys(cells))
+    """The cells' totals pooled as :func:`pooled_sums` pools them (only the ``members``
+    cells, all for ``None``)."""
+    columns = cells.columns.drop(cell_keys(cells))
+    values = cells[columns].to_numpy(dtype=float)
     if members is not None:
-        chosen = chosen[np.asarray(members, dtype=bool)]
-    if chosen.empty:
-        return pd.Series(0.0, index=chosen.columns)
-    return pooled_sums([chosen.set_axis(np.zeros(len(chosen), dtype=np.int64))]).iloc[0]
+        values = values[np.asarray(members, dtype=bool)]
+    out = pd.Series(values.sum(axis=0), index=columns)
+    for stat in [c.removesuffix("_m2") for c in columns if c.endswith("_m2")]:
+        n, total, m2 = (values[:, columns.get_loc(f"{stat}_{s}")] for s in STATS)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total.sum() / n.sum()
+        out[f"{stat}_m2"] = _with_between(n, total, m2, mean).sum()
+    return out
 
 
 def mean(total: pd.Series, figure: str) -> float:

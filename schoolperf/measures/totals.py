@@ -98,10 +98,12 @@ def pupil_cells(pupils: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for threshold in A8_PROFILE:
         figures[f"attainment8_{threshold}_plus"] = (attainment8 >= threshold).astype(float)
     figures |= {name: count(pupils).to_numpy(dtype=float) for name, count in COUNTED.items()}
-    for column, values in figures.items():
-        for stat, sums in mean_sums(values, cell, size).items():
-            cells[f"{column}_{stat}"] = sums
-    return cells
+    sums = {
+        f"{column}_{stat}": total
+        for column, values in figures.items()
+        for stat, total in mean_sums(values, cell, size).items()
+    }
+    return pd.concat([cells, pd.DataFrame(sums)], axis=1)  # one frame, not a column at a time
 
 
 def cell_keys(cells: pd.DataFrame) -> list[str]:

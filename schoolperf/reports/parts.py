@@ -254,12 +254,14 @@ class PartTables:
 
     def prepare(self, file_format: str) -> None:
         """Start writing the ``pupils`` and ``slots`` outputs as ``file_format`` to the
-        temporary folder, on a thread, while the parent computes the figures (Parquet is read
-        and encoded by Arrow, off the GIL); :meth:`take_prepared` hands them over."""
+        temporary folder, each on a thread of its own, while the parent computes the figures
+        from the parts' sums (Parquet is read and encoded by Arrow, off the GIL);
+        :meth:`take_prepared` hands them over."""
         from concurrent.futures import ThreadPoolExecutor
 
-        writer = ThreadPoolExecutor(1, thread_name_prefix="schoolperf-outputs")
-        for name in ("pupils", "slots"):
+        names = ("pupils", "slots")
+        writer = ThreadPoolExecutor(len(names), thread_name_prefix="schoolperf-outputs")
+        for name in names:
             path = Path(self.folder.name) / f"{name}.{file_format}"
             job = writer.submit(self._prepare, name, file_format, path)
             _WRITING.add(job)

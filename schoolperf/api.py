@@ -74,7 +74,7 @@ from schoolperf.measures.subjects import (
     subject_sums,
     subject_table,
 )
-from schoolperf.measures.totals import mean, pupil_cells, totals
+from schoolperf.measures.totals import PupilCells, mean, pupil_cells, totals
 from schoolperf.reference import (
     LATEST_ESTIMATES,
     EstimatesTable,
@@ -520,15 +520,15 @@ def _trends(school: dict[str, object], previous: tuple[str, ...]) -> dict[str, d
 @dataclass
 class PupilResults:
     """What each pupil's own results give, whatever else is in the file: the pupil table, the
-    slot audit, the subject entries and their sums. Pupils of one school never depend on another
-    school's rows, so the results of whole-school parts are simply put together (the subject
-    entries' sums added up)."""
+    slot audit, the subject entries, and the sums the figures are built from (the pupils by
+    cell, the subject sums, the per-``--by`` figures). Pupils of one school never depend on
+    another school's rows, so the sums of whole-school parts are simply put together."""
 
     pupils: pd.DataFrame | None  # None: written to disk by a part's worker
     slots: pd.DataFrame | None  # None: written to disk by a part's worker
     entries: pd.DataFrame | None  # None: written to disk by a part's worker
     subject_sums: SubjectSums  # what the subject figures are built from
-    cells: pd.DataFrame  # what the school, group and gap figures are built from (totals.py)
+    cells: PupilCells  # what the school, group and gap figures are built from
     by_table: pd.DataFrame | None  # the measures per --by value (e.g. each school)
     baseline: str
     adjustment_method: str
@@ -544,7 +544,8 @@ def analyse_cohort(cohort: Cohort, options: AnalysisOptions = AnalysisOptions())
 def pupil_results(
     cohort: Cohort, options: AnalysisOptions, estimates: EstimatesTable
 ) -> PupilResults:
-    """Slots, A8, headlines, prior attainment, P8 and subject entries of every pupil."""
+    """Slots, A8, headlines, prior attainment, P8 and subject entries of every pupil, and their
+    sums: by cell of the group columns, by subject, and per ``--by`` value."""
     slots = fill_slots(cohort.results)
     slots["element_order"] = element_order(slots["element"])
     index = cohort.pupils.index
@@ -581,8 +582,8 @@ def summarise(
     estimates: EstimatesTable,
     part_tables: PartTables | None = None,
 ) -> Analysis:
-    """School, group, gap, subject and per-``--by`` figures from the pupils' results (of a file
-    in parts, whose slots and subject entries are in ``part_tables``)."""
+    """School, group, gap and subject figures from the sums of the pupils' results (of a file
+    in parts, whose pupils, slots and subject entries are in ``part_tables``)."""
     cells = results.cells
     total = totals(cells)
     baseline = results.baseline
@@ -590,7 +591,7 @@ def summarise(
     school["progress8_baseline"] = baseline
     school["progress8_adjustment_method"] = results.adjustment_method
     try:
-        groups, partitions = _groups(cells, options)
+        groups, partitions = _groups(cells.keys, options)
     except GroupSpecError as error:
         raise InputError(
             [
@@ -694,7 +695,7 @@ def _by_table(
     file: str,
 ) -> pd.DataFrame | None:
     """Measures per value of ``column`` (``--by school``, found in ``pupils`` as ``name``):
-    every school in one pass."""
+    every school of ``pupils`` (a file, or a part of whole schools) in one pass."""
     if column is None:
         return None
     if name is None or name not in pupils.columns:
@@ -747,11 +748,11 @@ def _analyse_in_parts(
     path: Path, options: AnalysisOptions, estimates: EstimatesTable
 ) -> Analysis | None:
     """A large CSV or Parquet file with ``--by`` (e.g. every school in England), analysed in
-    parts of whole schools, two or more at a time; each part's pupil table, slot audit and
-    subject entries stay on disk until written out or read, so memory grows with the pupils,
-    not with their results. A pupil's figures never depend on another school's rows, so the
-    parts' pupil results are simply put together (their subject entries' sums added up) before
-    the school, group and subject figures are computed once.
+    parts of whole schools, two or more at a time; each part's pupils, slot audit and subject
+    entries stay on disk until written out or read, so memory grows with neither the pupils nor
+    their results (but for the pupils' order). A pupil's figures never depend on another
+    school's rows, so the parts' sums are simply put together before the school, group and
+    subject figures are worked out once.
     ``None`` where the file is small, not a clean UTF-8 CSV or readable Parquet file, or has
     no such column (it is then read whole)."""
     if options.by is None or options.chunk_mb <= 0 or path.suffix.lower() in NOT_SPLIT:
@@ -826,7 +827,7 @@ def _in_parts(
         None,
         None,
         SubjectSums.merge([r.subject_sums for r in parts_results]),
-        pd.concat([r.cells for r in parts_results], ignore_index=True),
+        PupilCells.concat([r.cells for r in parts_results]),
         pd.concat(by_tables).sort_index(kind="stable") if by_tables else None,
         first.baseline,
         first.adjustment_method,

@@ -14,6 +14,7 @@ from schoolperf.measures.totals import (
     ATTAINMENT,
     HEADLINES,
     PROGRESS,
+    PupilCells,
     mean,
     pupil_cells,
     totals,
@@ -55,13 +56,12 @@ def test_a_groups_totals_are_its_pupils_figures_whole_or_in_parts(pupils, data):
     part = np.array(data.draw(st.lists(st.integers(0, parts - 1), min_size=len(pupils))))
     part = part[: len(pupils)]
     keys = ["gender", "disadvantaged"]
-    cells = pd.concat(
-        [pupil_cells(pupils[part == k], keys) for k in range(parts) if (part == k).any()],
-        ignore_index=True,
+    cells = PupilCells.concat(
+        [pupil_cells(pupils[part == k], keys) for k in range(parts) if (part == k).any()]
     )
     gender = data.draw(st.sampled_from(["M", "F"]))
     members = pupils["gender"] == gender
-    total = totals(cells, cells["gender"] == gender)
+    total = totals(cells, cells.keys["gender"] == gender)
     chosen = pupils[members]
     assert total["pupils"] == len(chosen)
     with_p8 = chosen[chosen["progress8"].notna()]
@@ -105,3 +105,46 @@ def test_gap_standard_errors_are_the_pupils_own():
     expected = 100 * np.sqrt(p1 * (1 - p1) / len(group) + p2 * (1 - p2) / len(rest))
     assert rows["basics_4_pct", "school"]["standard_error"] == pytest.approx(expected, rel=1e-12)
     assert rows["attainment8", "school"]["pupils"] == len(group) > 10
+
+
+def test_group_columns_are_the_files_own_not_the_sums(tmp_path):
+    """Cells keep their sums apart from the columns groups are defined by: a file column named
+    like a sum makes its own groups, and a sum is never taken for a column."""
+    from schoolperf.api import AnalysisOptions
+    from schoolperf.errors import InputError
+    from tests.conftest import write_long
+
+    pupils = {
+        f"P{i:02d}": {
+            "ks2": (105, 105) if i % 5 else None,
+            "pupils": "AB"[i % 2],
+            "set_n": f"S{i % 3}",
+            "results": [("Maths", str(4 + i % 3))],
+        }
+        for i in range(24)
+    }
+    export = write_long(tmp_path / "r.csv", pupils)
+    options = AnalysisOptions(groups=("pupils", "set_n", "prior_attainment_group"))
+    analysis = analyse(export, options)
+    assert analysis.groups["pupils=A"]["pupils"] == analysis.groups["pupils=B"]["pupils"] == 12
+    assert [analysis.groups[f"set_n=S{k}"]["pupils"] for k in range(3)] == [8, 8, 8]
+    assert analysis.groups["set_n=S0"]["attainment8"] == pytest.approx(8.0)  # grade 4, doubled
+    # a number column with missing values (no KS2: no prior-attainment group) groups too
+    prior = [k for k in analysis.groups if k.startswith("prior_attainment_group=")]
+    assert sum(analysis.groups[k]["pupils"] for k in prior) == 24 - 5
+    for name in ("attainment8_n", "no_ks2_sum", "progress8_m2"):
+        with pytest.raises(InputError, match="neither a pupil group nor a column"):
+            analyse(DEMO, AnalysisOptions(groups=(name,)))
+
+
+def test_equal_values_have_no_variance_whatever_the_order_of_the_sums():
+    """25/6 is not exact in binary: sums of it in another order leave rounding, not spread."""
+    values = pd.DataFrame(
+        {"gender": ["F"] + ["M"] * 9, "ks2_subjects": 2, "ks2_prior": 100.0},
+    )
+    for name in ATTAINMENT + HEADLINES + PROGRESS:
+        values[name] = 25 / 6
+    cells = pupil_cells(values, ["gender"])
+    total = totals(cells)
+    assert variance(total, "ebacc_aps") == 0.0
+    assert mean(total, "ebacc_aps") == pytest.approx(25 / 6)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.measures.progress8 import Z95
-from schoolperf.measures.totals import mean, totals, variance
+from schoolperf.measures.totals import PupilCells, mean, totals, variance
 from schoolperf.reference import national_comparators, normalise_label
 
 STANDARD_GROUPS: dict[str, tuple[str, object]] = {
@@ -157,7 +157,8 @@ def requested_groups(
 ) -> tuple[dict[str, pd.Series], list[tuple[str, ...]]]:
     """Groups asked for with ``--group``: ``a,b`` is the intersection of a and b, where each part
     is a standard group key or a pupil column (one group per value, keyed ``column=value``);
-    ``standard``: the :func:`standard_groups` of ``pupils``, where already known."""
+    ``pupils``: the pupils, or their cells' keys; ``standard``: the :func:`standard_groups` of
+    ``pupils``, where already known."""
     standard = standard_groups(pupils) if standard is None else standard
     groups: dict[str, pd.Series] = {}
     partitions: list[tuple[str, ...]] = []
@@ -171,7 +172,10 @@ def requested_groups(
             elif _column(pupils, part) is not None:
                 column = _column(pupils, part)
                 values = sorted(v for v in pupils[column].dropna().unique() if str(v) != "")
-                options.append([(f"{column}={v}", pupils[column] == v) for v in values])
+                # a missing value (NA of a number column too) is in no group
+                options.append(
+                    [(f"{column}={v}", (pupils[column] == v).fillna(False)) for v in values]
+                )
             else:
                 raise GroupSpecError(part)
         if len(options) == 1 and len(options[0]) > 1:  # one column: its values make a whole
@@ -229,7 +233,7 @@ def _standard_error(
 
 
 def gap_table(
-    cells: pd.DataFrame,
+    cells: PupilCells,
     groups: dict[str, pd.Series],
     group_figures: dict[str, dict],
     year: int,
@@ -242,11 +246,11 @@ def gap_table(
     national = national_comparators()
     national = national[national["year"] == year].set_index(["group", "measure"])["value"]
     rows = []
-    known = _known_cells(cells)
+    known = _known_cells(cells.keys)
     for key in [k for k in GAP_GROUPS if k in groups]:
         mask = groups[key]
         in_group = totals(cells, mask)
-        in_rest = totals(cells, complement(cells, key, mask, known))
+        in_rest = totals(cells, complement(cells.keys, key, mask, known))
         pupil_count = int(in_group["pupils"])
         figures = group_figures[key]
         suppressed = bool(figures.get("suppressed"))

@@ -11,6 +11,9 @@ at once. Means over cells equal the pupils' means up to the order of the additio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
@@ -83,14 +86,35 @@ def _figure(pupils: pd.DataFrame, column: str) -> np.ndarray:
     return pupils[column].to_numpy(dtype=float, na_value=np.nan)
 
 
-def pupil_cells(pupils: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """One row per distinct combination of the ``keys`` columns (a missing value is a value of
-    its own): those columns, ``pupils``, and each figure's n, sum and squared deviations
-    (Progress 8 figures over the pupils with a Progress 8 score, as the DfE averages them)."""
+@dataclass(frozen=True)
+class PupilCells:
+    """Pupils counted by cell: ``keys`` holds each cell's values of the group-defining columns
+    (what the group functions read), ``sums`` its pupils and each figure's n, sum and squared
+    deviations, row for row (apart, so no column of the file can be taken for a sum)."""
+
+    keys: pd.DataFrame
+    sums: pd.DataFrame
+
+    @classmethod
+    def concat(cls, parts: list[PupilCells]) -> PupilCells:
+        """The cells of a file's parts, one after another (a cell may be in several)."""
+        return cls(
+            pd.concat([p.keys for p in parts], ignore_index=True),
+            pd.concat([p.sums for p in parts], ignore_index=True),
+        )
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        """:attr:`sums` as one float matrix, made once for every group's :func:`totals`."""
+        return self.sums.to_numpy(dtype=float)
+
+
+def pupil_cells(pupils: pd.DataFrame, keys: list[str]) -> PupilCells:
+    """One cell per distinct combination of the ``keys`` columns (a missing value is a value
+    of its own), with its pupils and each figure's n, sum and squared deviations (Progress 8
+    figures over the pupils with a Progress 8 score, as the DfE averages them)."""
     cell, first = distinct_rows(pupils, keys)
     size = len(first)
-    cells = pupils.iloc[first][keys].reset_index(drop=True)
-    cells["pupils"] = np.bincount(cell, minlength=size)
     without_p8 = pupils["progress8"].isna().to_numpy()
     figures = {c: _figure(pupils, c) for c in ATTAINMENT + HEADLINES}
     figures |= {c: np.where(without_p8, np.nan, _figure(pupils, c)) for c in PROGRESS}
@@ -98,24 +122,19 @@ def pupil_cells(pupils: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for threshold in A8_PROFILE:
         figures[f"attainment8_{threshold}_plus"] = (attainment8 >= threshold).astype(float)
     figures |= {name: count(pupils).to_numpy(dtype=float) for name, count in COUNTED.items()}
-    sums = {
+    sums = {"pupils": np.bincount(cell, minlength=size)} | {
         f"{column}_{stat}": total
         for column, values in figures.items()
         for stat, total in mean_sums(values, cell, size).items()
     }
-    return pd.concat([cells, pd.DataFrame(sums)], axis=1)  # one frame, not a column at a time
+    return PupilCells(pupils.iloc[first][keys].reset_index(drop=True), pd.DataFrame(sums))
 
 
-def cell_keys(cells: pd.DataFrame) -> list[str]:
-    """The group-defining columns of a frame of cells."""
-    return [c for c in cells.columns if c != "pupils" and not c.endswith(("_n", "_sum", "_m2"))]
-
-
-def totals(cells: pd.DataFrame, members: np.ndarray | pd.Series | None = None) -> pd.Series:
+def totals(cells: PupilCells, members: np.ndarray | pd.Series | None = None) -> pd.Series:
     """The cells' totals pooled as :func:`pooled_sums` pools them (only the ``members``
     cells, all for ``None``)."""
-    columns = cells.columns.drop(cell_keys(cells))
-    values = cells[columns].to_numpy(dtype=float)
+    columns = cells.sums.columns
+    values = cells.matrix
     if members is not None:
         values = values[np.asarray(members, dtype=bool)]
     out = pd.Series(values.sum(axis=0), index=columns)
@@ -134,6 +153,12 @@ def mean(total: pd.Series, figure: str) -> float:
 
 
 def variance(total: pd.Series, figure: str) -> float:
-    """The sample variance (ddof 1) of ``figure`` (NaN below two pupils)."""
+    """The sample variance (ddof 1) of ``figure`` (NaN below two pupils). Squared deviations
+    within rounding of the mean (values all equal, such as 25/6, added in some order) count as
+    none, so whether a gap is significant never turns on the order of the additions."""
     n = total[f"{figure}_n"]
-    return float(total[f"{figure}_m2"] / (n - 1)) if n >= 2 else float("nan")
+    if n < 2:
+        return float("nan")
+    m2, mean = total[f"{figure}_m2"], total[f"{figure}_sum"] / n
+    noise = n * (16 * np.finfo(float).eps * mean) ** 2
+    return float(m2 / (n - 1)) if m2 > noise else 0.0

@@ -1,10 +1,12 @@
-"""Per-pupil outputs of a file analysed in parts (issue 9: the slot audit never whole in memory).
+"""Per-pupil tables of a file analysed in parts (issue 9: the pupils and the slot audit never
+whole in memory).
 
-Each worker writes its part's pupil table, slot audit and slots as Arrow files on the temporary
-disk. The parent writes ``pupils`` and ``slots`` by stitching the parts together in the whole
-file's pupil order, a block at a time, so it never holds the slot audit (millions of rows) in
-memory; the files are the same, row for row, as the whole file analysed at once
-(``tests/test_scale.py``).
+Each worker writes its part's pupils (pickled), its slots and subject entries and, where the
+outputs will be written, its pupil table and slot audit (Arrow files) on the temporary disk.
+The parent reads the pupils, slots and entries back only where asked for, and writes
+``pupils`` and ``slots`` by stitching the parts together in the whole file's pupil order, a
+block at a time, so it never holds the slot audit (millions of rows) in memory; the files are
+the same, row for row, as the whole file analysed at once (``tests/test_scale.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from schoolperf.reports.files import (
 
 OUTPUT_FORMATS = ("csv", "parquet")
 BLOCK_ROWS = 1 << 17  # rows written (and, per part, read) at a time
-PUPIL_FRAME = "pupil-frame"  # the pupils' figures: packs and the JSON pupils array read them
+PUPIL_FRAME = "pupil-frame"  # the pupils' figures, for whatever needs the pupils themselves
 SLOT_FRAME = "slot-frame"  # the slots themselves: the JSON pupils array and packs need them
 ENTRY_FRAME = "subject-entries"  # the subject entries: packs and the subject drill-down read them
 MANY_RUNS = 1024  # a block in more runs of one part's rows than this is put in order by a take
@@ -53,7 +55,7 @@ def write_part(
     outputs: bool = True,
 ) -> PartFiles:
     """A worker's side: the pupils, slots and subject entries of the part of the input in file
-    ``part`` and, with ``outputs``, its pupil table and slot audit, as Arrow files beside it."""
+    ``part`` and, with ``outputs``, its pupil table and slot audit, as files beside it."""
     frames = {"pupils": pupil_table(pupils, slots), "slots": slot_audit(slots)} if outputs else {}
     frames[SLOT_FRAME] = slots
     frames[ENTRY_FRAME] = entries

@@ -11,9 +11,12 @@ work: every cell checked once per distinct value, pupils coded, results ranked w
 flags, per-school and per-group sums, and three outputs (pupils and slot audit as Parquet, a
 JSON summary), each step timed.
 
-    python tools/lean_prototype.py national.csv OUT_FOLDER
+    python tools/lean_prototype.py national.csv OUT_FOLDER [WORKERS]
 
-(the file from ``python -m schoolperf.bench --keep FOLDER``).
+(the file from ``python -m schoolperf.bench --keep FOLDER``). With ``WORKERS`` (e.g. 2), the
+file is read once, its schools shared out among that many forked processes, and each writes
+its own outputs (``pupils-0.parquet``, ...): the time two cores could give, before any merge
+of the outputs into one file.
 """
 
 from __future__ import annotations
@@ -89,13 +92,34 @@ def first_of(keys: np.ndarray, chosen: np.ndarray, size: int) -> np.ndarray:
     return first
 
 
-def main(path: str, out: Path) -> None:
+def main(path: str, out: Path, workers: int = 1) -> None:
     lap("import")
     text = pa.dictionary(pa.int32(), pa.string())
     coded = ["School", "Gender", "PP", "SEN", "KS2 Reading", "KS2 Maths", "Subject", "Grade"]
     options = pacsv.ConvertOptions(column_types={c: text for c in coded} | {"UPN": pa.string()})
     table = pacsv.read_csv(path, convert_options=options)
     lap("read")
+    if workers == 1:
+        analyse(table, out, "")
+        return
+    # the schools shared out among forked workers, each writing its own files
+    import multiprocessing
+
+    school, _ = codes(table, "School")
+    shares = [table.filter(pa.array(school % workers == k)) for k in range(workers)]
+    lap("share out")
+    context = multiprocessing.get_context("fork")
+    jobs = [context.Process(target=analyse, args=(s, out, f"-{k}")) for k, s in enumerate(shares)]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join()
+    lap("workers")
+    print(TIMES, f"total {time.perf_counter() - _START:.2f} s")
+
+
+def analyse(table: pa.Table, out: Path, tag: str) -> None:
+    """Everything after the read, for ``table``; outputs named with ``tag``."""
     subject, subjects = codes(table, "Subject")
     grade, grades = codes(table, "Grade")
     names = subjects.to_pylist()
@@ -197,7 +221,7 @@ def main(path: str, out: Path) -> None:
     for name in ["Gender", "PP", "SEN"]:
         values, distinct = attributes[name]
         summary["groups"][name] = sums(values, len(distinct))
-    (out / "summary.json").write_text(json.dumps(summary))
+    (out / f"summary{tag}.json").write_text(json.dumps(summary))
     lap("schools, groups and JSON")
     pupils = pa.table(
         {
@@ -225,7 +249,7 @@ def main(path: str, out: Path) -> None:
         }
     )
     writers = [
-        threading.Thread(target=pq.write_table, args=(frame, out / f"{name}.parquet"))
+        threading.Thread(target=pq.write_table, args=(frame, out / f"{name}{tag}.parquet"))
         for frame, name in ((pupils, "pupils"), (audit, "slots"))
     ]
     for writer in writers:
@@ -233,9 +257,9 @@ def main(path: str, out: Path) -> None:
     for writer in writers:
         writer.join()
     lap("outputs")
-    print(TIMES, f"total {time.perf_counter() - _START:.2f} s", f"{pupil_count:,} pupils,")
+    print(tag, TIMES, f"total {time.perf_counter() - _START:.2f} s", f"{pupil_count:,} pupils,")
     print(f"{len(rows):,} units, mean A8 {attainment8.mean():.2f}, cells that differ {problems}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]))
+    main(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1)

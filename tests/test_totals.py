@@ -119,6 +119,7 @@ def test_group_columns_are_the_files_own_not_the_sums(tmp_path):
             "ks2": (105, 105) if i % 5 else None,
             "pupils": "AB"[i % 2],
             "set_n": f"S{i % 3}",
+            "Flag": "YN"[i % 2],
             "results": [("Maths", str(4 + i % 3))],
         }
         for i in range(24)
@@ -132,19 +133,35 @@ def test_group_columns_are_the_files_own_not_the_sums(tmp_path):
     # a number column with missing values (no KS2: no prior-attainment group) groups too
     prior = [k for k in analysis.groups if k.startswith("prior_attainment_group=")]
     assert sum(analysis.groups[k]["pupils"] for k in prior) == 24 - 5
+    # a column kept under the file's own heading, asked for in another case
+    flagged = analyse(export, AnalysisOptions(groups=("flag",))).groups
+    assert flagged["Flag=Y"]["pupils"] == flagged["Flag=N"]["pupils"] == 12
     for name in ("attainment8_n", "no_ks2_sum", "progress8_m2"):
         with pytest.raises(InputError, match="neither a pupil group nor a column"):
             analyse(DEMO, AnalysisOptions(groups=(name,)))
 
 
-def test_equal_values_have_no_variance_whatever_the_order_of_the_sums():
-    """25/6 is not exact in binary: sums of it in another order leave rounding, not spread."""
-    values = pd.DataFrame(
-        {"gender": ["F"] + ["M"] * 9, "ks2_subjects": 2, "ks2_prior": 100.0},
-    )
+def _cells_of(values: list[float], genders: list[str]) -> pd.Series:
+    frame = pd.DataFrame({"gender": genders, "ks2_subjects": 2, "ks2_prior": 100.0})
     for name in ATTAINMENT + HEADLINES + PROGRESS:
-        values[name] = 25 / 6
-    cells = pupil_cells(values, ["gender"])
-    total = totals(cells)
+        frame[name] = values
+    return totals(pupil_cells(frame, ["gender"]))
+
+
+@pytest.mark.parametrize(
+    ("value", "genders"),
+    [(25 / 6, ["F"] + ["M"] * 9), (4.1, ["F"] * 240), (0.1, ["F", "M"] * 150)],
+)
+def test_equal_values_have_no_variance_whatever_the_order_of_the_sums(value, genders):
+    """25/6, 4.1 and 0.1 are not exact in binary: their sums in any order, and over hundreds of
+    pupils, leave rounding, not spread."""
+    total = _cells_of([value] * len(genders), genders)
     assert variance(total, "ebacc_aps") == 0.0
-    assert mean(total, "ebacc_aps") == pytest.approx(25 / 6)
+    assert mean(total, "ebacc_aps") == pytest.approx(value)
+
+
+def test_a_tiny_spread_is_still_a_spread():
+    values = [100.0] * 5 + [100.0 + 1e-9]
+    total = _cells_of(values, ["F", "M"] * 3)
+    assert variance(total, "ebacc_aps") == pytest.approx(np.var(values, ddof=1), rel=1e-3)
+    assert variance(total, "ebacc_aps") > 0

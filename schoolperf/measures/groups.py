@@ -139,11 +139,15 @@ def standard_groups(pupils: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def _column(pupils: pd.DataFrame, name: str) -> str | None:
-    """A pupil column by its name or its heading ("Tutor Group" → ``tutor_group``)."""
+    """A pupil column by its name or its heading ("Tutor Group" → ``tutor_group``), a column
+    kept under the file's own heading ("Flag") by that heading in any case ("flag")."""
     if name in pupils.columns:
         return name
     key = normalise_label(name).replace(" ", "_")
-    return key if key in pupils.columns else None
+    if key in pupils.columns:
+        return key
+    alike = [c for c in pupils.columns if normalise_label(str(c)).replace(" ", "_") == key]
+    return alike[0] if len(alike) == 1 else None
 
 
 def _personal(name: str) -> bool:

@@ -86,14 +86,14 @@ def _figure(pupils: pd.DataFrame, column: str) -> np.ndarray:
     return pupils[column].to_numpy(dtype=float, na_value=np.nan)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PupilCells:
     """Pupils counted by cell: ``keys`` holds each cell's values of the group-defining columns
     (what the group functions read), ``sums`` its pupils and each figure's n, sum and squared
     deviations, row for row (apart, so no column of the file can be taken for a sum)."""
 
     keys: pd.DataFrame
-    sums: pd.DataFrame
+    sums: pd.DataFrame  # per figure: n, sum, m2, and its least and greatest (min, max)
 
     @classmethod
     def concat(cls, parts: list[PupilCells]) -> PupilCells:
@@ -127,7 +127,12 @@ def pupil_cells(pupils: pd.DataFrame, keys: list[str]) -> PupilCells:
         for column, values in figures.items()
         for stat, total in mean_sums(values, cell, size).items()
     }
-    return PupilCells(pupils.iloc[first][keys].reset_index(drop=True), pd.DataFrame(sums))
+    # the least and greatest of each figure: values all equal have no variance, whatever the
+    # rounding of their sums (which grows with their number)
+    frame = pd.DataFrame(figures).groupby(cell, sort=True)
+    extremes = frame.min().add_suffix("_min").join(frame.max().add_suffix("_max"))
+    sums = pd.concat([pd.DataFrame(sums), extremes.reset_index(drop=True)], axis=1)
+    return PupilCells(pupils.iloc[first][keys].reset_index(drop=True), sums)
 
 
 def totals(cells: PupilCells, members: np.ndarray | pd.Series | None = None) -> pd.Series:
@@ -138,6 +143,9 @@ def totals(cells: PupilCells, members: np.ndarray | pd.Series | None = None) -> 
     if members is not None:
         values = values[np.asarray(members, dtype=bool)]
     out = pd.Series(values.sum(axis=0), index=columns)
+    for name, pooled in (("_min", np.fmin), ("_max", np.fmax)):  # missing values left out
+        chosen = [c.endswith(name) for c in columns]
+        out[chosen] = pooled.reduce(values[:, chosen], axis=0, initial=np.nan)
     for stat in [c.removesuffix("_m2") for c in columns if c.endswith("_m2")]:
         n, total, m2 = (values[:, columns.get_loc(f"{stat}_{s}")] for s in STATS)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -153,12 +161,12 @@ def mean(total: pd.Series, figure: str) -> float:
 
 
 def variance(total: pd.Series, figure: str) -> float:
-    """The sample variance (ddof 1) of ``figure`` (NaN below two pupils). Squared deviations
-    within rounding of the mean (values all equal, such as 25/6, added in some order) count as
-    none, so whether a gap is significant never turns on the order of the additions."""
+    """The sample variance (ddof 1) of ``figure`` (NaN below two pupils); exactly 0 where the
+    values are all equal (their least is their greatest), whatever the rounding of their sums,
+    so whether a gap is significant never turns on the order of the additions."""
     n = total[f"{figure}_n"]
     if n < 2:
         return float("nan")
-    m2, mean = total[f"{figure}_m2"], total[f"{figure}_sum"] / n
-    noise = n * (16 * np.finfo(float).eps * mean) ** 2
-    return float(m2 / (n - 1)) if m2 > noise else 0.0
+    if total[f"{figure}_min"] == total[f"{figure}_max"]:
+        return 0.0
+    return float(total[f"{figure}_m2"] / (n - 1))

@@ -151,6 +151,9 @@ class AnalysisOptions:
     # written in, to the temporary folder, while the figures are computed (the CLI: --out's
     # --out-format); write_outputs then moves them into place
     prepare_outputs: str | None = None
+    # with parts and part_tables: the workers build the slot audit too (the CLI: unless
+    # --no-slot-audit)
+    slot_audit: bool = True
 
     def __post_init__(self) -> None:
         if self.prepare_outputs not in (None, *OUTPUT_FORMATS):
@@ -835,7 +838,8 @@ def _in_parts(
     del parts_results
     tables = PartTables.ordered(folder, part_files, order)
     if options.part_tables and options.prepare_outputs is not None:
-        tables.prepare(options.prepare_outputs)  # written while the figures are computed
+        # written while the figures are computed
+        tables.prepare(options.prepare_outputs, options.slot_audit)
     try:
         analysis = summarise(path.name, results, warnings, columns, options, estimates, tables)
     except BaseException:
@@ -923,8 +927,13 @@ def _part_results(
     if pupil_positions(results.entries["upn"], results.pupils.index).min(initial=0) < 0:
         return "whole"  # an entry of no pupil of its part: read the file whole
     try:
+        outputs = ("pupils", "slots") if options.slot_audit else ("pupils",)
         tables = write_part(
-            part, results.pupils, results.slots, results.entries, options.part_tables
+            part,
+            results.pupils,
+            results.slots,
+            results.entries,
+            outputs if options.part_tables else (),
         )
     except (OSError, pa.ArrowException):  # e.g. a full temporary disk
         return "whole"

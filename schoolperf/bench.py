@@ -1,12 +1,13 @@
 """Benchmark: a synthetic national-scale results file, each stage timed, peak memory measured.
 
 Run ``python -m schoolperf.bench`` (``--pupils 600000`` by default: about 5 million result rows,
-seeded). It writes the file, times a bare ``pyarrow.csv.read_csv`` of it in a fresh process, then
-the whole ``schoolperf analyse`` (CSV in; per-pupil Parquet and summary JSON out) in a fresh
-process, and prints each stage's time, the peak memory, and the ratio of the two wall times.
-``--parquet`` also analyses the same rows from a Parquet file. Last it times a floor: a fresh
-process that only reads the file and writes the run's two Parquet outputs (see :data:`FLOOR`),
-the least any engine producing them spends. Every pupil is synthetic.
+seeded). It writes the file, times a bare ``pyarrow.csv.read_csv`` of it in a fresh process,
+then the whole ``schoolperf analyse`` (CSV in; per-pupil and slot-audit Parquet and summary JSON
+out) in a fresh process, and prints each stage's time, the peak memory, and the ratio of the two
+wall times. ``--parquet`` also analyses the same rows from a Parquet file. Then it times the run
+writing only the issue's outputs (``--no-slot-audit``: pupils and summary). Last it times a
+floor: a fresh process that only reads the file and writes the run's two Parquet outputs (see
+:data:`FLOOR`), the least any engine producing them spends. Every pupil is synthetic.
 """
 
 from __future__ import annotations
@@ -186,10 +187,12 @@ def timed(command: list[str]) -> tuple[float, int, str]:
     return wall, peak, stderr
 
 
-def _analysed(source: Path, out: Path) -> tuple[float, int, list[dict[str, object]]]:
-    """Wall time, peak memory and stages of the whole ``schoolperf analyse`` of ``source``."""
+def _analysed(source: Path, out: Path, *extra: str) -> tuple[float, int, list[dict[str, object]]]:
+    """Wall time, peak memory and stages of the whole ``schoolperf analyse`` of ``source``
+    (with the ``extra`` options)."""
     command = [sys.executable, "-m", "schoolperf", "analyse", str(source), "--out", str(out)]
     command += ["--out-format", "parquet", "--summary-only", "--by", "school", "--profile"]
+    command += extra
     wall, peak, stderr = timed(command)
     stages = [json.loads(line.split(STAGE, 1)[1]) for line in stderr.splitlines() if STAGE in line]
     return wall, peak, stages
@@ -249,6 +252,12 @@ def _run(args: argparse.Namespace, folder: Path) -> None:
         for stage in stages:
             print(f"  {stage['stage']:<10} {stage['seconds']:7.2f} s")
         print(f"ratio (analyse / bare read): {whole / bare:.2f}")
+    # the issue's outputs: per-pupil file and summary JSON, no slot audit
+    whole, peak, _ = _analysed(source, folder / "out-pupils", "--no-slot-audit")
+    print(
+        f"schoolperf analyse {source.name} --no-slot-audit: {whole:.2f} s "
+        f"(peak {peak / 1e9:.2f} GB), ratio {whole / bare:.2f}"
+    )
     least = floor(source, folder / "out-csv")
     print(
         f"floor (bare read, then only writing the outputs, no figures): {least:.2f} s, "

@@ -237,6 +237,13 @@ def cli() -> None:
     help="Leave the pupils array out of the JSON (use pupils.csv/parquet instead).",
 )
 @click.option(
+    "--no-slot-audit",
+    "no_slot_audit",
+    is_flag=True,
+    help="With --out, write no slots file (the slot audit: a row per result); for very large "
+    "files whose audit is not wanted.",
+)
+@click.option(
     "--by",
     "by",
     help="A column such as School: every measure per value in one "
@@ -269,7 +276,12 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
     # and written in the format asked for while the figures are computed
     writing = out_dir is not None
     prepared = kwargs["out_format"] if writing else None
-    options = replace(_options(**kwargs), part_tables=writing, prepare_outputs=prepared)
+    options = replace(
+        _options(**kwargs),
+        part_tables=writing,
+        prepare_outputs=prepared,
+        slot_audit=not kwargs["no_slot_audit"],
+    )
     analysis = run(file, options)
     started = time.perf_counter()
     document = analysis.to_dict(pupils=False)
@@ -282,7 +294,15 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         inputs = tuple(
             Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
         )
-        written = write_outputs(out_dir, document, analysis, inputs, kwargs["out_format"], pupils)
+        written = write_outputs(
+            out_dir,
+            document,
+            analysis,
+            inputs,
+            kwargs["out_format"],
+            pupils,
+            audit=options.slot_audit,
+        )
     if kwargs["profile"]:
         stages = {**analysis.timings, "output": time.perf_counter() - started}
         for stage, seconds in stages.items():

@@ -293,6 +293,31 @@ def test_file_in_parts_writes_the_whole_files_outputs(national, tmp_path, out_fo
         assert slots["upn"].astype(str).str.contains("=2/").any()
 
 
+@pytest.mark.parametrize("chunk_mb", ["0", "0.2"])
+def test_no_slot_audit_writes_the_same_pupils_and_no_slots(national, tmp_path, chunk_mb):
+    """``--no-slot-audit``: pupils and summary as ever, no slots file; a file in parts has its
+    workers build no audit."""
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+
+    written = {}
+    for audit in ([], ["--no-slot-audit"]):
+        out = tmp_path / f"out-{len(audit)}"
+        command = ["analyse", str(national), "--by", "school", "--chunk-mb", chunk_mb]
+        result = CliRunner().invoke(cli, [*command, "--out", str(out), *audit])
+        assert result.exit_code == 0, result.output
+        written[len(audit)] = out
+    assert (written[0] / "slots.csv").exists() and not (written[1] / "slots.csv").exists()
+    for name in ("pupils.csv", "summary.json"):
+        assert (written[0] / name).read_bytes() == (written[1] / name).read_bytes()
+    options = AnalysisOptions(by="school", chunk_mb=float(chunk_mb), slot_audit=False)
+    tables = analyse(national, options).part_tables
+    assert (tables is None) == (chunk_mb == "0")
+    if tables is not None:
+        assert all("pupils" in p.tables and "slots" not in p.tables for p in tables.parts)
+
+
 @pytest.mark.parametrize(
     ("tables", "prepared_as", "failing", "stitched"),
     [
@@ -553,6 +578,9 @@ def test_benchmark_command_times_csv_and_parquet(tmp_path, capsys):
     assert "schoolperf analyse national.csv:" in printed
     assert "schoolperf analyse national.parquet:" in printed
     assert printed.count("ratio (analyse / bare read):") == 2
+    assert re.search(r"national\.csv --no-slot-audit: [\d.]+ s \(peak [\d.]+ GB\), ratio", printed)
+    assert not (tmp_path / "out-pupils" / "slots.parquet").exists()
+    assert (tmp_path / "out-pupils" / "pupils.parquet").exists()
     floor = re.search(
         r"floor \(bare read, then only writing the outputs, no figures\): ([\d.]+) s", printed
     )

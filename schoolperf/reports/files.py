@@ -276,16 +276,16 @@ def write_outputs(
     inputs: tuple[Path, ...],
     file_format: str = "csv",
     pupils_json: Any = None,
+    audit: bool = True,
 ) -> list[Path]:
-    """Write pupils and slots (CSV or Parquet) and ``summary.json`` into ``out_dir``; a file
-    analysed in parts has its tables stitched from the parts' (never whole in memory).
-    ``pupils_json`` (:func:`~schoolperf.api.pupil_json_table`) is streamed into the summary as
-    its pupils array."""
+    """Write pupils and (with ``audit``) slots, as CSV or Parquet, and ``summary.json``
+    into ``out_dir``; a file analysed in parts has its tables stitched from the parts' (never
+    whole in memory). ``pupils_json`` (:func:`~schoolperf.api.pupil_json_table`) is streamed
+    into the summary as its pupils array."""
     written = []
-    tables = {
-        "pupils": lambda: pupil_table(analysis.pupils, analysis.slots),
-        "slots": lambda: slot_audit(analysis.slots),
-    }
+    tables = {"pupils": lambda: pupil_table(analysis.pupils, analysis.slots)}
+    if audit:
+        tables["slots"] = lambda: slot_audit(analysis.slots)
     parts = analysis.part_tables
     for name, table in tables.items():  # one table in memory at a time
         path = out_dir / f"{name}.{file_format}"

@@ -52,11 +52,12 @@ def write_part(
     pupils: pd.DataFrame,
     slots: pd.DataFrame,
     entries: pd.DataFrame,
-    outputs: bool = True,
+    outputs: tuple[str, ...] = ("pupils", "slots"),
 ) -> PartFiles:
     """A worker's side: the pupils, slots and subject entries of the part of the input in file
-    ``part`` and, with ``outputs``, its pupil table and slot audit, as files beside it."""
-    frames = {"pupils": pupil_table(pupils, slots), "slots": slot_audit(slots)} if outputs else {}
+    ``part`` and its ``outputs`` (its pupil table, its slot audit), as files beside it."""
+    built = {"pupils": lambda: pupil_table(pupils, slots), "slots": lambda: slot_audit(slots)}
+    frames = {name: built[name]() for name in outputs}
     frames[SLOT_FRAME] = slots
     frames[ENTRY_FRAME] = entries
     tables = {}
@@ -254,14 +255,14 @@ class PartTables:
             for number, block in enumerate(self.blocks(name, schema, dictionaries)):
                 write_csv(block.to_pandas(), handle, header=number == 0)
 
-    def prepare(self, file_format: str) -> None:
-        """Start writing the ``pupils`` and ``slots`` outputs as ``file_format`` to the
-        temporary folder, each on a thread of its own, while the parent computes the figures
-        from the parts' sums (Parquet is read and encoded by Arrow, off the GIL);
-        :meth:`take_prepared` hands them over."""
+    def prepare(self, file_format: str, slot_audit: bool = True) -> None:
+        """Start writing the ``pupils`` and (with ``slot_audit``) ``slots`` outputs as
+        ``file_format`` to the temporary folder, each on a thread of its own, while the parent
+        computes the figures from the parts' sums (Parquet is read and encoded by Arrow, off
+        the GIL); :meth:`take_prepared` hands them over."""
         from concurrent.futures import ThreadPoolExecutor
 
-        names = ("pupils", "slots")
+        names = ("pupils", "slots") if slot_audit else ("pupils",)
         writer = ThreadPoolExecutor(len(names), thread_name_prefix="schoolperf-outputs")
         for name in names:
             path = Path(self.folder.name) / f"{name}.{file_format}"

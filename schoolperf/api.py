@@ -151,8 +151,8 @@ class AnalysisOptions:
     # written in, to the temporary folder, while the figures are computed (the CLI: --out's
     # --out-format); write_outputs then moves them into place
     prepare_outputs: str | None = None
-    # with parts and part_tables: the workers build the slot audit too (the CLI: unless
-    # --no-slot-audit)
+    # the outputs include the slot audit (write_outputs writes it; with parts and
+    # part_tables, the workers build it): the CLI unless --no-slot-audit
     slot_audit: bool = True
 
     def __post_init__(self) -> None:
@@ -185,6 +185,7 @@ class Analysis:
     by: dict[str, dict[str, object]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (--profile)
     part_tables: PartTables | None = None  # a file analysed in parts: its per-pupil tables
+    slot_audit: bool = True  # the outputs include the slot audit (AnalysisOptions.slot_audit)
 
     @property
     def pupils(self) -> pd.DataFrame:
@@ -667,6 +668,7 @@ def summarise(
         {},
         _by_figures(results.by_table),
         part_tables=part_tables,
+        slot_audit=options.slot_audit,
     )
     if options.subjects_by_group:  # the pupils and all the entries, for a moment
         pupils = analysis.pupils
@@ -909,9 +911,9 @@ def _part_results(
     | None
 ):
     """One part's pupil results (its pupils, slots and subject entries written to disk, with
-    its pupil table and slot audit), heading warnings, row facts, columns and pupils' UPNs;
-    or its problems; ``"whole"`` where the part cannot be read this way; ``None`` for no
-    rows."""
+    the output tables asked for: its pupil table, its slot audit), heading warnings, row
+    facts, columns and pupils' UPNs; or its problems; ``"whole"`` where the part cannot be
+    read this way; ``None`` for no rows."""
     path, part, options = job
     table = read_part(part)
     if table is None:

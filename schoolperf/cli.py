@@ -222,7 +222,7 @@ def cli() -> None:
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write pupils.csv, slots.csv and summary.json into.",
+    help="Folder to write pupils.csv, slots.csv (unless --no-slot-audit) and summary.json into.",
 )
 @click.option(
     "--out-format",
@@ -283,6 +283,12 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         slot_audit=not kwargs["no_slot_audit"],
     )
     analysis = run(file, options)
+    earlier = out_dir / f"slots.{kwargs['out_format']}" if out_dir is not None else None
+    if not options.slot_audit and earlier is not None and earlier.exists():
+        analysis.warnings.append(
+            f"{earlier} is from an earlier run: --no-slot-audit wrote no slot audit. "
+            "Delete it, or leave out --no-slot-audit to write this run's."
+        )
     started = time.perf_counter()
     document = analysis.to_dict(pupils=False)
     pupils = None
@@ -294,15 +300,7 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         inputs = tuple(
             Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
         )
-        written = write_outputs(
-            out_dir,
-            document,
-            analysis,
-            inputs,
-            kwargs["out_format"],
-            pupils,
-            audit=options.slot_audit,
-        )
+        written = write_outputs(out_dir, document, analysis, inputs, kwargs["out_format"], pupils)
     if kwargs["profile"]:
         stages = {**analysis.timings, "output": time.perf_counter() - started}
         for stage, seconds in stages.items():

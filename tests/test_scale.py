@@ -293,29 +293,67 @@ def test_file_in_parts_writes_the_whole_files_outputs(national, tmp_path, out_fo
         assert slots["upn"].astype(str).str.contains("=2/").any()
 
 
+@pytest.mark.parametrize("out_format", ["csv", "parquet"])
 @pytest.mark.parametrize("chunk_mb", ["0", "0.2"])
-def test_no_slot_audit_writes_the_same_pupils_and_no_slots(national, tmp_path, chunk_mb):
-    """``--no-slot-audit``: pupils and summary as ever, no slots file; a file in parts has its
-    workers build no audit."""
+def test_no_slot_audit_writes_the_same_pupils_and_no_slots(
+    national, tmp_path, chunk_mb, out_format
+):
+    """``--no-slot-audit``: pupils and summary as ever, no slots file (and a warning where an
+    earlier run's is in the folder); a file in parts has its workers build no audit."""
     from click.testing import CliRunner
 
     from schoolperf.cli import cli
 
     written = {}
+    command = ["analyse", str(national), "--by", "school", "--chunk-mb", chunk_mb]
+    command += ["--out-format", out_format, "--summary-only"]
     for audit in ([], ["--no-slot-audit"]):
         out = tmp_path / f"out-{len(audit)}"
-        command = ["analyse", str(national), "--by", "school", "--chunk-mb", chunk_mb]
         result = CliRunner().invoke(cli, [*command, "--out", str(out), *audit])
         assert result.exit_code == 0, result.output
+        assert "from an earlier run" not in result.output
         written[len(audit)] = out
-    assert (written[0] / "slots.csv").exists() and not (written[1] / "slots.csv").exists()
-    for name in ("pupils.csv", "summary.json"):
+    slots = f"slots.{out_format}"
+    assert (written[0] / slots).exists() and not (written[1] / slots).exists()
+    for name in (f"pupils.{out_format}", "summary.json"):
         assert (written[0] / name).read_bytes() == (written[1] / name).read_bytes()
     options = AnalysisOptions(by="school", chunk_mb=float(chunk_mb), slot_audit=False)
     tables = analyse(national, options).part_tables
     assert (tables is None) == (chunk_mb == "0")
     if tables is not None:
         assert all("pupils" in p.tables and "slots" not in p.tables for p in tables.parts)
+    # into the folder of the run with an audit: its slot audit is said to be the earlier run's
+    result = CliRunner().invoke(cli, [*command, "--out", str(written[0]), "--no-slot-audit"])
+    assert result.exit_code == 0 and f"{slots} is from an earlier run" in result.output
+
+
+def test_write_outputs_writes_the_audit_as_the_analysis_was_run(national, tmp_path, monkeypatch):
+    """From Python: an analysis run without the slot audit writes none by default, and one
+    run with it (its outputs being prepared) leaves no writing behind when told not to."""
+    import time
+
+    from schoolperf.reports import parts
+    from schoolperf.reports.files import write_outputs
+
+    prepare = parts.PartTables._prepare
+
+    def slowly(self: object, name: str, *args: object) -> bool:
+        if name == "slots":  # still writing when the pupils are written out
+            time.sleep(1.5)
+        return prepare(self, name, *args)
+
+    monkeypatch.setattr(parts.PartTables, "_prepare", slowly)
+
+    bare = AnalysisOptions(by="school", chunk_mb=0.2, slot_audit=False)
+    analysis = analyse(national, bare)
+    written = write_outputs(tmp_path / "a", analysis.to_dict(pupils=False), analysis, ())
+    assert [p.name for p in written] == ["pupils.csv", "summary.json"]
+    prepared = AnalysisOptions(by="school", chunk_mb=0.2, prepare_outputs="parquet")
+    analysis = analyse(national, prepared)
+    document = analysis.to_dict(pupils=False)
+    write_outputs(tmp_path / "b", document, analysis, (), "parquet", audit=False)
+    assert not (tmp_path / "b" / "slots.parquet").exists()
+    assert all(job.done() for job, _, _ in analysis.part_tables.prepared.values())
 
 
 @pytest.mark.parametrize(

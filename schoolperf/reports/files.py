@@ -276,12 +276,14 @@ def write_outputs(
     inputs: tuple[Path, ...],
     file_format: str = "csv",
     pupils_json: Any = None,
-    audit: bool = True,
+    audit: bool | None = None,
 ) -> list[Path]:
-    """Write pupils and (with ``audit``) slots, as CSV or Parquet, and ``summary.json``
-    into ``out_dir``; a file analysed in parts has its tables stitched from the parts' (never
-    whole in memory). ``pupils_json`` (:func:`~schoolperf.api.pupil_json_table`) is streamed
-    into the summary as its pupils array."""
+    """Write pupils and (with ``audit``; ``None``: as the analysis was run) slots, as CSV or
+    Parquet, and ``summary.json`` into ``out_dir``; a file analysed in parts has its tables
+    stitched from the parts' (never whole in memory). ``pupils_json``
+    (:func:`~schoolperf.api.pupil_json_table`) is streamed into the summary as its pupils
+    array."""
+    audit = analysis.slot_audit if audit is None else audit
     written = []
     tables = {"pupils": lambda: pupil_table(analysis.pupils, analysis.slots)}
     if audit:
@@ -298,6 +300,8 @@ def write_outputs(
         else:
             write_atomic(path, partial(parts.write, name, file_format, target), inputs)
         written.append(path)
+    if parts is not None:
+        parts.settle()  # an output prepared but not written (no audit asked for after all)
     path = out_dir / "summary.json"
     write_atomic(path, partial(_write_text, document_text(analysis_dict, pupils_json)), inputs)
     written.append(path)

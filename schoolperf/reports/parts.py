@@ -2,7 +2,8 @@
 whole in memory).
 
 Each worker writes its part's pupils (pickled), its slots and subject entries and, where the
-outputs will be written, its pupil table and slot audit (Arrow files) on the temporary disk.
+outputs will be written, its pupil table and slot audit (Arrow files; the audit where asked for)
+on the temporary disk.
 The parent reads the pupils, slots and entries back only where asked for, and writes
 ``pupils`` and ``slots`` by stitching the parts together in the whole file's pupil order, a
 block at a time, so it never holds the slot audit (millions of rows) in memory; the files are

@@ -623,6 +623,8 @@ def test_benchmark_command_times_csv_and_parquet(tmp_path, capsys):
         r"floor \(bare read, then only writing the outputs, no figures\): ([\d.]+) s", printed
     )
     assert floor and float(floor.group(1)) > 0
+    alone = re.search(r"floor of the --no-slot-audit run \(pupils only\): ([\d.]+) s", printed)
+    assert alone and 0 < float(alone.group(1))
     csv, parquet = (tmp_path / f"out-{k}" / "summary.json" for k in ("csv", "parquet"))
     import json
 

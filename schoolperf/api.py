@@ -154,6 +154,11 @@ class AnalysisOptions:
     # the outputs include the slot audit (write_outputs writes it; with parts and
     # part_tables, the workers build it): the CLI unless --no-slot-audit
     slot_audit: bool = True
+    # with parts: each part's pupils, slots and subject entries are kept on disk for
+    # Analysis.pupils, .slots and .subject_entries (read when first asked for); without, a run
+    # that only writes its outputs spares the workers writing them (the CLI's analyse, unless
+    # it writes the JSON's pupils array; --subjects-by-group keeps them)
+    keep_pupils: bool = True
 
     def __post_init__(self) -> None:
         if self.prepare_outputs not in (None, *OUTPUT_FORMATS):
@@ -839,6 +844,13 @@ def _in_parts(
     )
     del parts_results
     tables = PartTables.ordered(folder, part_files, order)
+    kept = options.keep_pupils or options.subjects_by_group
+    if (
+        options.part_tables
+        and not kept
+        and any(tables.schema(n) is None for n in _outputs(options))
+    ):
+        return None  # outputs that cannot be stitched, and no pupils kept to build them whole
     if options.part_tables and options.prepare_outputs is not None:
         # written while the figures are computed
         tables.prepare(options.prepare_outputs, options.slot_audit)
@@ -853,6 +865,11 @@ def _in_parts(
         "summary": time.perf_counter() - measured,
     }
     return analysis
+
+
+def _outputs(options: AnalysisOptions) -> tuple[str, ...]:
+    """The per-pupil tables a run writes: the pupil table, and the slot audit unless left out."""
+    return ("pupils", "slots") if options.slot_audit else ("pupils",)
 
 
 def _merge_problems(found: list[list[Problem]]) -> list[Problem]:
@@ -929,13 +946,13 @@ def _part_results(
     if pupil_positions(results.entries["upn"], results.pupils.index).min(initial=0) < 0:
         return "whole"  # an entry of no pupil of its part: read the file whole
     try:
-        outputs = ("pupils", "slots") if options.slot_audit else ("pupils",)
         tables = write_part(
             part,
             results.pupils,
             results.slots,
             results.entries,
-            outputs if options.part_tables else (),
+            _outputs(options) if options.part_tables else (),
+            options.keep_pupils or options.subjects_by_group,
         )
     except (OSError, pa.ArrowException):  # e.g. a full temporary disk
         return "whole"

@@ -276,11 +276,14 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
     # and written in the format asked for while the figures are computed
     writing = out_dir is not None
     prepared = kwargs["out_format"] if writing else None
+    # the pupils themselves are read back only for the JSON's pupils array
+    pupils_array = not kwargs["summary_only"] and (writing or output_format == "json")
     options = replace(
         _options(**kwargs),
         part_tables=writing,
         prepare_outputs=prepared,
         slot_audit=not kwargs["no_slot_audit"],
+        keep_pupils=pupils_array,
     )
     analysis = run(file, options)
     earlier = out_dir / f"slots.{kwargs['out_format']}" if out_dir is not None else None
@@ -291,9 +294,7 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         )
     started = time.perf_counter()
     document = analysis.to_dict(pupils=False)
-    pupils = None
-    if not kwargs["summary_only"] and (out_dir is not None or output_format == "json"):
-        pupils = analysis.pupils_json()
+    pupils = analysis.pupils_json() if pupils_array else None
     if out_dir is not None:
         from schoolperf.reports.files import write_outputs
 

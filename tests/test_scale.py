@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -454,6 +456,57 @@ def test_file_in_parts_keeps_its_pupils_slots_and_entries_on_disk_until_asked(na
         return entries.sort_values(["upn", "subject_title"]).reset_index(drop=True).astype(str)
 
     pd.testing.assert_frame_equal(in_order(parts), in_order(whole))
+
+
+def test_file_in_parts_without_its_pupils_kept(national, tmp_path, monkeypatch):
+    """``keep_pupils=False``: the workers write only the output tables, which are the same; the
+    pupils, slots and entries are then not there to read (a clear error, not a missing file),
+    but --subjects-by-group keeps them; outputs that cannot be stitched read the file whole."""
+    from schoolperf.reports import parts as part_files
+    from schoolperf.reports.files import write_outputs
+
+    kept = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
+    options = AnalysisOptions(by="school", chunk_mb=0.2, keep_pupils=False)
+    bare = analyse(national, options)
+    assert bare.part_tables is not None
+    assert all(p.tables.keys() == {"pupils", "slots"} for p in bare.part_tables.parts)
+    for name in ("pupils", "slots", "subject_entries"):
+        with pytest.raises(ValueError, match="keep_pupils=True"):
+            getattr(bare, name)
+    assert bare.to_dict(pupils=False) == kept.to_dict(pupils=False)
+    for analysis, out in ((kept, "kept"), (bare, "bare")):
+        write_outputs(tmp_path / out, analysis.to_dict(pupils=False), analysis, ())
+    for name in ("pupils.csv", "slots.csv", "summary.json"):
+        assert (tmp_path / "bare" / name).read_bytes() == (tmp_path / "kept" / name).read_bytes()
+    grouped = analyse(national, replace(options, subjects_by_group=True))
+    assert grouped.subjects_by_group["disadvantaged"]
+    assert (
+        grouped.subjects_by_group
+        == analyse(
+            national, replace(options, subjects_by_group=True, keep_pupils=True)
+        ).subjects_by_group
+    )
+    assert len(grouped.pupils) == 2400
+    monkeypatch.setattr(part_files.PartTables, "schema", lambda self, name: None)
+    whole = analyse(national, options)
+    assert "parts" not in whole.timings and len(whole.pupils) == 2400
+
+
+def test_cli_json_pupils_array_of_a_file_in_parts(national):
+    """The CLI keeps a file's pupils in parts only for the JSON's pupils array, which is then
+    the whole file's."""
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+
+    documents = []
+    for chunk_mb in ("0", "0.2"):
+        command = ["analyse", str(national), "--by", "school", "--chunk-mb", chunk_mb]
+        result = CliRunner().invoke(cli, [*command, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        documents.append(json.loads(result.stdout))
+    assert len(documents[1]["pupils"]) == 2400
+    assert documents[1]["pupils"] == documents[0]["pupils"]
 
 
 _CELL_TEXT = st.one_of(st.none(), st.text(alphabet="ab ,\"\n\r=+-@é;'0.", max_size=6))

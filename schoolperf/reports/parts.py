@@ -54,22 +54,26 @@ def write_part(
     slots: pd.DataFrame,
     entries: pd.DataFrame,
     outputs: tuple[str, ...] = ("pupils", "slots"),
+    keep: bool = True,
 ) -> PartFiles:
-    """A worker's side: the pupils, slots and subject entries of the part of the input in file
-    ``part`` and its ``outputs`` (its pupil table, its slot audit), as files beside it."""
+    """A worker's side: the part of the input in file ``part``: its ``outputs`` (its pupil
+    table, its slot audit) and (with ``keep``) its pupils, slots and subject entries, as files
+    beside it."""
     built = {"pupils": lambda: pupil_table(pupils, slots), "slots": lambda: slot_audit(slots)}
     frames = {name: built[name]() for name in outputs}
-    frames[SLOT_FRAME] = slots
-    frames[ENTRY_FRAME] = entries
+    if keep:
+        frames[SLOT_FRAME] = slots
+        frames[ENTRY_FRAME] = entries
     tables = {}
     for name, frame in frames.items():
         tables[name] = part.with_name(f"{name}-{part.name}")
         _write_arrow(frame, tables[name])
-    # pickled, not Arrow: read back, the pupils are the frame itself (Arrow would make object
-    # columns of booleans, text or missing values booleans, text and None); a file of this
-    # run's own, in its private temporary folder
-    tables[PUPIL_FRAME] = part.with_name(f"{PUPIL_FRAME}-{part.stem}.pickle")
-    pupils.to_pickle(tables[PUPIL_FRAME])
+    if keep:
+        # pickled, not Arrow: read back, the pupils are the frame itself (Arrow would make
+        # object columns of booleans, text or missing values booleans, text and None); a file
+        # of this run's own, in its private temporary folder
+        tables[PUPIL_FRAME] = part.with_name(f"{PUPIL_FRAME}-{part.stem}.pickle")
+        pupils.to_pickle(tables[PUPIL_FRAME])
     audit_rows = np.bincount(pupil_positions(slots["upn"], pupils.index), minlength=len(pupils))
     return PartFiles(tables, audit_rows)
 
@@ -301,8 +305,17 @@ class PartTables:
             if not job.cancel():
                 job.exception()
 
+    def kept(self, name: str) -> None:
+        """Raise where the workers did not keep the parts' ``name`` frames (``keep_pupils``)."""
+        if any(name not in part.tables for part in self.parts):
+            raise ValueError(
+                "this analysis did not keep its pupils (AnalysisOptions(keep_pupils=False)): "
+                "run it again with keep_pupils=True to read them"
+            )
+
     def pupils(self) -> pd.DataFrame:
         """The parts' pupils (:data:`PUPIL_FRAME`) in the whole file's order, by UPN."""
+        self.kept(PUPIL_FRAME)
         frames = [pd.read_pickle(part.tables[PUPIL_FRAME]) for part in self.parts]
         return pd.concat(frames).iloc[self.order]
 
@@ -312,6 +325,7 @@ class PartTables:
         the files are mapped, so other columns are never read)."""
         import pyarrow as pa
 
+        self.kept(name)
         frames = []
         for part in self.parts:
             with pa.memory_map(str(part.tables[name])) as source:

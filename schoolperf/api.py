@@ -13,6 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,14 @@ from schoolperf.cohort import (
 from schoolperf.errors import InputError, Problem, SchoolperfError
 from schoolperf.frames import as_categories, concat_frames, pupil_positions, sort_order
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
-from schoolperf.ingest.read import ROW, file_header, read_part, split_file, text_megabytes
+from schoolperf.ingest.read import (
+    ROW,
+    file_header,
+    read_in_parts,
+    read_part,
+    split_file,
+    text_megabytes,
+)
 from schoolperf.measures.attainment8 import (
     ELEMENTS,
     element_order,
@@ -752,6 +760,11 @@ def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> A
 
 
 NOT_SPLIT = (".xlsx", ".xlsm", ".xls")
+# a file in parts up to this size (MB as text) is read whole and its parts shared with the
+# workers, where its schools' rows are together; a larger one is split on disk, so memory is
+# bounded by this, not the file
+IN_MEMORY_MB = 1024
+_SHARED: dict[str, Any] = {}  # the file read whole, for the workers forked from this process
 
 
 def _analyse_in_parts(
@@ -769,7 +782,8 @@ def _analyse_in_parts(
         return None
     if not path.is_file():
         return None
-    parts = math.ceil(text_megabytes(path) / options.chunk_mb)
+    megabytes = text_megabytes(path)
+    parts = math.ceil(megabytes / options.chunk_mb)
     if parts < 2:  # a small file: no need to look at its headings here
         return None
     heading = _by_heading(path, options)
@@ -778,7 +792,8 @@ def _analyse_in_parts(
     folder = tempfile.TemporaryDirectory(prefix="schoolperf-")
     analysis = None
     try:
-        analysis = _in_parts(path, heading, parts, folder, options, estimates)
+        in_memory = megabytes <= IN_MEMORY_MB and _forking()
+        analysis = _in_parts(path, heading, parts, folder, options, estimates, in_memory)
     finally:
         if analysis is None:
             folder.cleanup()
@@ -792,24 +807,39 @@ def _in_parts(
     folder: tempfile.TemporaryDirectory[str],
     options: AnalysisOptions,
     estimates: EstimatesTable,
+    in_memory: bool = False,
 ) -> Analysis | None:
-    """:func:`_analyse_in_parts` in ``folder``, which holds the parts' tables from then on."""
+    """:func:`_analyse_in_parts` in ``folder``, which holds the parts' tables from then on;
+    ``in_memory``: the file is read whole and its parts shared with the workers as they are
+    forked, where its schools' rows are together (else it is split on disk)."""
     from concurrent.futures import ProcessPoolExecutor
 
     start = time.perf_counter()
-    files = split_file(path, heading, parts, Path(folder.name))
-    if files is None:
-        return None
+    shared = read_in_parts(path, heading, parts) if in_memory else None
+    if shared is not None:
+        _SHARED["table"], runs = shared
+        files = [Path(folder.name) / f"part-{k:04d}.arrow" for k in range(len(runs))]
+        jobs = [(path, f, options, run) for f, run in zip(files, runs, strict=True)]
+    else:
+        files = split_file(path, heading, parts, Path(folder.name))
+        if files is None:
+            return None
+        jobs = [(path, f, options, None) for f in files]
+    del shared
     split = time.perf_counter()
     pa.default_memory_pool().release_unused()  # the split's blocks, which the pool would keep
     workers = max(1, min(len(files), os.cpu_count() or 1))
     settle_writers()  # no thread of an earlier run's writing forked into the workers
-    with ProcessPoolExecutor(
-        workers, mp_context=_process_context(), initializer=_worker_threads
-    ) as pool:
-        done = list(pool.map(_part_results, [(path, f, options) for f in files]))
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=_process_context(), initializer=_worker_threads
+        ) as pool:
+            done = list(pool.map(_part_results, jobs))
+    finally:
+        _SHARED.clear()  # the file read whole, shared with the workers
+        pa.default_memory_pool().release_unused()
     for part in files:  # the parts of the input are no longer needed
-        part.unlink()
+        part.unlink(missing_ok=True)
     measured = time.perf_counter()
     if any(d == "whole" for d in done):
         return None
@@ -895,13 +925,19 @@ def _worker_threads() -> None:
     pa.set_cpu_count(1)
 
 
-def _process_context() -> object:
-    """Fork where it is safe (Linux): workers start at once, sharing the loaded libraries;
-    elsewhere spawn (macOS and Windows)."""
-    import multiprocessing
+def _forking() -> bool:
+    """Workers are forked where it is safe (Linux): they start at once, sharing the loaded
+    libraries and the file read whole; elsewhere (macOS and Windows) they are spawned."""
     import sys
 
-    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    return sys.platform.startswith("linux")
+
+
+def _process_context() -> object:
+    """The workers' start method (:func:`_forking`)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork" if _forking() else "spawn")
 
 
 def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
@@ -920,7 +956,7 @@ def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
 
 
 def _part_results(
-    job: tuple[Path, Path, AnalysisOptions],
+    job: tuple[Path, Path, AnalysisOptions, range | None],
 ) -> (
     tuple[PupilResults, list[str], RowFacts, frozenset[str], PartFiles, np.ndarray]
     | list[Problem]
@@ -931,8 +967,9 @@ def _part_results(
     the output tables asked for: its pupil table, its slot audit), heading warnings, row
     facts, columns and pupils' UPNs; or its problems; ``"whole"`` where the part cannot be
     read this way; ``None`` for no rows."""
-    path, part, options = job
-    table = read_part(part)
+    path, part, options, rows = job
+    # the part's file, or its rows of the file read whole, as forked from the parent
+    table = read_part(part if rows is None else _SHARED["table"].slice(rows.start, len(rows)))
     if table is None:
         return "whole"
     if table.empty:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from schoolperf.api import AnalysisOptions, analyse
 from schoolperf.bench import generate
+from schoolperf.ingest.read import _school_runs, read_in_parts, split_file
 
 COMPARED = [
     "pupils",
@@ -55,8 +56,27 @@ def each_school_alone(national, tmp_path_factory):
     return alone
 
 
+@pytest.fixture(params=["in memory", "on disk"])
+def part_source(request, monkeypatch):
+    """A file in parts read whole and shared with the workers (its schools' rows together),
+    or split on disk (as a file larger than IN_MEMORY_MB is): each way is the whole file's."""
+    from schoolperf import api
+
+    split = []
+    monkeypatch.setattr(api, "split_file", lambda *a: split.append(a) or split_file(*a))
+    if request.param == "on disk":
+        monkeypatch.setattr(api, "IN_MEMORY_MB", -1)
+    yield request.param
+    if request.param == "in memory":
+        assert not split
+    else:
+        assert split or request.node.callspec.params.get("chunk_mb") in (0, "0")
+
+
 @pytest.mark.parametrize("chunk_mb", [0, 0.2])  # 0.2 MB: the file is split into 7 parts
-def test_per_school_figures_equal_each_school_alone(national, each_school_alone, chunk_mb):
+def test_per_school_figures_equal_each_school_alone(
+    national, each_school_alone, chunk_mb, part_source
+):
     together = analyse(national, AnalysisOptions(by="school", chunk_mb=chunk_mb))
     assert ("parts" in together.timings) == (chunk_mb > 0)
     assert len(together.by) >= 150 and set(together.by) == set(each_school_alone)
@@ -121,7 +141,7 @@ def _same(a, b, path=""):
 
 
 @pytest.mark.parametrize("anonymise", [False, True])
-def test_file_in_parts_gives_the_whole_file_analysis(national, anonymise):
+def test_file_in_parts_gives_the_whole_file_analysis(national, anonymise, part_source):
     whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0, anonymise=anonymise))
     parts = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2, anonymise=anonymise))
     assert "parts" in parts.timings and "parts" not in whole.timings
@@ -247,7 +267,9 @@ def test_group_on_a_standard_key(tmp_path):
 
 @pytest.mark.parametrize("anonymise", [[], ["--anonymise"]])  # pseudonyms: parts interleave
 @pytest.mark.parametrize("out_format", ["csv", "parquet"])
-def test_file_in_parts_writes_the_whole_files_outputs(national, tmp_path, out_format, anonymise):
+def test_file_in_parts_writes_the_whole_files_outputs(
+    national, tmp_path, out_format, anonymise, part_source
+):
     """The parts' tables, stitched on disk in the whole file's pupil order, are the whole
     file's pupils and slots outputs, byte for byte (CSV) and value for value (Parquet); here
     with schools named so that one school's pupils fall between another's (``1`` and ``1/B…``)
@@ -458,6 +480,51 @@ def test_file_in_parts_keeps_its_pupils_slots_and_entries_on_disk_until_asked(na
     pd.testing.assert_frame_equal(in_order(parts), in_order(whole))
 
 
+def test_file_in_parts_whose_schools_rows_are_apart_is_split_on_disk(national, tmp_path):
+    """Rows in subject order across schools cannot be cut into runs of whole schools: the file
+    is split on disk instead, and gives the whole file's analysis."""
+    from schoolperf import api
+
+    rows = pd.read_csv(national, dtype=str, keep_default_na=False)
+    path = tmp_path / "by-subject.csv"
+    rows.sort_values(["Subject", "School"], kind="stable").to_csv(path, index=False)
+    assert read_in_parts(path, "School", 4) is None
+    assert read_in_parts(national, "School", 4) is not None
+    split = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api, "split_file", lambda *a: split.append(a) or split_file(*a))
+        parts = analyse(path, AnalysisOptions(by="school", chunk_mb=0.2))
+    assert split and "parts" in parts.timings
+    _same(analyse(path, AnalysisOptions(by="school", chunk_mb=0)).to_dict(), parts.to_dict())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    schools=st.lists(
+        st.tuples(st.sampled_from(["1", "2", "10", "x y"]), st.sampled_from(["", " ", "\t"])),
+        min_size=1,
+        max_size=30,
+    ),
+    parts=st.integers(1, 8),
+)
+def test_school_runs_are_of_whole_schools(schools, parts):
+    """Runs of whole schools, a school's cells stripped (``" 1"`` is school ``1``), cut near
+    equal lengths; ``None`` exactly where a school's rows are not together."""
+    import pyarrow as pa
+
+    cells = [pad + name + pad[:1] for name, pad in schools]
+    names = [name for name, _ in schools]
+    runs = _school_runs(pa.chunked_array([cells[:3], cells[3:]], pa.string()), parts)
+    changes = [i for i in range(1, len(names)) if names[i] != names[i - 1]]
+    together = len(changes) + 1 == len(set(names))
+    assert (runs is None) == (not together)
+    if runs is not None:
+        assert [r.start for r in runs] == [0, *[r.stop for r in runs[:-1]]]
+        assert runs[-1].stop == len(names) and 1 <= len(runs) <= parts
+        assert all(r.start == 0 or r.start in changes for r in runs)
+        assert len(runs) == min(parts, len(set(names))) or len(runs) < parts
+
+
 def test_file_in_parts_without_its_pupils_kept(national, tmp_path, monkeypatch):
     """``keep_pupils=False``: the workers write only the output tables, which are the same; the
     pupils, slots and entries are then not there to read (a clear error, not a missing file),
@@ -631,16 +698,17 @@ def test_parquet_file_in_parts_gives_the_whole_file_analysis(national, tmp_path,
 
 
 def test_file_in_parts_with_workers_spawned(national, monkeypatch):
-    """Workers started afresh (spawn: what macOS and Windows use) give the same analysis."""
-    import multiprocessing
-
+    """Workers started afresh (spawn: what macOS and Windows use), from the file split on
+    disk (a spawned worker shares no memory with the parent), give the same analysis."""
     from schoolperf import api
 
     forked = analyse(national, AnalysisOptions(by="school", chunk_mb=0.5))
-    monkeypatch.setattr(api, "_process_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(api, "_forking", lambda: False)
+    started = []
+    monkeypatch.setattr(api, "split_file", lambda *a: started.append(a) or split_file(*a))
     spawned = analyse(national, AnalysisOptions(by="school", chunk_mb=0.5))
-    assert "parts" in spawned.timings
-    assert spawned.to_dict() == forked.to_dict()
+    assert "parts" in spawned.timings and started
+    _same(spawned.to_dict(), forked.to_dict())  # other parts: sums in another order
 
 
 @pytest.mark.parametrize("chunk_mb", ["0", "0.2"])

@@ -503,12 +503,77 @@ def split_file(path: Path, heading: str, parts: int, folder: Path) -> list[Path]
     return paths if closed else None
 
 
-def read_part(path: Path) -> pd.DataFrame | None:
-    """One part written by :func:`split_csv`, as :func:`read_table` gives a whole file."""
+def read_in_parts(path: Path, heading: str, parts: int) -> tuple[Any, list[range]] | None:
+    """A clean UTF-8 CSV or a Parquet file read whole as an Arrow table of text cells, every
+    row with its spreadsheet row number (as :func:`split_file` writes them), and about
+    ``parts`` runs of its rows, each of whole schools by the value of ``heading``: the split
+    without its disk, for a file whose schools' rows are together (a national file sorted by
+    school). ``None`` where they are not, or the file is not clean (it is then split on disk,
+    or read whole)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        if path.suffix.lower() in PARQUET:
+            opened = _parquet_text_batches(path)
+            if opened is None:
+                return None
+            header = opened[0]
+            text_schema = pa.schema([pa.field(h, pa.string()) for h in header])
+            table = pa.Table.from_batches(list(opened[1]), text_schema)
+        else:
+            options = _arrow_csv_options(path)
+            if options is None:
+                return None
+            header, parse, convert = options
+            table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+    except Exception as exc:
+        if _unreadable(exc):
+            return None
+        raise
+    if table.column_names != header or heading not in header or table.num_rows == 0:
+        return None
+    table = table.append_column(ROW, pa.array(np.arange(2, table.num_rows + 2)))
+    runs = _school_runs(table.column(heading), parts)
+    return None if runs is None else (table, runs)
+
+
+def _school_runs(schools: Any, parts: int) -> list[range] | None:
+    """About ``parts`` runs of rows of equal length, each of whole schools (a school's cells
+    stripped, as :func:`tidy_arrow` strips them); ``None`` where a school's rows are not
+    together."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = len(schools)
+    # where the cell differs from the one above; then the school of each run of equal cells,
+    # stripped (runs of one school spaced differently merged)
+    changed = pc.not_equal(schools.slice(1), schools.slice(0, rows - 1))
+    starts = np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1
+    school = pc.utf8_trim_whitespace(schools.take(pa.array(np.r_[0, starts]))).to_numpy(
+        zero_copy_only=False
+    )
+    kept = np.r_[True, school[1:] != school[:-1]]
+    starts, school = starts[kept[1:]], school[kept]
+    if len(set(school)) != len(school):  # a school in two or more runs
+        return None
+    wanted = np.arange(1, parts) * rows // parts
+    at = np.searchsorted(starts, wanted)  # each cut at the next school's first row
+    cuts = starts[at[at < len(starts)]]
+    bounds = np.unique(np.r_[0, cuts, rows])
+    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def read_part(source: Path | Any) -> pd.DataFrame | None:
+    """One part of a file, as :func:`read_table` gives a whole file: a file written by
+    :func:`split_file`, or rows of the table :func:`read_in_parts` read."""
     import pyarrow as pa
 
-    with pa.memory_map(str(path)) as source:
-        table = tidy_arrow(pa.ipc.open_file(source).read_all())
+    if isinstance(source, Path):
+        with pa.memory_map(str(source)) as mapped:
+            table = tidy_arrow(pa.ipc.open_file(mapped).read_all())
+    else:
+        table = tidy_arrow(source)
     if table is None:
         return None
     return _without_blank_rows(table)

@@ -146,7 +146,10 @@ print(imported + time.perf_counter() - start)
 
 
 def _tree_memory(root: int) -> int:
-    """Resident memory (bytes) of a process and all its descendants, from /proc (Linux)."""
+    """Memory (bytes) of a process and all its descendants, from /proc (Linux): each one's
+    proportional set size, which counts a page shared by several (the loaded libraries, the
+    file a parent read and forked its workers with) once over all of them, where the system
+    gives it; else each one's resident size, which counts such a page in every process."""
     parents: dict[int, int] = {}
     sizes: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -163,11 +166,24 @@ def _tree_memory(root: int) -> int:
         more = {p for p, parent in parents.items() if parent in tree} - tree
         tree |= more
         grown = bool(more)
-    return sum(sizes.get(p, 0) for p in tree)
+    return sum(_proportional(p, sizes.get(p, 0)) for p in tree)
+
+
+def _proportional(pid: int, resident: int) -> int:
+    """A process's proportional set size (bytes), or its ``resident`` size where /proc does not
+    give it (an older kernel, or the process gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resident
 
 
 def timed(command: list[str]) -> tuple[float, int, str]:
-    """Wall time, peak resident memory (bytes) of the process and its workers together, and
+    """Wall time, peak memory (bytes) of the process and its workers together (see
+    :func:`_tree_memory`), and
     stderr of a fresh process. Memory is sampled every 20 ms where /proc exists, else the
     largest single process's peak is reported."""
     start = time.perf_counter()

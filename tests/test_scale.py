@@ -752,6 +752,42 @@ def test_benchmark_command_times_csv_and_parquet(tmp_path, capsys):
     assert json.loads(csv.read_text())["by"] == json.loads(parquet.read_text())["by"]
 
 
+SHARING = """
+import os, sys, time
+import numpy as np
+block = np.ones(100 << 17)  # 100 MB, touched
+pid = os.fork()
+float(block.sum())  # the child reads every page of the block, and shares them
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux's proportional sizes"
+)
+def test_benchmark_counts_memory_shared_by_forked_workers_once():
+    """A parent and the worker it forked, both reading the same 100 MB: 100 MB and the
+    interpreters between them, not 200 MB as the two resident sizes would add up to."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from schoolperf.bench import _tree_memory
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", SHARING], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert process.stdout.readline() == "ready\n" and process.stdout.readline() == "ready\n"
+        measured = _tree_memory(process.pid) / (1 << 20)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the worker too
+        process.wait()
+    assert 100 < measured < 170
+
+
 def test_benchmark_without_keep_leaves_no_file(tmp_path, monkeypatch, capsys):
     """Each run writes a national-size file: without --keep it is removed afterwards."""
     import tempfile

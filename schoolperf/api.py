@@ -763,8 +763,9 @@ NOT_SPLIT = (".xlsx", ".xlsm", ".xls")
 # a file in parts up to this size (MB as text) is read whole and its parts shared with the
 # workers, where its schools' rows are together; a larger one is split on disk, so memory is
 # bounded by this, not the file
-IN_MEMORY_MB = 1024
-_SHARED: dict[str, Any] = {}  # the file read whole, for the workers forked from this process
+IN_MEMORY_MB = 512
+# each run's file read whole, by its temporary folder, for the workers forked from this process
+_SHARED: dict[str, Any] = {}
 
 
 def _analyse_in_parts(
@@ -817,7 +818,7 @@ def _in_parts(
     start = time.perf_counter()
     shared = read_in_parts(path, heading, parts) if in_memory else None
     if shared is not None:
-        _SHARED["table"], runs = shared
+        _SHARED[folder.name], runs = shared
         files = [Path(folder.name) / f"part-{k:04d}.arrow" for k in range(len(runs))]
         jobs = [(path, f, options, run) for f, run in zip(files, runs, strict=True)]
     else:
@@ -836,7 +837,7 @@ def _in_parts(
         ) as pool:
             done = list(pool.map(_part_results, jobs))
     finally:
-        _SHARED.clear()  # the file read whole, shared with the workers
+        _SHARED.pop(folder.name, None)  # the file read whole, shared with the workers
         pa.default_memory_pool().release_unused()
     for part in files:  # the parts of the input are no longer needed
         part.unlink(missing_ok=True)
@@ -969,7 +970,9 @@ def _part_results(
     read this way; ``None`` for no rows."""
     path, part, options, rows = job
     # the part's file, or its rows of the file read whole, as forked from the parent
-    table = read_part(part if rows is None else _SHARED["table"].slice(rows.start, len(rows)))
+    table = read_part(
+        part if rows is None else _SHARED[str(part.parent)].slice(rows.start, len(rows))
+    )
     if table is None:
         return "whole"
     if table.empty:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from schoolperf.frames import (
     as_categories,
+    distinct_rows,
     rank_within,
     repeated_rows,
     sort_order,
@@ -99,6 +100,22 @@ def test_repeated_rows_is_duplicated_of_a_sorted_frame(frame: pd.DataFrame, keys
     frame = frame.iloc[sort_order(frame, columns, [True] * len(columns))]
     expected = frame.duplicated(columns).to_numpy()
     assert repeated_rows(frame, columns).tolist() == expected.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames(), st.integers(1, 5))
+def test_distinct_rows_numbers_combinations_as_they_first_appear(
+    frame: pd.DataFrame, keys: int
+) -> None:
+    """Each row's combination, numbered in order of first appearance (as ``factorize`` of the
+    rows numbers them, a missing value one value of its own), and each one's first row."""
+    columns = ["pupil", "subject", "date", "points", "unit"][:keys]
+    frame = frame.reset_index(drop=True)
+    rows = [tuple("missing" if pd.isna(v) else v for v in row) for row in frame[columns].values]
+    expected, _ = pd.factorize(pd.Series(rows, dtype=object))
+    ids, first = distinct_rows(frame, columns)
+    assert ids.tolist() == expected.tolist()
+    assert first.tolist() == [expected.tolist().index(i) for i in range(len(first))]
 
 
 @settings(max_examples=300, deadline=None)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -302,8 +303,9 @@ def test_file_in_parts_writes_the_whole_files_outputs(
         if out_format == "csv":
             assert whole.read_bytes() == parts.read_bytes(), name
         else:
-            # the same values and types: categories too, in text order
+            # the same values and types: categories too, in text order; the same metadata
             pd.testing.assert_frame_equal(pd.read_parquet(whole), pd.read_parquet(parts))
+            assert pq.read_schema(whole).metadata == pq.read_schema(parts).metadata
             upn = pd.read_parquet(parts)["upn"]
             if isinstance(upn.dtype, pd.CategoricalDtype):
                 assert upn.cat.categories.is_monotonic_increasing
@@ -758,7 +760,8 @@ import numpy as np
 block = np.ones(100 << 17)  # 100 MB, touched
 pid = os.fork()
 float(block.sum())  # the child reads every page of the block, and shares them
-print("ready", flush=True)
+sys.stdout.write("ready\\n")  # one write each: the two lines never interleave
+sys.stdout.flush()
 time.sleep(30)
 """
 
@@ -798,3 +801,27 @@ def test_benchmark_without_keep_leaves_no_file(tmp_path, monkeypatch, capsys):
     main(["--pupils", "300"])
     assert "floor" in capsys.readouterr().out
     assert not list(tmp_path.glob("schoolperf-bench-*"))
+
+
+def test_parquet_metadata_describes_the_columns_as_written(tmp_path, monkeypatch):
+    """A categorical column's pandas metadata counts the categories of the dictionary written;
+    one of more values than a dictionary holds is written, read back and described as text."""
+    from schoolperf.reports import files
+
+    frame = pd.DataFrame(
+        {
+            "upn": pd.Categorical(["A", "B", "C"], categories=["A", "B", "C", "Z"]),
+            "subject": pd.Categorical(["x", "y", "x"], categories=["w", "x", "y"]),
+        }
+    )
+    monkeypatch.setattr(files, "LARGEST_DICTIONARY", 3)
+    path = tmp_path / "t.parquet"
+    files.write_table(frame, "parquet", str(path))
+    columns = {
+        c["name"]: c for c in json.loads(pq.read_schema(path).metadata[b"pandas"])["columns"]
+    }
+    assert columns["subject"]["metadata"]["num_categories"] == 3
+    assert columns["upn"]["pandas_type"] == "object" and columns["upn"]["metadata"] is None
+    back = pd.read_parquet(path)
+    assert back["upn"].tolist() == ["A", "B", "C"] and pd.api.types.is_string_dtype(back["upn"])
+    assert back["subject"].cat.categories.tolist() == ["w", "x", "y"]

@@ -6,6 +6,7 @@ leaves any earlier output whole; an input file is never written over.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ import pandas as pd
 
 from schoolperf.errors import InputError, Problem
 from schoolperf.frames import (
+    arrow_text,
     computed_once,
     on_distinct,
     pupil_positions,
@@ -359,7 +361,7 @@ def text_dictionaries(schema: Any, found: dict[str, list[Any]]) -> tuple[Any, di
     of more than LARGEST_DICTIONARY values is plain text."""
     import pyarrow as pa
 
-    fields, dictionaries = [], {}
+    fields, dictionaries, plain = [], {}, set()
     for field in schema:
         if pa.types.is_dictionary(field.type):
             value_type = field.type.value_type
@@ -367,11 +369,35 @@ def text_dictionaries(schema: Any, found: dict[str, list[Any]]) -> tuple[Any, di
             dictionary = sorted_dictionary(arrays, value_type)
             if len(dictionary) > LARGEST_DICTIONARY:
                 field = field.with_type(value_type)
+                if arrow_text(value_type):
+                    plain.add(field.name)
             else:
                 dictionaries[field.name] = dictionary
                 field = field.with_type(pa.dictionary(pa.int32(), value_type, field.type.ordered))
         fields.append(field)
-    return pa.schema(fields, metadata=schema.metadata), dictionaries
+    metadata = _categories_counted(schema.metadata, dictionaries, plain)
+    return pa.schema(fields, metadata=metadata), dictionaries
+
+
+def _categories_counted(
+    metadata: dict[bytes, bytes] | None, dictionaries: dict[str, Any], plain: set[str]
+) -> dict[bytes, bytes] | None:
+    """The schema's pandas metadata with each categorical column as written: its number of
+    categories that of its output dictionary (a part's own frame, or a frame's unused
+    categories, would count others); text written ``plain`` described as pandas describes a
+    text column."""
+    if not metadata or b"pandas" not in metadata:
+        return metadata
+    pandas = json.loads(metadata[b"pandas"])
+    for column in pandas.get("columns", []):
+        name = column.get("field_name", column.get("name"))
+        if column.get("pandas_type") != "categorical":
+            continue
+        if name in dictionaries:
+            column["metadata"] = {**column["metadata"], "num_categories": len(dictionaries[name])}
+        elif name in plain:
+            column.update(pandas_type="object", numpy_type="str", metadata=None)
+    return {**metadata, b"pandas": json.dumps(pandas).encode()}
 
 
 def conform(batch: Any, schema: Any, dictionaries: dict[str, Any]) -> Any:

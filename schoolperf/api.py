@@ -21,11 +21,11 @@ import pyarrow as pa
 
 from schoolperf import __version__
 from schoolperf.cohort import (
-    MAX_PROBLEMS,
     RESULT_CONTEXT,
     Cohort,
     RowFacts,
     anonymise,
+    capped_problems,
     load_cohort,
     pupil_key,
     resolve_by,
@@ -541,9 +541,10 @@ class PupilResults:
     cell, the subject sums, the per-``--by`` figures). Pupils of one school never depend on
     another school's rows, so the sums of whole-school parts are simply put together."""
 
-    pupils: pd.DataFrame | None  # None: written to disk by a part's worker
-    slots: pd.DataFrame | None  # None: written to disk by a part's worker
-    entries: pd.DataFrame | None  # None: written to disk by a part's worker
+    # None: a part's, written to disk by its worker where kept (AnalysisOptions.keep_pupils)
+    pupils: pd.DataFrame | None
+    slots: pd.DataFrame | None
+    entries: pd.DataFrame | None
     subject_sums: SubjectSums  # what the subject figures are built from
     cells: PupilCells  # what the school, group and gap figures are built from
     by_table: pd.DataFrame | None  # the measures per --by value (e.g. each school)
@@ -760,23 +761,26 @@ def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> A
 
 
 NOT_SPLIT = (".xlsx", ".xlsm", ".xls")
-# a file in parts up to this size (MB as text) is read whole and its parts shared with the
-# workers, where its schools' rows are together; a larger one is split on disk, so memory is
-# bounded by this, not the file
+# a file in parts up to this size (MB as text; a Parquet file's estimated from its first rows)
+# is read whole and its parts' rows shared with the workers; a larger one is split on disk, so
+# the memory a run takes is bounded by this, not the file (as Arrow text, a file takes about
+# 1.3 times its size as text, row numbers included, for the national benchmark's; more
+# for short cells)
 IN_MEMORY_MB = 512
-# each run's file read whole, by its temporary folder, for the workers forked from this process
-_SHARED: dict[str, Any] = {}
+# each run's file read whole and its parts' rows, by the run's temporary folder, for the
+# workers forked from this process
+_SHARED: dict[str, tuple[Any, list[range] | list[np.ndarray]]] = {}
 
 
 def _analyse_in_parts(
     path: Path, options: AnalysisOptions, estimates: EstimatesTable
 ) -> Analysis | None:
     """A large CSV or Parquet file with ``--by`` (e.g. every school in England), analysed in
-    parts of whole schools, two or more at a time; each part's pupils, slot audit and subject
-    entries stay on disk until written out or read, so memory grows with neither the pupils nor
-    their results (but for the pupils' order). A pupil's figures never depend on another
-    school's rows, so the parts' sums are simply put together before the school, group and
-    subject figures are worked out once.
+    parts of whole schools, two or more at a time; each part's output tables (and, where kept,
+    its pupils, slots and subject entries) stay on disk until written out or read, so memory
+    grows with neither the pupils nor their results (but for the pupils' order). A pupil's
+    figures never depend on another school's rows, so the parts' sums are simply put together
+    before the school, group and subject figures are worked out once.
     ``None`` where the file is small, not a clean UTF-8 CSV or readable Parquet file, or has
     no such column (it is then read whole)."""
     if options.by is None or options.chunk_mb <= 0 or path.suffix.lower() in NOT_SPLIT:
@@ -811,41 +815,52 @@ def _in_parts(
     in_memory: bool = False,
 ) -> Analysis | None:
     """:func:`_analyse_in_parts` in ``folder``, which holds the parts' tables from then on;
-    ``in_memory``: the file is read whole and its parts shared with the workers as they are
-    forked, where its schools' rows are together (else it is split on disk)."""
+    ``in_memory``: the file is read whole and its parts' rows shared with the workers as they
+    are forked (else, or where memory runs short, it is split on disk)."""
     from concurrent.futures import ProcessPoolExecutor
 
     start = time.perf_counter()
-    shared = read_in_parts(path, heading, parts) if in_memory else None
-    if shared is not None:
-        _SHARED[folder.name], runs = shared
-        files = [Path(folder.name) / f"part-{k:04d}.arrow" for k in range(len(runs))]
-        jobs = [(path, f, options, run) for f, run in zip(files, runs, strict=True)]
-    else:
-        files = split_file(path, heading, parts, Path(folder.name))
-        if files is None:
-            return None
-        jobs = [(path, f, options, None) for f in files]
-    del shared
-    split = time.perf_counter()
-    pa.default_memory_pool().release_unused()  # the split's blocks, which the pool would keep
-    workers = max(1, min(len(files), os.cpu_count() or 1))
-    settle_writers()  # no thread of an earlier run's writing forked into the workers
+    key = folder.name  # this run's file read whole, in _SHARED
     try:
+        shared = None
+        if in_memory:
+            try:
+                shared = read_in_parts(path, heading, parts)
+            except MemoryError:  # split on disk instead, a block of the file at a time
+                in_memory = False
+            else:
+                if shared is None:  # not a clean file: read whole, and its problems reported
+                    return None
+        if shared is not None:
+            _SHARED[key] = shared
+            files = [Path(key) / f"part-{k:04d}.arrow" for k in range(len(shared[1]))]
+            jobs = [(path, f, options, (key, k)) for k, f in enumerate(files)]
+        else:
+            files = split_file(path, heading, parts, Path(key))
+            if files is None:
+                return None
+            jobs = [(path, f, options, None) for f in files]
+        del shared
+        split = time.perf_counter()
+        pa.default_memory_pool().release_unused()  # the split's blocks, which the pool kept
+        workers = max(1, min(len(files), os.cpu_count() or 1))
+        settle_writers()  # no thread of an earlier run's writing forked into the workers
         with ProcessPoolExecutor(
             workers, mp_context=_process_context(), initializer=_worker_threads
         ) as pool:
             done = list(pool.map(_part_results, jobs))
     finally:
-        _SHARED.pop(folder.name, None)  # the file read whole, shared with the workers
-        pa.default_memory_pool().release_unused()
+        if _SHARED.pop(key, None) is not None:  # the file read whole, shared with the workers
+            pa.default_memory_pool().release_unused()
     for part in files:  # the parts of the input are no longer needed
         part.unlink(missing_ok=True)
     measured = time.perf_counter()
     if any(d == "whole" for d in done):
         return None
     done = [d for d in done if d is not None]
-    problems = _merge_problems([d for d in done if isinstance(d, list)])
+    # the parts' problems as the whole file reports them: each once (a problem with the
+    # headings is found in every part), at most MAX_PROBLEMS of a kind per column
+    problems = capped_problems([p for d in done if isinstance(d, list) for p in d])
     if problems:
         raise InputError(problems)
     if not done:  # every row blank: the whole-file reader says so
@@ -903,23 +918,6 @@ def _outputs(options: AnalysisOptions) -> tuple[str, ...]:
     return ("pupils", "slots") if options.slot_audit else ("pupils",)
 
 
-def _merge_problems(found: list[list[Problem]]) -> list[Problem]:
-    """The parts' problems as the whole file would report them: each once (a problem with
-    the headings is found in every part), by row, at most MAX_PROBLEMS of a kind per column."""
-    from collections import Counter
-
-    unique = sorted(
-        dict.fromkeys(p for problems in found for p in problems),
-        key=lambda p: int(str(p.row).split(",")[0]) if p.row else 0,
-    )
-    kept, seen = [], Counter()
-    for problem in unique:
-        seen[problem.code, problem.column] += 1
-        if seen[problem.code, problem.column] <= MAX_PROBLEMS:
-            kept.append(problem)
-    return kept
-
-
 def _worker_threads() -> None:
     """A worker runs one Arrow thread: the workers already fill the cores (and each thread's
     own memory pool costs memory: 1.69 GB peak against 1.84 GB nationally)."""
@@ -957,22 +955,20 @@ def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
 
 
 def _part_results(
-    job: tuple[Path, Path, AnalysisOptions, range | None],
+    job: tuple[Path, Path, AnalysisOptions, tuple[str, int] | None],
 ) -> (
     tuple[PupilResults, list[str], RowFacts, frozenset[str], PartFiles, np.ndarray]
     | list[Problem]
     | str
     | None
 ):
-    """One part's pupil results (its pupils, slots and subject entries written to disk, with
-    the output tables asked for: its pupil table, its slot audit), heading warnings, row
-    facts, columns and pupils' UPNs; or its problems; ``"whole"`` where the part cannot be
+    """One part's pupil results (the output tables asked for written to disk: its pupil table,
+    its slot audit; and, where kept, its pupils, slots and subject entries), heading warnings,
+    row facts, columns and pupils' UPNs; or its problems; ``"whole"`` where the part cannot be
     read this way; ``None`` for no rows."""
-    path, part, options, rows = job
+    path, part, options, shared = job
     # the part's file, or its rows of the file read whole, as forked from the parent
-    table = read_part(
-        part if rows is None else _SHARED[str(part.parent)].slice(rows.start, len(rows))
-    )
+    table = read_part(part if shared is None else _shared_rows(*shared))
     if table is None:
         return "whole"
     if table.empty:
@@ -1000,6 +996,15 @@ def _part_results(
     # on disk: the parent gets what the summary needs
     results.pupils = results.slots = results.entries = None
     return results, cohort.file_warnings, cohort.facts, cohort.columns, tables, upns
+
+
+def _shared_rows(key: str, part: int) -> Any:
+    """Part ``part``'s rows of the file read whole by the run ``key`` (:data:`_SHARED`)."""
+    table, parts = _SHARED[key]
+    rows = parts[part]
+    if isinstance(rows, range):  # a run of rows: a slice, no copy
+        return table.slice(rows.start, len(rows))
+    return table.take(rows)
 
 
 def load_options_cohort(

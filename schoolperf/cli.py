@@ -255,8 +255,8 @@ def cli() -> None:
     default=24,
     show_default=True,
     help="With --by, a CSV or Parquet file larger than this many MB (as text) is analysed "
-    "in parts of whole schools, on every core; their pupils, slot audits and subject entries "
-    "stay on disk until written or read (0: never).",
+    "in parts of whole schools, on every core; their output tables stay on disk until "
+    "written (0: never).",
 )
 @click.option("--profile", is_flag=True, help="Print each stage's time to standard error.")
 @reports_errors

@@ -108,6 +108,23 @@ class Cohort:
     by_column: str | None = None  # the --by column, as named in ``pupils``
 
 
+def capped_problems(problems: list[Problem]) -> list[Problem]:
+    """``problems`` by row (the file's own first), each once, at most MAX_PROBLEMS of a kind per
+    column: a file is reported alike whole or in parts (each part's problems so capped, then
+    all of them)."""
+    from collections import Counter
+
+    unique = sorted(
+        dict.fromkeys(problems), key=lambda p: int(str(p.row).split(",")[0]) if p.row else 0
+    )
+    kept, seen = [], Counter()
+    for problem in unique:
+        seen[problem.code, problem.column] += 1
+        if seen[problem.code, problem.column] <= MAX_PROBLEMS:
+            kept.append(problem)
+    return kept
+
+
 @dataclass
 class _Checker:
     """Collects problems for one file; ``headings`` maps canonical names to the file's own."""
@@ -768,7 +785,7 @@ def load_cohort(
     pupils = _pupils(pupil_rows, check, extras, ks2_year, pupil, upns)
     results = _results(table, check, subjects_file, subgrades)
     if check.problems:
-        raise InputError(sorted(check.problems, key=lambda p: int(p.row.split(",")[0])))
+        raise InputError(capped_problems(check.problems))
     # identical results (same subject, grade and date, however the grade is spelt) count once;
     # sorting first makes the kept spelling independent of row order
     results = as_categories(

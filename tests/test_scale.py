@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from schoolperf.api import AnalysisOptions, analyse
 from schoolperf.bench import generate
-from schoolperf.ingest.read import _school_runs, read_in_parts, split_file
+from schoolperf.ingest.read import read_in_parts, school_parts, split_file
 
 COMPARED = [
     "pupils",
@@ -63,6 +64,8 @@ def part_source(request, monkeypatch):
     or split on disk (as a file larger than IN_MEMORY_MB is): each way is the whole file's."""
     from schoolperf import api
 
+    if request.param == "in memory" and not api._forking():
+        pytest.skip("workers are spawned here, and share no memory with the parent")
     split = []
     monkeypatch.setattr(api, "split_file", lambda *a: split.append(a) or split_file(*a))
     if request.param == "on disk":
@@ -161,7 +164,7 @@ def test_file_in_parts_gives_the_whole_file_analysis(national, anonymise, part_s
         )
 
 
-def test_file_in_parts_reports_problems_with_the_files_own_rows(national, tmp_path):
+def test_file_in_parts_reports_problems_with_the_files_own_rows(national, tmp_path, part_source):
     from schoolperf.errors import InputError
 
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
@@ -191,18 +194,25 @@ def _problems(path, **options):
     return [(p.code, p.row, p.column, p.value, p.message) for p in error.value.problems]
 
 
-def test_file_in_parts_reports_file_problems_once_and_row_problems_as_whole(national, tmp_path):
+def test_file_in_parts_reports_file_problems_once_and_row_problems_as_whole(
+    national, tmp_path, part_source
+):
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
     renamed = tmp_path / "renamed.csv"
     rows.rename(columns={"Grade": "Score"}).to_csv(renamed, index=False)
     assert _problems(renamed, chunk_mb=0.2) == _problems(renamed, chunk_mb=0)
     assert len(_problems(renamed, chunk_mb=0.2)) == 1
     many = tmp_path / "many.csv"
-    rows.assign(Grade=rows["Grade"].where(rows["Subject"] != "Mathematics", "ZZ")).to_csv(
-        many, index=False
-    )
+    # bad grades of two subjects, each more than the limit: the limit is of the kind of
+    # problem per column, not per subject, whole or in parts
+    bad = rows["Subject"].isin(["Mathematics", "English Language"])
+    rows.assign(Grade=rows["Grade"].where(~bad, "ZZ")).to_csv(many, index=False)
     whole = _problems(many, chunk_mb=0)
-    assert len(whole) == 500  # the whole-file limit of one kind of problem per column
+    assert len(whole) == 500  # the limit of one kind of problem per column
+    assert {p[4] for p in whole} == {
+        f"is not a grade schoolperf can score for {s!r}."
+        for s in ("Mathematics", "English Language")
+    }
     assert _problems(many, chunk_mb=0.2) == whole
 
 
@@ -213,7 +223,7 @@ def test_file_in_parts_reports_a_missing_baseline_cleanly(national, tmp_path):
     )
 
 
-def test_file_in_parts_with_a_school_of_no_grades(national, tmp_path):
+def test_file_in_parts_with_a_school_of_no_grades(national, tmp_path, part_source):
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
     first = rows["School"].unique()[:40]  # some part has no grade at all
     path = tmp_path / "ungraded.csv"
@@ -239,7 +249,7 @@ def test_by_a_column_that_does_not_divide_pupils(national, tmp_path):
     assert set(parts.by) == {f"T{i}" for i in range(7)}
 
 
-def test_file_of_blank_rows_in_parts(tmp_path):
+def test_file_of_blank_rows_in_parts(tmp_path, part_source):
     path = tmp_path / "blank.csv"
     path.write_text("School,UPN,Subject,Grade\n" + ",,,\n" * 5000)
     assert _problems(path, chunk_mb=0.01) == _problems(path, chunk_mb=0)
@@ -482,22 +492,63 @@ def test_file_in_parts_keeps_its_pupils_slots_and_entries_on_disk_until_asked(na
     pd.testing.assert_frame_equal(in_order(parts), in_order(whole))
 
 
-def test_file_in_parts_whose_schools_rows_are_apart_is_split_on_disk(national, tmp_path):
+def test_file_in_parts_whose_schools_rows_are_apart(national, tmp_path):
     """Rows in subject order across schools cannot be cut into runs of whole schools: the file
-    is split on disk instead, and gives the whole file's analysis."""
+    read whole is shared out by school as the split on disk shares it (a part a set of rows),
+    and gives the whole file's analysis."""
     from schoolperf import api
 
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
     path = tmp_path / "by-subject.csv"
     rows.sort_values(["Subject", "School"], kind="stable").to_csv(path, index=False)
-    assert read_in_parts(path, "School", 4) is None
-    assert read_in_parts(national, "School", 4) is not None
+    table, parts = read_in_parts(path, "School", 4)
+    assert all(isinstance(p, np.ndarray) for p in parts)
+    assert all(isinstance(p, range) for p in read_in_parts(national, "School", 4)[1])
     split = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(api, "split_file", lambda *a: split.append(a) or split_file(*a))
-        parts = analyse(path, AnalysisOptions(by="school", chunk_mb=0.2))
+        together = analyse(path, AnalysisOptions(by="school", chunk_mb=0.2))
+    assert not split and "parts" in together.timings
+    _same(analyse(path, AnalysisOptions(by="school", chunk_mb=0)).to_dict(), together.to_dict())
+
+
+def test_file_in_parts_read_whole_falls_back(national, tmp_path, monkeypatch):
+    """Short of memory for the file read whole, it is split on disk; a file Arrow cannot read
+    (a ragged row) is read whole and reported, without trying the split too; a temporary folder
+    named by a relative path (``TMPDIR=.``) serves the workers as well."""
+    import tempfile
+
+    from schoolperf import api
+    from schoolperf.errors import InputError
+
+    split = []
+    monkeypatch.setattr(api, "split_file", lambda *a: split.append(a) or split_file(*a))
+
+    def short_of_memory(*args: object) -> None:
+        raise pa.ArrowMemoryError("malloc of size 1073741824 failed")
+
+    whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api, "read_in_parts", short_of_memory)
+        parts = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
     assert split and "parts" in parts.timings
-    _same(analyse(path, AnalysisOptions(by="school", chunk_mb=0)).to_dict(), parts.to_dict())
+    _same(whole.to_dict(), parts.to_dict())
+    split.clear()
+    ragged = tmp_path / "ragged.csv"
+    lines = national.read_text().splitlines()
+    lines[5] += ",extra"
+    ragged.write_text("\n".join(lines) + "\n")
+    problems = []
+    for chunk_mb in (0.2, 0):
+        with pytest.raises(InputError) as error:
+            analyse(ragged, AnalysisOptions(by="school", chunk_mb=chunk_mb))
+        problems.append([p.describe() for p in error.value.problems])
+    assert problems[0] == problems[1] and "row 6" in problems[0][0] and not split
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", ".")
+    relative = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
+    assert "parts" in relative.timings and not split
+    _same(whole.to_dict(), relative.to_dict())
 
 
 @settings(max_examples=300, deadline=None)
@@ -509,22 +560,37 @@ def test_file_in_parts_whose_schools_rows_are_apart_is_split_on_disk(national, t
     ),
     parts=st.integers(1, 8),
 )
-def test_school_runs_are_of_whole_schools(schools, parts):
-    """Runs of whole schools, a school's cells stripped (``" 1"`` is school ``1``), cut near
-    equal lengths; ``None`` exactly where a school's rows are not together."""
+def test_school_parts_are_of_whole_schools(schools, parts):
+    """Parts of whole schools, a school's cells stripped (``" 1"`` is school ``1``): runs cut
+    at the first school to start at or after each ``k`` / ``parts`` of the rows, where each
+    school's rows are together; else each school's rows wherever they are, shared out by the
+    hash :func:`split_file` uses."""
+    import zlib
+
     import pyarrow as pa
 
     cells = [pad + name + pad[:1] for name, pad in schools]
     names = [name for name, _ in schools]
-    runs = _school_runs(pa.chunked_array([cells[:3], cells[3:]], pa.string()), parts)
+    found = school_parts(pa.chunked_array([cells[:3], cells[3:]], pa.string()), parts)
     changes = [i for i in range(1, len(names)) if names[i] != names[i - 1]]
     together = len(changes) + 1 == len(set(names))
-    assert (runs is None) == (not together)
-    if runs is not None:
-        assert [r.start for r in runs] == [0, *[r.stop for r in runs[:-1]]]
-        assert runs[-1].stop == len(names) and 1 <= len(runs) <= parts
-        assert all(r.start == 0 or r.start in changes for r in runs)
-        assert len(runs) == min(parts, len(set(names))) or len(runs) < parts
+    assert sorted(np.concatenate([np.asarray(list(p)) for p in found]).tolist()) == list(
+        range(len(names))
+    )
+    for part in found:
+        assert list(part) == sorted(part)
+        others = {names[i] for p in found if p is not part for i in p}
+        assert not {names[i] for i in part} & others
+    if together:
+        assert all(isinstance(p, range) for p in found)
+        wanted = [k * len(names) // parts for k in range(1, parts)]
+        cuts = sorted({min(c for c in changes if c >= w) for w in wanted if changes[-1:] >= [w]})
+        assert [p.start for p in found] == [0, *cuts]
+    else:
+        hashed = {zlib.crc32(n.encode()) % parts for n in names}
+        assert len(found) == len(hashed)
+        for part in found:
+            assert len({zlib.crc32(names[i].encode()) % parts for i in part}) == 1
 
 
 def test_file_in_parts_without_its_pupils_kept(national, tmp_path, monkeypatch):
@@ -547,6 +613,16 @@ def test_file_in_parts_without_its_pupils_kept(national, tmp_path, monkeypatch):
         write_outputs(tmp_path / out, analysis.to_dict(pupils=False), analysis, ())
     for name in ("pupils.csv", "slots.csv", "summary.json"):
         assert (tmp_path / "bare" / name).read_bytes() == (tmp_path / "kept" / name).read_bytes()
+    # outputs neither stitched nor built from kept pupils: an error before anything is written
+    for unbuilt, audit in (
+        (replace(options, slot_audit=False), True),
+        (replace(options, part_tables=False), None),
+    ):
+        analysis = analyse(national, unbuilt)
+        out = tmp_path / f"unbuilt-{audit}"
+        with pytest.raises(ValueError, match="keep_pupils=True"):
+            write_outputs(out, analysis.to_dict(pupils=False), analysis, (), audit=audit)
+        assert not out.exists() or not list(out.iterdir())
     grouped = analyse(national, replace(options, subjects_by_group=True))
     assert grouped.subjects_by_group["disadvantaged"]
     assert (
@@ -688,7 +764,9 @@ def _typed_parquet(national: Path, path: Path) -> Path:
 
 
 @pytest.mark.parametrize("chunk_mb", [0.2, 0.5])
-def test_parquet_file_in_parts_gives_the_whole_file_analysis(national, tmp_path, chunk_mb):
+def test_parquet_file_in_parts_gives_the_whole_file_analysis(
+    national, tmp_path, chunk_mb, part_source
+):
     path = _typed_parquet(national, tmp_path / "national.parquet")
     groups = ("Looked after", "Attendance", "Gender")
     whole = analyse(path, AnalysisOptions(by="school", chunk_mb=0, groups=groups))
@@ -821,6 +899,7 @@ def test_parquet_metadata_describes_the_columns_as_written(tmp_path, monkeypatch
         c["name"]: c for c in json.loads(pq.read_schema(path).metadata[b"pandas"])["columns"]
     }
     assert columns["subject"]["metadata"]["num_categories"] == 3
+    assert columns["subject"]["numpy_type"] == "int32"  # the frame's codes are 8-bit
     assert columns["upn"]["pandas_type"] == "object" and columns["upn"]["metadata"] is None
     back = pd.read_parquet(path)
     assert back["upn"].tolist() == ["A", "B", "C"] and pd.api.types.is_string_dtype(back["upn"])

@@ -458,8 +458,6 @@ def split_file(path: Path, heading: str, parts: int, folder: Path) -> list[Path]
     the value of ``heading`` (e.g. School), so each part holds whole schools, every row with
     its spreadsheet row number. Memory holds one block of the file at a time. ``None`` where
     the file is not clean (it is then read whole, and its problems reported)."""
-    import zlib
-
     import pyarrow as pa
 
     paths = [folder / f"part-{k:04d}.arrow" for k in range(parts)]
@@ -480,13 +478,7 @@ def split_file(path: Path, heading: str, parts: int, folder: Path) -> list[Path]
                 [*batch.columns, pa.array(np.arange(start, start + rows))], schema=schema
             )
             start += rows
-            # a part per distinct value (a few thousand schools), not per row
-            coded = batch.column(header.index(heading)).dictionary_encode()
-            part_of = np.array(
-                [zlib.crc32(v.strip().encode()) % parts for v in coded.dictionary.to_pylist()],
-                dtype=np.int64,
-            )
-            part = part_of[coded.indices.to_numpy(zero_copy_only=False)]
+            part = _part_of(batch.column(header.index(heading)).dictionary_encode(), parts)
             for k in np.flatnonzero(np.bincount(part, minlength=parts)):
                 writers[k].write_batch(batch.filter(pa.array(part == k)))
     except Exception as exc:
@@ -503,13 +495,14 @@ def split_file(path: Path, heading: str, parts: int, folder: Path) -> list[Path]
     return paths if closed else None
 
 
-def read_in_parts(path: Path, heading: str, parts: int) -> tuple[Any, list[range]] | None:
+def read_in_parts(
+    path: Path, heading: str, parts: int
+) -> tuple[Any, list[range] | list[np.ndarray]] | None:
     """A clean UTF-8 CSV or a Parquet file read whole as an Arrow table of text cells, every
-    row with its spreadsheet row number (as :func:`split_file` writes them), and about
-    ``parts`` runs of its rows, each of whole schools by the value of ``heading``: the split
-    without its disk, for a file whose schools' rows are together (a national file sorted by
-    school). ``None`` where they are not, or the file is not clean (it is then split on disk,
-    or read whole)."""
+    row with its spreadsheet row number (as :func:`split_file` writes them), and the rows of
+    each of about ``parts`` parts of whole schools by the value of ``heading``
+    (:func:`school_parts`): the split without its disk. ``None`` where the file is not clean
+    (it is then read whole, and its problems reported)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -527,6 +520,8 @@ def read_in_parts(path: Path, heading: str, parts: int) -> tuple[Any, list[range
                 return None
             header, parse, convert = options
             table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+    except MemoryError:  # too little memory for the whole file: the caller splits it on disk
+        raise
     except Exception as exc:
         if _unreadable(exc):
             return None
@@ -534,8 +529,34 @@ def read_in_parts(path: Path, heading: str, parts: int) -> tuple[Any, list[range
     if table.column_names != header or heading not in header or table.num_rows == 0:
         return None
     table = table.append_column(ROW, pa.array(np.arange(2, table.num_rows + 2)))
-    runs = _school_runs(table.column(heading), parts)
-    return None if runs is None else (table, runs)
+    return table, school_parts(table.column(heading), parts)
+
+
+def school_parts(schools: Any, parts: int) -> list[range] | list[np.ndarray]:
+    """The rows of each of about ``parts`` parts of whole schools (a school's cells stripped,
+    as :func:`tidy_arrow` strips them): runs of rows of about equal length where each school's
+    rows are together (a file sorted by school: each part a slice of the file), else the
+    positions of each part's rows, the schools shared out by :func:`_part_of` as
+    :func:`split_file` shares them."""
+    runs = _school_runs(schools, parts)
+    if runs is not None:
+        return runs
+    part = _part_of(schools.combine_chunks().dictionary_encode(), parts)
+    rows = np.argsort(part, kind="stable")
+    counts = np.bincount(part, minlength=parts)
+    return [r for r in np.split(rows, np.cumsum(counts)[:-1]) if len(r)]
+
+
+def _part_of(coded: Any, parts: int) -> np.ndarray:
+    """Each row's part (0 to ``parts`` - 1) by its school, of a dictionary-encoded column:
+    worked out once per distinct school (a few thousand), by a hash of the stripped text."""
+    import zlib
+
+    part_of = np.array(
+        [zlib.crc32(v.strip().encode()) % parts for v in coded.dictionary.to_pylist()],
+        dtype=np.int64,
+    )
+    return part_of[coded.indices.to_numpy(zero_copy_only=False)]
 
 
 def _school_runs(schools: Any, parts: int) -> list[range] | None:
@@ -566,7 +587,8 @@ def _school_runs(schools: Any, parts: int) -> list[range] | None:
 
 def read_part(source: Path | Any) -> pd.DataFrame | None:
     """One part of a file, as :func:`read_table` gives a whole file: a file written by
-    :func:`split_file`, or rows of the table :func:`read_in_parts` read."""
+    :func:`split_file`, or an Arrow table of its rows (of the table :func:`read_in_parts`
+    read)."""
     import pyarrow as pa
 
     if isinstance(source, Path):

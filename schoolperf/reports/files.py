@@ -291,6 +291,8 @@ def write_outputs(
     if audit:
         tables["slots"] = lambda: slot_audit(analysis.slots)
     parts = analysis.part_tables
+    if parts is not None:
+        parts.check_writable(tables)
     for name, table in tables.items():  # one table in memory at a time
         path = out_dir / f"{name}.{file_format}"
         prepared = None if parts is None else parts.take_prepared(name, file_format)
@@ -383,9 +385,8 @@ def _categories_counted(
     metadata: dict[bytes, bytes] | None, dictionaries: dict[str, Any], plain: set[str]
 ) -> dict[bytes, bytes] | None:
     """The schema's pandas metadata with each categorical column as written: its number of
-    categories that of its output dictionary (a part's own frame, or a frame's unused
-    categories, would count others); text written ``plain`` described as pandas describes a
-    text column."""
+    categories that of its output dictionary, and its codes 32-bit (a part's own frame would
+    give its own); text written ``plain`` described as pandas describes a text column."""
     if not metadata or b"pandas" not in metadata:
         return metadata
     pandas = json.loads(metadata[b"pandas"])
@@ -393,8 +394,9 @@ def _categories_counted(
         name = column.get("field_name", column.get("name"))
         if column.get("pandas_type") != "categorical":
             continue
-        if name in dictionaries:
+        if name in dictionaries:  # written with 32-bit codes
             column["metadata"] = {**column["metadata"], "num_categories": len(dictionaries[name])}
+            column["numpy_type"] = "int32"
         elif name in plain:
             column.update(pandas_type="object", numpy_type="str", metadata=None)
     return {**metadata, b"pandas": json.dumps(pandas).encode()}

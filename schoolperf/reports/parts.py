@@ -13,7 +13,7 @@ the same, row for row, as the whole file analysed at once (``tests/test_scale.py
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -312,6 +312,14 @@ class PartTables:
                 "this analysis did not keep its pupils (AnalysisOptions(keep_pupils=False)): "
                 "run it again with keep_pupils=True to read them"
             )
+
+    def check_writable(self, names: Iterable[str]) -> None:
+        """Raise, before anything is written, where an output can be neither stitched from the
+        parts' tables nor built from the parts' pupils, slots and entries (not kept)."""
+        for name in names:
+            if self.schema(name) is None:
+                self.kept(PUPIL_FRAME)
+                self.kept(SLOT_FRAME)
 
     def pupils(self) -> pd.DataFrame:
         """The parts' pupils (:data:`PUPIL_FRAME`) in the whole file's order, by UPN."""

@@ -764,7 +764,7 @@ NOT_SPLIT = (".xlsx", ".xlsm", ".xls")
 # a file in parts up to this size (MB as text; a Parquet file's estimated from its first rows)
 # is read whole and its parts' rows shared with the workers; a larger one is split on disk, so
 # the memory a run takes is bounded by this, not the file (as Arrow text, a file takes about
-# 1.3 times its size as text, row numbers included, for the national benchmark's; more
+# 1.26 times its size as text, row numbers included, for the national benchmark's; more
 # for short cells)
 IN_MEMORY_MB = 512
 # each run's file read whole and its parts' rows, by the run's temporary folder, for the

@@ -257,7 +257,8 @@ def _pupil_values(
     # rows in pupil order once; then each column's per-pupil min and max by ``reduceat``
     order = np.argsort(pupil, kind="stable")
     starts = np.flatnonzero(np.diff(pupil[order], prepend=-1)) if len(order) else order
-    firsts[ROW] = np.minimum.reduceat(long[ROW].to_numpy()[order], starts)
+    rows = long[ROW].to_numpy()[order]
+    firsts[ROW] = np.minimum.reduceat(rows, starts)
     for column in columns:
         codes, values = pd.factorize(long[column], sort=True)
         blank = values.get_indexer([""])[0]  # -1 when no cell is blank
@@ -265,8 +266,13 @@ def _pupil_values(
         high = np.maximum.reduceat(filled, starts)
         low = np.minimum.reduceat(np.where(filled >= 0, filled, len(values)), starts)
         firsts[column] = np.where(high >= 0, np.asarray(values, dtype=object)[high], "")
-        for upn in upns[(high >= 0) & (low != high)][:MAX_PROBLEMS]:
-            rows = long[(long["upn"] == upn) & (long[column] != "")]
+        disagree = np.flatnonzero((high >= 0) & (low != high))
+        # the first MAX_PROBLEMS by the row the problem is listed at (the pupil's first row with
+        # a value), as capped_problems keeps them: a file reports the same pupils whole or in parts
+        listed = np.minimum.reduceat(np.where(filled >= 0, rows, np.iinfo(rows.dtype).max), starts)
+        disagree = disagree[np.argsort(listed[disagree], kind="stable")][:MAX_PROBLEMS]
+        for upn in upns[disagree]:
+            given = long[(long["upn"] == upn) & (long[column] != "")]
             check.problems.append(
                 Problem(
                     "pupil-fields-disagree",
@@ -274,12 +280,12 @@ def _pupil_values(
                     + (
                         ""
                         if column in NAME_COLUMNS
-                        else f" ({', '.join(sorted(set(rows[column])))})"
+                        else f" ({', '.join(sorted(set(given[column])))})"
                     )
                     + ".",
                     "Give the pupil the same value on every row.",
                     file=check.file,
-                    row=", ".join(str(r) for r in rows[ROW]),
+                    row=", ".join(str(r) for r in given[ROW]),
                     column=check.headings.get(column, column),
                 )
             )

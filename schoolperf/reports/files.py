@@ -292,7 +292,11 @@ def write_outputs(
         tables["slots"] = lambda: slot_audit(analysis.slots)
     parts = analysis.part_tables
     if parts is not None:
-        parts.check_writable(tables)
+        try:
+            parts.check_writable(tables)
+        except ValueError:
+            parts.settle()  # no output left being prepared
+            raise
     for name, table in tables.items():  # one table in memory at a time
         path = out_dir / f"{name}.{file_format}"
         prepared = None if parts is None else parts.take_prepared(name, file_format)

@@ -11,6 +11,7 @@ import math
 import os
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -859,10 +860,18 @@ def _in_parts(
         return None
     done = [d for d in done if d is not None]
     # the parts' problems as the whole file reports them: each once (a problem with the
-    # headings is found in every part), at most MAX_PROBLEMS of a kind per column
-    problems = capped_problems([p for d in done if isinstance(d, list) for p in d])
-    if problems:
-        raise InputError(problems)
+    # headings is found in every part), at most MAX_PROBLEMS of a kind per column, the rest
+    # counted
+    errors = [d for d in done if isinstance(d, SchoolperfError)]
+    if errors:
+        unlisted: Counter[tuple[str, str | None]] = Counter()
+        for error in errors:
+            unlisted.update(getattr(error, "unlisted", {}))
+        raise InputError(
+            *capped_problems(
+                [p for e in errors for p in getattr(e, "listed", e.problems)], unlisted
+            )
+        )
     if not done:  # every row blank: the whole-file reader says so
         return None
     parts_results = [d[0] for d in done]
@@ -958,14 +967,14 @@ def _part_results(
     job: tuple[Path, Path, AnalysisOptions, tuple[str, int] | None],
 ) -> (
     tuple[PupilResults, list[str], RowFacts, frozenset[str], PartFiles, np.ndarray]
-    | list[Problem]
+    | SchoolperfError
     | str
     | None
 ):
     """One part's pupil results (the output tables asked for written to disk: its pupil table,
-    its slot audit; and, where kept, its pupils, slots and subject entries), heading warnings,
-    row facts, columns and pupils' UPNs; or its problems; ``"whole"`` where the part cannot be
-    read this way; ``None`` for no rows."""
+        its slot audit; and, where kept, its pupils, slots and subject entries), heading warnings,
+    X ``"whole"`` where the part cannot be
+        read this way; ``None`` for no rows."""
     path, part, options, shared = job
     # the part's file, or its rows of the file read whole, as forked from the parent
     table = read_part(part if shared is None else _shared_rows(*shared))
@@ -978,7 +987,7 @@ def _part_results(
         cohort = load_options_cohort(path, options, estimates, table)
         results = pupil_results(cohort, options, estimates)
     except SchoolperfError as error:  # reported with the other parts' problems
-        return list(error.problems)
+        return error
     if pupil_positions(results.entries["upn"], results.pupils.index).min(initial=0) < 0:
         return "whole"  # an entry of no pupil of its part: read the file whole
     try:

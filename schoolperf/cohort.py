@@ -8,13 +8,14 @@ raised together as one :class:`InputError`; usable oddities become warnings.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from schoolperf.errors import InputError, Problem
+from schoolperf.errors import InputError, Problem, Unlisted
 from schoolperf.frames import (
     as_categories,
     distinct_rows,
@@ -108,21 +109,24 @@ class Cohort:
     by_column: str | None = None  # the --by column, as named in ``pupils``
 
 
-def capped_problems(problems: list[Problem]) -> list[Problem]:
-    """``problems`` by row (the file's own first), each once, at most MAX_PROBLEMS of a kind per
-    column: a file is reported alike whole or in parts (each part's problems so capped, then
-    all of them)."""
-    from collections import Counter
-
+def capped_problems(
+    problems: list[Problem], unlisted: Unlisted | None = None
+) -> tuple[list[Problem], Unlisted]:
+    """``problems`` by row (the file's own first), each once, at most MAX_PROBLEMS of a kind
+    per column, and the rows of each kind not listed (``unlisted``, those already left out,
+    and those left out here): a file is reported alike whole or in parts (each part's problems
+    so capped, then all of them)."""
     unique = sorted(
         dict.fromkeys(problems), key=lambda p: int(str(p.row).split(",")[0]) if p.row else 0
     )
-    kept, seen = [], Counter()
+    kept, seen, left = [], Counter(), Counter(unlisted or {})
     for problem in unique:
         seen[problem.code, problem.column] += 1
         if seen[problem.code, problem.column] <= MAX_PROBLEMS:
             kept.append(problem)
-    return kept
+        else:
+            left[problem.code, problem.column] += 1
+    return kept, dict(left)
 
 
 @dataclass
@@ -133,6 +137,7 @@ class _Checker:
     headings: dict[str, str]
     wide: bool = False
     problems: list[Problem] = field(default_factory=list)
+    unlisted: Counter = field(default_factory=Counter)  # rows of a kind of problem not listed
 
     def rows(
         self,
@@ -151,6 +156,14 @@ class _Checker:
         bad = frame[mask].head(MAX_PROBLEMS)
         heading = self.headings.get(column, column)
         names = columns[mask].head(MAX_PROBLEMS) if columns is not None else [heading] * len(bad)
+        if len(bad) < mask.sum():  # the rest counted, by heading
+            rest = columns[mask].iloc[MAX_PROBLEMS:] if columns is not None else None
+            for name, count in (
+                rest.value_counts().items()
+                if rest is not None
+                else [(heading, mask.sum() - len(bad))]
+            ):
+                self.unlisted[code, name] += int(count)
         for row, value, name in zip(bad[ROW], bad[column], names, strict=False):
             self.problems.append(
                 Problem(
@@ -270,7 +283,10 @@ def _pupil_values(
         # the first MAX_PROBLEMS by the row the problem is listed at (the pupil's first row with
         # a value), as capped_problems keeps them: a file reports the same pupils whole or in parts
         listed = np.minimum.reduceat(np.where(filled >= 0, rows, np.iinfo(rows.dtype).max), starts)
-        disagree = disagree[np.argsort(listed[disagree], kind="stable")][:MAX_PROBLEMS]
+        disagree = disagree[np.argsort(listed[disagree], kind="stable")]
+        heading = check.headings.get(column, column)
+        check.unlisted["pupil-fields-disagree", heading] += max(len(disagree) - MAX_PROBLEMS, 0)
+        disagree = disagree[:MAX_PROBLEMS]
         for upn in upns[disagree]:
             given = long[(long["upn"] == upn) & (long[column] != "")]
             check.problems.append(
@@ -715,8 +731,11 @@ def load_cohort(
                 c: h if h not in RESULT_COLUMNS else f"{h} (column)" for c, h in restored.items()
             }
         )
-        repeated = table["upn"].duplicated(keep=False)
-        for upn in table.loc[repeated, "upn"].unique()[:MAX_PROBLEMS]:
+        repeated = table.loc[table["upn"].duplicated(keep=False), "upn"].unique()
+        check.unlisted["duplicate-pupil", headings.get("upn", "upn")] += max(
+            len(repeated) - MAX_PROBLEMS, 0
+        )
+        for upn in repeated[:MAX_PROBLEMS]:
             check.problems.append(
                 Problem(
                     "duplicate-pupil",
@@ -791,7 +810,7 @@ def load_cohort(
     pupils = _pupils(pupil_rows, check, extras, ks2_year, pupil, upns)
     results = _results(table, check, subjects_file, subgrades)
     if check.problems:
-        raise InputError(capped_problems(check.problems))
+        raise InputError(*capped_problems(check.problems, check.unlisted))
     # identical results (same subject, grade and date, however the grade is spelt) count once;
     # sorting first makes the kept spelling independent of row order
     results = as_categories(

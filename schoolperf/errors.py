@@ -54,15 +54,34 @@ class SchoolperfError(Exception):
     exit_code = 2
 
 
+Unlisted = dict[
+    tuple[str, "str | None"], int
+]  # rows of a kind of problem (code, column) not listed
+
+
 class InputError(SchoolperfError):
-    """The input cannot be analysed as it is; ``problems`` says why, one entry per problem."""
+    """The input cannot be analysed as it is; ``problems`` says why, one entry per problem,
+    and, where a kind of problem was met on more rows than are listed (``unlisted``: their
+    number by code and column), one entry more for that kind, saying how many."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(p.describe() for p in problems))
+    def __init__(self, problems: list[Problem], unlisted: Unlisted | None = None):
+        self.listed = problems
+        self.unlisted = {kind: n for kind, n in (unlisted or {}).items() if n > 0}
+        file = next((p.file for p in problems if p.file), "")
+        self.problems = problems + [
+            Problem(
+                code,
+                f"{count:,} more of this problem, like those above, are not listed.",
+                "Fix the rows listed, then run again (or schoolperf validate) to list the rest.",
+                file=file,
+                column=column,
+            )
+            for (code, column), count in self.unlisted.items()
+        ]
+        super().__init__("\n".join(p.describe() for p in self.problems))
 
-    def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:  # across worker processes
-        return (type(self), (self.problems,))
+    def __reduce__(self) -> tuple[type, tuple[list[Problem], Unlisted]]:  # across workers
+        return (type(self), (self.listed, self.unlisted))
 
 
 class ReferenceDataError(SchoolperfError):

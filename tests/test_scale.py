@@ -219,11 +219,14 @@ def test_file_in_parts_reports_file_problems_once_and_row_problems_as_whole(
     bad = rows["Subject"].isin(["Mathematics", "English Language"])
     rows.assign(Grade=rows["Grade"].where(~bad, "ZZ")).to_csv(many, index=False)
     whole = _problems(many, chunk_mb=0)
-    assert len(whole) == 500  # the limit of one kind of problem per column
-    assert {p[4] for p in whole} == {
+    assert len(whole) == 501  # the limit of one kind of problem per column, and the rest counted
+    assert {p[4] for p in whole[:500]} == {
         f"is not a grade schoolperf can score for {s!r}."
         for s in ("Mathematics", "English Language")
     }
+    rest = int(bad.sum()) - 500
+    assert whole[500][:4] == ("unknown-grade", None, "Grade", None)
+    assert whole[500][4] == f"{rest:,} more of this problem, like those above, are not listed."
     assert _problems(many, chunk_mb=0.2) == whole
     # more than 500 pupils whose rows disagree, the schools in reverse order (the pupils' keys
     # sort unlike their rows): the first 500 by row, whole or in parts
@@ -232,7 +235,11 @@ def test_file_in_parts_reports_file_problems_once_and_row_problems_as_whole(
     disagree = tmp_path / "disagree.csv"
     flipped.to_csv(disagree, index=False)
     whole = _problems(disagree, chunk_mb=0)
-    assert len(whole) == 500 and whole[0][1].startswith("2, ")
+    assert len(whole) == 501 and whole[0][1].startswith("2, ")
+    pupils = flipped.groupby(["School", "UPN"]).ngroups
+    assert (
+        whole[500][4] == f"{pupils - 500:,} more of this problem, like those above, are not listed."
+    )
     assert _problems(disagree, chunk_mb=0.2) == whole
 
 
@@ -927,3 +934,27 @@ def test_parquet_metadata_describes_the_columns_as_written(tmp_path, monkeypatch
     back = pd.read_parquet(path)
     assert back["upn"].tolist() == ["A", "B", "C"] and pd.api.types.is_string_dtype(back["upn"])
     assert back["subject"].cat.categories.tolist() == ["w", "x", "y"]
+
+
+def test_more_problems_than_listed_are_counted(tmp_path):
+    """A wide export repeating 600 pupils: 500 listed, and one entry counting the other 100
+    (in a validate report too)."""
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+    from schoolperf.errors import InputError
+
+    upns = [f"P{i:04d}" for i in range(600)] * 2
+    path = tmp_path / "wide.csv"
+    pd.DataFrame({"UPN": upns, "Mathematics": "5", "English Language": "6"}).to_csv(
+        path, index=False
+    )
+    with pytest.raises(InputError) as error:
+        analyse(path)
+    problems = error.value.problems
+    assert len(problems) == 501 and {p.code for p in problems} == {"duplicate-pupil"}
+    assert problems[-1].row is None
+    assert problems[-1].message == "100 more of this problem, like those above, are not listed."
+    result = CliRunner().invoke(cli, ["validate", str(path), "--format", "json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["problems"][-1]["message"] == problems[-1].message

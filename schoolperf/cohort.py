@@ -280,10 +280,12 @@ def _pupil_values(
         low = np.minimum.reduceat(np.where(filled >= 0, filled, len(values)), starts)
         firsts[column] = np.where(high >= 0, np.asarray(values, dtype=object)[high], "")
         disagree = np.flatnonzero((high >= 0) & (low != high))
-        # the first MAX_PROBLEMS by the row the problem is listed at (the pupil's first row with
-        # a value), as capped_problems keeps them: a file reports the same pupils whole or in parts
-        listed = np.minimum.reduceat(np.where(filled >= 0, rows, np.iinfo(rows.dtype).max), starts)
-        disagree = disagree[np.argsort(listed[disagree], kind="stable")]
+        if len(disagree) > MAX_PROBLEMS:
+            # the first MAX_PROBLEMS by the row each is listed at (the pupil's first row with a
+            # value), as capped_problems keeps them: the same pupils whole or in parts
+            first = np.where(filled >= 0, rows, np.iinfo(rows.dtype).max)
+            listed = np.minimum.reduceat(first, starts)
+            disagree = disagree[np.argsort(listed[disagree], kind="stable")]
         heading = check.headings.get(column, column)
         check.unlisted["pupil-fields-disagree", heading] += max(len(disagree) - MAX_PROBLEMS, 0)
         disagree = disagree[:MAX_PROBLEMS]

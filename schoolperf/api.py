@@ -972,9 +972,9 @@ def _part_results(
     | None
 ):
     """One part's pupil results (the output tables asked for written to disk: its pupil table,
-        its slot audit; and, where kept, its pupils, slots and subject entries), heading warnings,
-    X ``"whole"`` where the part cannot be
-        read this way; ``None`` for no rows."""
+    its slot audit; and, where kept, its pupils, slots and subject entries), heading warnings,
+    row facts, columns and pupils' UPNs; or its error (its problems); ``"whole"`` where the
+    part cannot be read this way; ``None`` for no rows."""
     path, part, options, shared = job
     # the part's file, or its rows of the file read whole, as forked from the parent
     table = read_part(part if shared is None else _shared_rows(*shared))

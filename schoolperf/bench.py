@@ -183,9 +183,8 @@ def _proportional(pid: int, resident: int) -> int:
 
 def timed(command: list[str]) -> tuple[float, int, str]:
     """Wall time, peak memory (bytes) of the process and its workers together (see
-    :func:`_tree_memory`), and
-    stderr of a fresh process. Memory is sampled every 20 ms where /proc exists, else the
-    largest single process's peak is reported."""
+    :func:`_tree_memory`), and stderr of a fresh process. Memory is sampled every 20 ms where
+    /proc exists, else the largest single process's peak is reported."""
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as errors:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, text=True)

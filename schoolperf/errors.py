@@ -54,9 +54,8 @@ class SchoolperfError(Exception):
     exit_code = 2
 
 
-Unlisted = dict[
-    tuple[str, "str | None"], int
-]  # rows of a kind of problem (code, column) not listed
+# the number of rows (or pupils) of each kind of problem, by code and column, not listed
+Unlisted = dict[tuple[str, "str | None"], int]
 
 
 class InputError(SchoolperfError):

@@ -1,9 +1,9 @@
 """Per-pupil tables of a file analysed in parts (issue 9: the pupils and the slot audit never
 whole in memory).
 
-Each worker writes its part's pupils (pickled), its slots and subject entries and, where the
-outputs will be written, its pupil table and slot audit (Arrow files; the audit where asked for)
-on the temporary disk.
+Each worker writes, where the outputs will be written, its part's pupil table and slot audit
+(Arrow files; the audit where asked for), and, where they will be read, its pupils (pickled),
+slots and subject entries, on the temporary disk.
 The parent reads the pupils, slots and entries back only where asked for, and writes
 ``pupils`` and ``slots`` by stitching the parts together in the whole file's pupil order, a
 block at a time, so it never holds the slot audit (millions of rows) in memory; the files are
@@ -56,9 +56,9 @@ def write_part(
     outputs: tuple[str, ...] = ("pupils", "slots"),
     keep: bool = True,
 ) -> PartFiles:
-    """A worker's side: the part of the input in file ``part``: its ``outputs`` (its pupil
-    table, its slot audit) and (with ``keep``) its pupils, slots and subject entries, as files
-    beside it."""
+    """A worker's side, for the part named ``part`` (its input file, where the input was split
+    on disk): its ``outputs`` (its pupil table, its slot audit) and (with ``keep``) its
+    pupils, slots and subject entries, as files beside it."""
     built = {"pupils": lambda: pupil_table(pupils, slots), "slots": lambda: slot_audit(slots)}
     frames = {name: built[name]() for name in outputs}
     if keep:

@@ -88,7 +88,10 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             from schoolperf.console import print_problems, stderr
 
-            print_problems(error.problems, stderr())  # type: ignore[attr-defined]
+            # the problems listed, then how many more (a kind's beyond 500 counted, not listed)
+            listed = getattr(error, "listed", error.problems)  # type: ignore[attr-defined]
+            unlisted = sum(getattr(error, "unlisted", {}).values())
+            print_problems(listed, stderr(), unlisted=unlisted)
             sys.exit(error.exit_code)
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise

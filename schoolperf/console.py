@@ -92,11 +92,16 @@ def groups_table(groups: dict[str, dict]) -> Table:
     return table
 
 
-def print_problems(problems: list[Problem], console: Console, limit: int = 200) -> None:
+def print_problems(
+    problems: list[Problem], console: Console, limit: int = 200, unlisted: int = 0
+) -> None:
+    """The first ``limit`` problems, then how many more there are: those not printed and the
+    ``unlisted`` ones (beyond the 500 of a kind that are listed)."""
     for problem in problems[:limit]:
         console.print(f"error: {problem.describe()}", markup=False)
-    if len(problems) > limit:
-        console.print(f"… and {len(problems) - limit} more problems (see schoolperf validate).")
+    more = max(len(problems) - limit, 0) + unlisted
+    if more:
+        console.print(f"… and {more:,} more problems (see schoolperf validate).")
 
 
 def print_warnings(warnings: list[str], console: Console) -> None:

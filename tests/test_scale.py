@@ -958,3 +958,7 @@ def test_more_problems_than_listed_are_counted(tmp_path):
     result = CliRunner().invoke(cli, ["validate", str(path), "--format", "json"])
     assert result.exit_code == 2
     assert json.loads(result.stdout)["problems"][-1]["message"] == problems[-1].message
+    # analyse prints 200 of the 500 listed, then counts the other 300 and the 100 unlisted
+    result = CliRunner().invoke(cli, ["analyse", str(path)])
+    assert result.exit_code == 2 and result.output.count("error: ") == 200
+    assert "… and 400 more problems (see schoolperf validate)." in result.output

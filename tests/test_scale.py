@@ -962,3 +962,16 @@ def test_more_problems_than_listed_are_counted(tmp_path):
     result = CliRunner().invoke(cli, ["analyse", str(path)])
     assert result.exit_code == 2 and result.output.count("error: ") == 200
     assert "… and 400 more problems (see schoolperf validate)." in result.output
+
+
+def test_parquet_text_batches_come_in_order(national, tmp_path, monkeypatch):
+    """A Parquet file's batches, turned into text on several threads, come in the file's
+    order: many small batches give the table one large batch gives."""
+    from schoolperf.ingest import read
+
+    path = _typed_parquet(national, tmp_path / "typed.parquet")
+    whole = pa.Table.from_batches(list(read._parquet_text_batches(path)[1]))
+    monkeypatch.setattr(read, "TEXT_BATCH_ROWS", 700)
+    small = list(read._parquet_text_batches(path)[1])
+    assert len(small) > 20 and pa.Table.from_batches(small).equals(whole)
+    assert whole.column("School").to_pylist()[:2] == ["100000", "100000"]

@@ -10,6 +10,7 @@ import csv
 import datetime
 import io
 import json
+import os
 import warnings
 import zipfile
 from collections import Counter
@@ -359,18 +360,33 @@ def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
         return None
     text_schema = pa.schema([pa.field(name, pa.string()) for name in header])
 
+    def as_text(batch: Any) -> Any:
+        columns = []
+        for name, column in zip(header, batch.columns, strict=True):
+            if name in texts:
+                distinct, text = texts[name]
+                column = text.take(pc.index_in(column, value_set=distinct))
+            else:  # text that is not UTF-8 is read whole, and reported
+                column.validate(full=True)
+            columns.append(pc.cast(column, pa.string()).fill_null(""))
+        return pa.RecordBatch.from_arrays(columns, schema=text_schema)
+
     def batches() -> Any:
+        """The batches as text in order, turned into text on a thread per core (Arrow's
+        kernels run off the GIL), at most that many batches ahead of the one read."""
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        threads = max(1, os.cpu_count() or 1)
         try:
-            for batch in file.iter_batches(batch_size=TEXT_BATCH_ROWS, columns=header):
-                columns = []
-                for name, column in zip(header, batch.columns, strict=True):
-                    if name in texts:
-                        distinct, text = texts[name]
-                        column = text.take(pc.index_in(column, value_set=distinct))
-                    else:  # text that is not UTF-8 is read whole, and reported
-                        column.validate(full=True)
-                    columns.append(pc.cast(column, pa.string()).fill_null(""))
-                yield pa.RecordBatch.from_arrays(columns, schema=text_schema)
+            with ThreadPoolExecutor(threads, thread_name_prefix="schoolperf-text") as pool:
+                ahead: deque[Any] = deque()
+                for batch in file.iter_batches(batch_size=TEXT_BATCH_ROWS, columns=header):
+                    ahead.append(pool.submit(as_text, batch))
+                    if len(ahead) > threads:
+                        yield ahead.popleft().result()
+                while ahead:
+                    yield ahead.popleft().result()
         finally:
             file.close()
 

@@ -251,6 +251,7 @@ def tidy_arrow(table: Any) -> pd.DataFrame | None:
 
 PARQUET = (".parquet", ".pq")
 TEXT_BATCH_ROWS = 1 << 16  # Parquet rows turned into text at a time
+TEXT_THREADS = 4  # at most this many batches turned into text at once (and held ahead)
 
 
 def file_header(path: Path) -> list[str] | None:
@@ -372,12 +373,13 @@ def _parquet_text_batches(path: Path) -> tuple[list[str], Any, int] | None:
         return pa.RecordBatch.from_arrays(columns, schema=text_schema)
 
     def batches() -> Any:
-        """The batches as text in order, turned into text on a thread per core (Arrow's
-        kernels run off the GIL), at most that many batches ahead of the one read."""
+        """The batches as text in order, turned into text on a thread per core, up to
+        TEXT_THREADS (Arrow's kernels run off the GIL), at most that many batches ahead of the
+        one read."""
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
-        threads = max(1, os.cpu_count() or 1)
+        threads = max(1, min(os.cpu_count() or 1, TEXT_THREADS))
         try:
             with ThreadPoolExecutor(threads, thread_name_prefix="schoolperf-text") as pool:
                 ahead: deque[Any] = deque()

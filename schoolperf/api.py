@@ -828,7 +828,7 @@ def _in_parts(
             try:
                 shared = read_in_parts(path, heading, parts)
             except MemoryError:  # split on disk instead, a block of the file at a time
-                in_memory = False
+                pass
             else:
                 if shared is None:  # not a clean file: read whole, and its problems reported
                     return None
@@ -908,7 +908,7 @@ def _in_parts(
         return None  # outputs that cannot be stitched, and no pupils kept to build them whole
     if options.part_tables and options.prepare_outputs is not None:
         # written while the figures are computed
-        tables.prepare(options.prepare_outputs, options.slot_audit)
+        tables.prepare(options.prepare_outputs, _outputs(options))
     try:
         analysis = summarise(path.name, results, warnings, columns, options, estimates, tables)
     except BaseException:

@@ -211,6 +211,13 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
     """A clean UTF-8 CSV read by Arrow's multi-threaded reader, cells already stripped; ``None``
     for anything else (another encoding, ragged or blank rows, blank or repeated headings,
     over-long cells), which :func:`_read_csv` then reads and reports on cell by cell."""
+    table = _csv_text_table(path)
+    return None if table is None else tidy_arrow(table)
+
+
+def _csv_text_table(path: Path) -> Any | None:
+    """A clean UTF-8 CSV read whole by Arrow's multi-threaded reader, as a table of text cells
+    (not yet stripped); ``None`` for anything else (see :func:`_read_csv_arrow`), or no rows."""
     import pyarrow.csv as pacsv
 
     options = _arrow_csv_options(path)
@@ -225,7 +232,7 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
         raise
     if table.num_rows == 0 or table.column_names != header:
         return None
-    return tidy_arrow(table)
+    return table
 
 
 def tidy_arrow(table: Any) -> pd.DataFrame | None:
@@ -522,29 +529,23 @@ def read_in_parts(
     (:func:`school_parts`): the split without its disk. ``None`` where the file is not clean
     (it is then read whole, and its problems reported)."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     try:
         if path.suffix.lower() in PARQUET:
             opened = _parquet_text_batches(path)
             if opened is None:
                 return None
-            header = opened[0]
-            text_schema = pa.schema([pa.field(h, pa.string()) for h in header])
+            text_schema = pa.schema([pa.field(h, pa.string()) for h in opened[0]])
             table = pa.Table.from_batches(list(opened[1]), text_schema)
         else:
-            options = _arrow_csv_options(path)
-            if options is None:
-                return None
-            header, parse, convert = options
-            table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+            table = _csv_text_table(path)
     except MemoryError:  # too little memory for the whole file: the caller splits it on disk
         raise
     except Exception as exc:
         if _unreadable(exc):
             return None
         raise
-    if table.column_names != header or heading not in header or table.num_rows == 0:
+    if table is None or table.num_rows == 0 or heading not in table.column_names:
         return None
     table = table.append_column(ROW, pa.array(np.arange(2, table.num_rows + 2)))
     return table, school_parts(table.column(heading), parts)

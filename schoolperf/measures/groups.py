@@ -171,7 +171,7 @@ def requested_groups(
         for part in (p.strip() for p in spec.split(",") if p.strip()):
             if part in standard:
                 options.append([(part, standard[part])])
-            elif _personal(part) or _column(pupils, part) in PERSONAL_COLUMNS:
+            elif _personal(part):  # (a personal column is found only by its own name)
                 raise GroupSpecError(part, "names or identifies pupils, so it cannot define groups")
             elif _column(pupils, part) is not None:
                 column = _column(pupils, part)

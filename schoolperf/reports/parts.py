@@ -260,14 +260,13 @@ class PartTables:
             for number, block in enumerate(self.blocks(name, schema, dictionaries)):
                 write_csv(block.to_pandas(), handle, header=number == 0)
 
-    def prepare(self, file_format: str, slot_audit: bool = True) -> None:
-        """Start writing the ``pupils`` and (with ``slot_audit``) ``slots`` outputs as
-        ``file_format`` to the temporary folder, each on a thread of its own, while the parent
-        computes the figures from the parts' sums (Parquet is read and encoded by Arrow, off
-        the GIL); :meth:`take_prepared` hands them over."""
+    def prepare(self, file_format: str, names: tuple[str, ...] = ("pupils", "slots")) -> None:
+        """Start writing the outputs ``names`` (``pupils``, ``slots``) as ``file_format`` to
+        the temporary folder, each on a thread of its own, while the parent computes the
+        figures from the parts' sums (Parquet is read and encoded by Arrow, off the GIL);
+        :meth:`take_prepared` hands them over."""
         from concurrent.futures import ThreadPoolExecutor
 
-        names = ("pupils", "slots") if slot_audit else ("pupils",)
         writer = ThreadPoolExecutor(len(names), thread_name_prefix="schoolperf-outputs")
         for name in names:
             path = Path(self.folder.name) / f"{name}.{file_format}"

@@ -11,7 +11,6 @@ import math
 import os
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -864,14 +863,8 @@ def _in_parts(
     # counted
     errors = [d for d in done if isinstance(d, SchoolperfError)]
     if errors:
-        unlisted: Counter[tuple[str, str | None]] = Counter()
-        for error in errors:
-            unlisted.update(getattr(error, "unlisted", {}))
-        raise InputError(
-            *capped_problems(
-                [p for e in errors for p in getattr(e, "listed", e.problems)], unlisted
-            )
-        )
+        merged = InputError.merged(errors)
+        raise InputError(*capped_problems(merged.listed, merged.unlisted))
     if not done:  # every row blank: the whole-file reader says so
         return None
     parts_results = [d[0] for d in done]

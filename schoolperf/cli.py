@@ -364,9 +364,7 @@ def validate(file: Path, output_format: str, **kwargs: Any) -> None:
             from schoolperf.console import problems_table, stdout
 
             stdout().print(problems_table(error.problems))
-            click.echo(
-                f"{file.name}: {len(error.problems)} problem(s); fix them and run again.", err=True
-            )
+            click.echo(f"{file.name}: {error.count} problem(s); fix them and run again.", err=True)
         sys.exit(2)
     if output_format == "json":
         click.echo(

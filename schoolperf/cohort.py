@@ -121,11 +121,12 @@ def capped_problems(
     )
     kept, seen, left = [], Counter(), Counter(unlisted or {})
     for problem in unique:
-        seen[problem.code, problem.column] += 1
-        if seen[problem.code, problem.column] <= MAX_PROBLEMS:
+        kind = problem.file, problem.code, problem.column
+        seen[kind] += 1
+        if seen[kind] <= MAX_PROBLEMS:
             kept.append(problem)
         else:
-            left[problem.code, problem.column] += 1
+            left[kind] += 1
     return kept, dict(left)
 
 
@@ -163,7 +164,7 @@ class _Checker:
                 if rest is not None
                 else [(heading, mask.sum() - len(bad))]
             ):
-                self.unlisted[code, name] += int(count)
+                self.unlisted[self.file, code, name] += int(count)
         for row, value, name in zip(bad[ROW], bad[column], names, strict=False):
             self.problems.append(
                 Problem(
@@ -287,7 +288,9 @@ def _pupil_values(
             listed = np.minimum.reduceat(first, starts)
             disagree = disagree[np.argsort(listed[disagree], kind="stable")]
         heading = check.headings.get(column, column)
-        check.unlisted["pupil-fields-disagree", heading] += max(len(disagree) - MAX_PROBLEMS, 0)
+        check.unlisted[check.file, "pupil-fields-disagree", heading] += max(
+            len(disagree) - MAX_PROBLEMS, 0
+        )
         disagree = disagree[:MAX_PROBLEMS]
         for upn in upns[disagree]:
             given = long[(long["upn"] == upn) & (long[column] != "")]
@@ -734,7 +737,7 @@ def load_cohort(
             }
         )
         repeated = table.loc[table["upn"].duplicated(keep=False), "upn"].unique()
-        check.unlisted["duplicate-pupil", headings.get("upn", "upn")] += max(
+        check.unlisted[check.file, "duplicate-pupil", headings.get("upn", "upn")] += max(
             len(repeated) - MAX_PROBLEMS, 0
         )
         for upn in repeated[:MAX_PROBLEMS]:

@@ -7,6 +7,7 @@ found; ``cli.py`` prints one line per problem and exits with status 2 (CONTRACT 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 
@@ -54,19 +55,18 @@ class SchoolperfError(Exception):
     exit_code = 2
 
 
-# the number of rows (or pupils) of each kind of problem, by code and column, not listed
-Unlisted = dict[tuple[str, "str | None"], int]
+# the number of rows (or pupils) of each kind of problem, by file, code and column, not listed
+Unlisted = dict[tuple[str, str, "str | None"], int]
 
 
 class InputError(SchoolperfError):
     """The input cannot be analysed as it is; ``problems`` says why, one entry per problem,
     and, where a kind of problem was met on more rows than are listed (``unlisted``: their
-    number by code and column), one entry more for that kind, saying how many."""
+    number by file, code and column), one entry more for that kind, saying how many."""
 
     def __init__(self, problems: list[Problem], unlisted: Unlisted | None = None):
         self.listed = problems
         self.unlisted = {kind: n for kind, n in (unlisted or {}).items() if n > 0}
-        file = next((p.file for p in problems if p.file), "")
         self.problems = problems + [
             Problem(
                 code,
@@ -75,9 +75,23 @@ class InputError(SchoolperfError):
                 file=file,
                 column=column,
             )
-            for (code, column), count in self.unlisted.items()
+            for (file, code, column), count in self.unlisted.items()
         ]
         super().__init__("\n".join(p.describe() for p in self.problems))
+
+    @property
+    def count(self) -> int:
+        """How many problems there are: those listed and those only counted."""
+        return len(self.listed) + sum(self.unlisted.values())
+
+    @classmethod
+    def merged(cls, errors: list[SchoolperfError]) -> InputError:
+        """One error holding every problem of ``errors`` (several files, or a file's parts),
+        those listed and those counted."""
+        unlisted: Counter[tuple[str, str, str | None]] = Counter()
+        for error in errors:
+            unlisted.update(getattr(error, "unlisted", {}))
+        return cls([p for e in errors for p in getattr(e, "listed", e.problems)], dict(unlisted))
 
     def __reduce__(self) -> tuple[type, tuple[list[Problem], Unlisted]]:  # across workers
         return (type(self), (self.listed, self.unlisted))

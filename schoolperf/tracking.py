@@ -237,14 +237,14 @@ def track(drops: list[Drop], settings: TrackSettings) -> tuple[dict[str, Any], l
                 )
             ]
         )
-    analyses, problems = [], []
+    analyses, errors = [], []
     for drop in drops:
         try:
             analyses.append(analyse(drop.path, replace(settings.options, label=drop.label)))
         except InputError as error:  # report every bad drop, then stop before writing
-            problems += error.problems
-    if problems:
-        raise InputError(problems)
+            errors.append(error)
+    if errors:
+        raise InputError.merged(errors)
     summaries = []
     for drop, analysis in zip(drops, analyses, strict=True):
         summaries.append(
@@ -477,7 +477,7 @@ def run_config(path: Path) -> tuple[int, dict[str, Any] | None, list[Path]]:
         try:
             document, analyses = track(order_drops(paths), settings)
         except InputError as error:
-            _log(log, f"bad input: {len(error.problems)} problem(s); nothing written")
+            _log(log, f"bad input: {error.count} problem(s); nothing written")
             raise
         written = write_outputs(document, analyses, out, output, settings)
         fired = [a for a in document["alerts"] if a["fired"]]

@@ -958,6 +958,8 @@ def test_more_problems_than_listed_are_counted(tmp_path):
     result = CliRunner().invoke(cli, ["validate", str(path), "--format", "json"])
     assert result.exit_code == 2
     assert json.loads(result.stdout)["problems"][-1]["message"] == problems[-1].message
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert "wide.csv: 600 problem(s); fix them and run again." in result.stderr
     # analyse prints 200 of the 500 listed, then counts the other 300 and the 100 unlisted
     result = CliRunner().invoke(cli, ["analyse", str(path)])
     assert result.exit_code == 2 and result.output.count("error: ") == 200

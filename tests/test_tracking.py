@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from schoolperf.cli import cli
+from schoolperf.errors import InputError
 from schoolperf.measures.points import SubgradeMapping, subgrade_points
+from schoolperf.tracking import run_config
 
 ESTIMATE = 45.12  # 2024 table, KS2 105/105 → group 19
 SUBJECTS = [
@@ -212,6 +214,32 @@ def test_corrupt_drop_exits_2_and_leaves_outputs(drops, tmp_path):
     assert "y11_2026-05-01.csv, row 2" in result.stderr
     assert snapshot(tmp_path / "out") == before
     assert "bad input" in (tmp_path / "out" / "tracking.log").read_text()
+
+
+def test_bad_drops_count_every_problem(drops, tmp_path):
+    """Two drops with more problems of a kind than are listed: each drop's unlisted ones are
+    counted under its own file, and the log and the message count all of them."""
+    cfg = config(tmp_path)
+    for name, bad in (("y11_2026-05-01.csv", 503), ("y11_2026-06-01.csv", 520)):
+        rows = "".join(f"P{i:03d},Maths,Z9\n" for i in range(bad))
+        (drops[0].parent / name).write_text("UPN,Subject,Grade\n" + rows)
+    with pytest.raises(InputError) as error:
+        run_config(cfg)
+    counted = [p.describe() for p in error.value.problems if p.row is None]
+    assert counted == [
+        "y11_2026-05-01.csv, column 'Grade': 3 more of this problem, like those above, are not "
+        "listed. Fix the rows listed, then run again (or schoolperf validate) to list the rest.",
+        "y11_2026-06-01.csv, column 'Grade': 20 more of this problem, like those above, are not "
+        "listed. Fix the rows listed, then run again (or schoolperf validate) to list the rest.",
+    ]
+    assert error.value.count == 1023
+    result = CliRunner().invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert result.exit_code == 2
+    # 200 of the 1,000 listed printed, then the other 800 and the 23 counted
+    assert result.stderr.count("error: ") == 200
+    assert "… and 823 more problems" in result.stderr
+    log = (tmp_path / "out" / "tracking.log").read_text()
+    assert "bad input: 1023 problem(s); nothing written" in log
 
 
 def test_second_run_refused_while_one_is_going(drops, tmp_path):

@@ -341,6 +341,12 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
     show_default=True,
     help="How to list the problems.",
 )
+@click.option(
+    "--by",
+    "by",
+    help="A column such as School that analyse --by will split the figures by: its values "
+    "are checked too (blank, or one spelt in several ways).",
+)
 @reports_errors
 def validate(file: Path, output_format: str, **kwargs: Any) -> None:
     """Check a results export and list every problem, without computing anything.

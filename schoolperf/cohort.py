@@ -29,10 +29,12 @@ from schoolperf.ingest.headers import (
     PUPIL_COLUMNS,
     RESULT_COLUMNS,
     canonical_columns,
+    headings_below,
+    headings_row,
     read_column_map,
 )
 from schoolperf.ingest.layouts import detect_layout, subject_columns, wide_to_long
-from schoolperf.ingest.read import ROW, read_table
+from schoolperf.ingest.read import ROW, read_table, squeezed
 from schoolperf.ingest.subjects import normalise_qan, resolve_subjects
 from schoolperf.measures.attainment8 import discount_key
 from schoolperf.measures.groups import NAME_COLUMNS
@@ -88,7 +90,14 @@ SEN = {
     "EHC PLAN": "E",
     "EHC": "E",
 }
+SPELLINGS = {"gender": GENDER, "disadvantaged": YES_NO, "eal": YES_NO, "sen": SEN}
 KS2_SCALED = (80, 120)
+BLANK_GROUPS = {  # coded pupil columns whose blanks leave pupils out of the groups they define
+    "gender": "boys, girls",
+    "disadvantaged": "disadvantaged, non-disadvantaged",
+    "sen": "no SEN, SEN support, EHC plan",
+    "eal": "EAL",
+}
 _DATE_FORMATS = ["%B %Y", "%b %Y", "%d/%m/%Y", "%m/%Y", "%Y-%m", "%d-%m-%Y"]
 MAX_PROBLEMS = 500
 RESULT_CONTEXT = ("class", "teacher")
@@ -139,6 +148,25 @@ class _Checker:
     wide: bool = False
     problems: list[Problem] = field(default_factory=list)
     unlisted: Counter = field(default_factory=Counter)  # rows of a kind of problem not listed
+    per_result: set[str] = field(default_factory=set)  # other columns a pupil's rows differ in
+    blank_cells: Counter = field(default_factory=Counter)  # (column, heading): pupils blank in it
+    pupil_source: pd.DataFrame | None = None  # the rows the pupils' own columns come from
+
+    def pupil_rows(
+        self, pupils: pd.DataFrame, mask: pd.Series, column: str, code: str, message: str, fix: str
+    ) -> None:
+        """:meth:`rows` for a frame of one row per pupil (``ROW``: the pupil's first row), each
+        problem named by the first of the pupil's rows that holds the value (the others may be
+        blank in the column)."""
+        mask = np.asarray(mask, dtype=bool)
+        source = self.pupil_source
+        if mask.any() and source is not None and column in source.columns:
+            bad = pupils.loc[mask, ["upn", column]]
+            held = source.loc[source["upn"].isin(bad["upn"]).to_numpy(), ["upn", column, ROW]]
+            first = held.merge(bad, on=["upn", column]).groupby("upn")[ROW].min()
+            pupils = pupils.assign(**{ROW: pupils["upn"].map(first).fillna(pupils[ROW])})
+            pupils[ROW] = pupils[ROW].astype(int)
+        self.rows(pupils, mask, column, code, message, fix)
 
     def rows(
         self,
@@ -198,7 +226,7 @@ def _coded(table: pd.DataFrame, column: str, codes: dict, check: _Checker, what:
         return pd.Series(pd.NA, index=table.index, dtype=object)
     rows, text = _upper(table[column])
     mapped = text.map(codes).astype(object)
-    check.rows(
+    check.pupil_rows(
         table,
         _spread((text != "") & mapped.isna(), rows, table.index),
         column,
@@ -220,7 +248,7 @@ def _ks2(table: pd.DataFrame, column: str, check: _Checker) -> tuple[pd.Series, 
     is_code = text.isin(codes)
     whole = number.notna() & (number == number.round())
     in_range = whole & number.between(*KS2_SCALED)
-    check.rows(
+    check.pupil_rows(
         table,
         _spread(number.notna() & ~in_range, rows, table.index),
         column,
@@ -229,7 +257,7 @@ def _ks2(table: pd.DataFrame, column: str, check: _Checker) -> tuple[pd.Series, 
         f"Scaled scores are whole numbers from {KS2_SCALED[0]} to {KS2_SCALED[1]}; leave the "
         "cell blank if the pupil has none.",
     )
-    check.rows(
+    check.pupil_rows(
         table,
         _spread((text != "") & number.isna() & ~is_code, rows, table.index),
         column,
@@ -259,14 +287,38 @@ def parse_exam_dates(dates: pd.Series) -> pd.Series:
     return parsed
 
 
+def _spellings_as_one(
+    codes: np.ndarray, values: pd.Index, spellings: dict
+) -> tuple[np.ndarray, pd.Index]:
+    """A factorised coded column (``codes`` into the sorted distinct ``values``) with the
+    spellings of one code (``spellings``: spelling in upper case → code) as one value, the
+    first spelling of it in text order; spellings of no code stay apart."""
+    # a few distinct values: each spelling looked up in Python, each cell by its code
+    key = [spellings.get(" ".join(str(v).split()).upper(), "\0" + str(v)) for v in values]
+    same, _ = pd.factorize(pd.Series(key, dtype=object))  # numbered as ``values`` runs
+    if len(_) == len(values):  # no two spellings of one code: nothing to merge
+        return codes, values
+    first = np.flatnonzero(np.r_[True, same[1:] > np.maximum.accumulate(same)[:-1]])
+    # each code's first spelling is kept; a cell's new code is its code's number
+    return np.where(codes >= 0, same[np.maximum(codes, 0)], -1), values[first]
+
+
 def _pupil_values(
-    long: pd.DataFrame, columns: list[str], check: _Checker, pupil: np.ndarray, upns: pd.Index
+    long: pd.DataFrame,
+    columns: list[str],
+    check: _Checker,
+    pupil: np.ndarray,
+    upns: pd.Index,
+    per_result: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """One row per pupil (index ``upn``, sorted): each column's non-blank value, and ``ROW``, the
     pupil's first row. A pupil's columns must agree on every row (blank cells are ignored): each
     column is factorised once, and a pupil disagrees where its lowest and highest codes differ.
     Names are never quoted in the message (CONTRACT §1: no names in logs). ``pupil``: each
-    row's position in ``upns``, the sorted UPNs."""
+    row's position in ``upns``, the sorted UPNs. ``per_result``: columns schoolperf does not
+    know, which may be about each result (a long export's awarding body, season, target
+    grade): a pupil whose rows differ in one is no problem, only blank in it, and the column
+    is noted in ``check.per_result``."""
     firsts = pd.DataFrame(index=pd.Index(upns, name="upn"))
     # rows in pupil order once; then each column's per-pupil min and max by ``reduceat``
     order = np.argsort(pupil, kind="stable")
@@ -275,12 +327,21 @@ def _pupil_values(
     firsts[ROW] = np.minimum.reduceat(rows, starts)
     for column in columns:
         codes, values = pd.factorize(long[column], sort=True)
+        if column in SPELLINGS:  # "F", "f" and "Female" agree: one code, as each spelling
+            codes, values = _spellings_as_one(codes, values, SPELLINGS[column])
         blank = values.get_indexer([""])[0]  # -1 when no cell is blank
         filled = np.where(codes == blank, -1, codes)[order]
         high = np.maximum.reduceat(filled, starts)
         low = np.minimum.reduceat(np.where(filled >= 0, filled, len(values)), starts)
-        firsts[column] = np.where(high >= 0, np.asarray(values, dtype=object)[high], "")
+        value = np.where(high >= 0, np.asarray(values, dtype=object)[high], "")
         disagree = np.flatnonzero((high >= 0) & (low != high))
+        if column in per_result:
+            value[disagree] = ""
+            firsts[column] = value
+            if len(disagree):
+                check.per_result.add(check.headings.get(column, column))
+            continue
+        firsts[column] = value
         if len(disagree) > MAX_PROBLEMS:
             # the first MAX_PROBLEMS by the row each is listed at (the pupil's first row with a
             # value), as capped_problems keeps them: the same pupils whole or in parts
@@ -313,6 +374,84 @@ def _pupil_values(
     return firsts
 
 
+FOOTER_WORDS = {"total", "totals", "grand total", "count", "average", "mean", "sum"}
+
+
+def _check_footers(table: pd.DataFrame, check: _Checker) -> None:
+    """A row with no subject or QAN is a pupil without results, unless its identifier is words
+    (``Total``, ``Number of records: 9``, ``Report printed … by …``): an MIS report's totals or
+    footer row (with a count under Grade, say), which would otherwise count as a pupil."""
+    empty = (table["subject"] == "").to_numpy()
+    if "qan" in table.columns:
+        empty &= (table["qan"] == "").to_numpy()
+    if not empty.any():
+        return
+    upn = table.loc[empty, "upn"].str.strip()
+    words = upn.str.contains(r"\s|:", regex=True) | upn.str.lower().isin(FOOTER_WORDS)
+    footer = np.zeros(len(table), dtype=bool)
+    footer[np.flatnonzero(empty)[words.to_numpy()]] = True
+    check.rows(
+        table.assign(upn=""),  # its text may name someone ("printed by …"): never quoted
+        footer,
+        "upn",
+        "footer-row",
+        "looks like a totals or footer row, not a pupil: it has no subject, and words where "
+        "the pupil identifier goes.",
+        "Delete the totals and footer rows (a pupil without results needs an identifier).",
+    )
+
+
+def _squeezed(text: pd.Series | pd.Index) -> pd.Series:
+    """:func:`~schoolperf.ingest.read.squeezed` text (the file's parts use the same)."""
+    import pyarrow as pa
+
+    return pd.Series(squeezed(pa.array(pd.Series(text, dtype="str"))).to_pandas())
+
+
+def _check_spellings(
+    rows: pd.DataFrame,
+    distinct: pd.Index,
+    column: str,
+    within: str | None,
+    check: _Checker,
+    what: str = "pupil identifier",
+) -> None:
+    """One value of ``column`` spelt in several ways (``a1`` and ``A1``, ``A1 23`` and
+    ``A123``) would silently make several pupils (or schools) of one: a problem, listing each
+    spelling's first row. Compared within each value of ``within`` (the school, whose rows are
+    never in two parts of a file); checked on the ``distinct`` values, and on rows only where
+    two of them clash. Pupil identifiers are never quoted; other values are."""
+    spelt = _squeezed(distinct)
+    if spelt.is_unique:  # the usual case: no two values alike
+        return
+    clash = spelt.duplicated(keep=False).to_numpy()
+    suspects = rows.loc[rows[column].isin(distinct[clash]).to_numpy(), [column, ROW]]
+    suspects = suspects.assign(_key=_squeezed(suspects[column]).to_numpy())
+    if within is not None:
+        suspects["_key"] = rows.loc[suspects.index, within] + "/" + suspects["_key"]
+    firsts = suspects.groupby(["_key", column])[ROW].min().reset_index()
+    firsts = firsts[firsts.groupby("_key")[column].transform("size").to_numpy() > 1]
+    # groups in order of their first rows (a group's spellings in row order)
+    clashes = firsts.sort_values(ROW).groupby("_key", sort=False)[[column, ROW]].agg(list)
+    heading = check.headings.get(column, column)
+    code = f"{'upn' if column == 'upn' else 'value'}-spellings"
+    check.unlisted[check.file, code, heading] += max(len(clashes) - MAX_PROBLEMS, 0)
+    for spellings, rows_of in clashes.head(MAX_PROBLEMS).itertuples(index=False):
+        shown = "" if column == "upn" else f" ({', '.join(repr(v) for v in spellings)})"
+        check.problems.append(
+            Problem(
+                code,
+                f"hold one {what} spelt in {len(rows_of)} ways{shown} (they differ only in "
+                "case or spaces), which would count as different "
+                f"{'pupils' if column == 'upn' else 'schools'}.",
+                "Spell it the same way on every row.",
+                file=check.file,
+                row=", ".join(str(r) for r in rows_of),
+                column=heading,
+            )
+        )
+
+
 def _pupils(
     long: pd.DataFrame,
     check: _Checker,
@@ -324,7 +463,9 @@ def _pupils(
     """One row per pupil, fields parsed; first non-blank value of each column per pupil
     (``pupil``: each row's position in ``upns``, the sorted UPNs)."""
     text_columns = [c for c in PUPIL_COLUMNS + extras if c in long.columns and c != "upn"]
-    firsts = _pupil_values(long, text_columns, check, pupil, upns)
+    unknown = frozenset(extras) - set(CONTEXT_COLUMNS)
+    firsts = _pupil_values(long, text_columns, check, pupil, upns, unknown)
+    check.pupil_source = long
     pupils = pd.DataFrame(index=firsts.index)
     for column in ("forename", "surname", "name"):
         if column in firsts.columns:
@@ -333,6 +474,10 @@ def _pupils(
     for column in ("disadvantaged", "eal"):
         pupils[column] = _coded(firsts.reset_index(), column, YES_NO, check, "yes/no").to_numpy()
     pupils["sen"] = _coded(firsts.reset_index(), "sen", SEN, check, "SEN (N, K, E)").to_numpy()
+    for column in BLANK_GROUPS:  # a blank puts the pupil in none of the column's groups
+        if column in firsts.columns and pupils[column].isna().any():
+            heading = check.headings.get(column, column)
+            check.blank_cells[column, heading] += int(pupils[column].isna().sum())
     for subject in ("reading", "maths"):
         score, code = _ks2(firsts.reset_index(), f"ks2_{subject}", check)
         pupils[f"ks2_{subject}"] = score.to_numpy()
@@ -341,7 +486,7 @@ def _pupils(
     if "ks2_year" in firsts.columns:
         number = pd.to_numeric(firsts["ks2_year"], errors="coerce")
         bad = (firsts["ks2_year"] != "") & ~number.between(2010, 2035)
-        check.rows(
+        check.pupil_rows(
             firsts.reset_index(),
             bad.to_numpy(),
             "ks2_year",
@@ -371,7 +516,7 @@ def _fine_level(table: pd.DataFrame, check: _Checker) -> pd.Series:
     text = table["ks2_fine_level"].astype(str).str.strip()
     number = pd.to_numeric(text, errors="coerce")
     bad = (text != "") & ~number.between(*FINE_LEVELS)
-    check.rows(
+    check.pupil_rows(
         table,
         bad,
         "ks2_fine_level",
@@ -396,7 +541,7 @@ def _check_ks2_codes(
         codes = pupils[f"ks2_{subject}_ta"]
         nominal = nominal_scores(codes, year)
         bad = codes.isin(scoring) & nominal.isna()
-        check.rows(
+        check.pupil_rows(
             firsts.assign(_code=codes.to_numpy()),
             bad.to_numpy(),
             f"ks2_{subject}",
@@ -560,6 +705,9 @@ class RowFacts:
     unrecognised: frozenset[str] = frozenset()  # subjects not in the catalogue
     without_results: int = 0  # pupils whose every grade is blank or X
     undated_conflicts: int = 0  # pupils with results discounting each other, undated
+    per_result: frozenset[str] = frozenset()  # headings of other columns a pupil's rows differ in
+    # pupils blank in a column that defines groups: ((column, heading), pupils), sorted
+    blank_cells: tuple[tuple[tuple[str, str], int], ...] = ()
 
     def __add__(self, other: RowFacts) -> RowFacts:
         return RowFacts(
@@ -567,10 +715,17 @@ class RowFacts:
             self.unrecognised | other.unrecognised,
             self.without_results + other.without_results,
             self.undated_conflicts + other.undated_conflicts,
+            self.per_result | other.per_result,
+            tuple(
+                sorted((Counter(dict(self.blank_cells)) + Counter(dict(other.blank_cells))).items())
+            ),
         )
 
 
-def row_facts(pupils: pd.DataFrame, results: pd.DataFrame, duplicates: int) -> RowFacts:
+def row_facts(
+    pupils: pd.DataFrame, results: pd.DataFrame, duplicates: int, check: _Checker | None = None
+) -> RowFacts:
+    """What the rows tell (``check``: what checking them found besides problems)."""
     unrecognised = results.loc[(results["matched_by"] == "unrecognised").to_numpy(), "subject"]
     entry = results["entry"].to_numpy(dtype=bool)
     pupil = pupil_positions(results["upn"], pupils.index)
@@ -587,6 +742,8 @@ def row_facts(pupils: pd.DataFrame, results: pd.DataFrame, duplicates: int) -> R
         frozenset(str(s) for s in unrecognised.unique()),
         int((~with_entries).sum()),
         int(entries.loc[undated, "upn"].nunique()),
+        frozenset(check.per_result) if check else frozenset(),
+        tuple(sorted(check.blank_cells.items())) if check else (),
     )
 
 
@@ -613,6 +770,19 @@ def row_warnings(file_warnings: list[str], facts: RowFacts) -> list[str]:
             "each other (same subject or discount code) without an exam date, so the first-entry "
             "rule could not be applied: the better result was counted. Add exam dates to apply "
             "it."
+        )
+    for (column, heading), pupils in facts.blank_cells:
+        warnings.append(
+            f"{pupils} pupil(s) have a blank {heading!r} cell, so they are in none of the "
+            f"groups it defines ({BLANK_GROUPS[column]}). Where a blank means a value in this "
+            "export (such as N), fill the blanks in."
+        )
+    if facts.per_result:
+        names = ", ".join(repr(s) for s in sorted(facts.per_result))
+        warnings.append(
+            f"Column(s) {names} differ between a pupil's rows, so they are read as about each "
+            "result (an awarding body, a season …), not about the pupil: a pupil whose rows "
+            "differ has no value in them (for --group)."
         )
     return warnings
 
@@ -693,6 +863,9 @@ def load_cohort(
     chosen = detect_layout(list(table.columns)) if layout == "auto" else layout
     check = _Checker(path.name, headings, wide=chosen == "wide")
     if "upn" not in table.columns:
+        below = headings_row(table.drop(columns=ROW).itertuples(index=False))
+        if below is not None:  # a title above the headings
+            raise headings_below(path.name, int(table[ROW].iloc[below]))
         raise InputError(
             [
                 Problem(
@@ -712,8 +885,20 @@ def load_cohort(
         "Give every row the pupil's identifier, or delete the row.",
     )
     table = table[table["upn"] != ""]
+    if chosen == "long" and {"subject", "grade"} <= set(table.columns):
+        _check_footers(table, check)
     by_column = None if by is None else resolve_by(by, list(table.columns), headings)
     if by_column is not None:  # several schools: a pupil is a (school, UPN) pair
+        check.rows(
+            table,
+            table[by_column] == "",
+            by_column,
+            "missing-by-value",
+            "is blank in the column the figures are split by (--by), so the row has no school.",
+            "Give every row its value in this column, or delete the row.",
+        )
+        by_values = pd.Index(table[by_column].unique())
+        _check_spellings(table, by_values, by_column, None, check, f"{by_column} value")
         table = table.assign(upn=table[by_column] + "/" + table["upn"])
     if layout == "auto" and "subject" in table.columns and "grade" not in table.columns:
         raise InputError(
@@ -812,6 +997,7 @@ def load_cohort(
         c for c in extras if c not in CONTEXT_COLUMNS
     ]
     pupil, upns = pd.factorize(pupil_rows["upn"], sort=True)
+    _check_spellings(pupil_rows, upns, "upn", by_column, check)
     pupils = _pupils(pupil_rows, check, extras, ks2_year, pupil, upns)
     results = _results(table, check, subjects_file, subgrades)
     if check.problems:
@@ -833,7 +1019,7 @@ def load_cohort(
     coded = [c for c in results.columns if isinstance(results[c].dtype, pd.CategoricalDtype)]
     for column in set(coded) - {"upn"} if duplicate.any() else ():  # seen only on duplicates
         results[column] = results[column].cat.remove_unused_categories()
-    facts = row_facts(pupils, results, int(duplicate.sum()))
+    facts = row_facts(pupils, results, int(duplicate.sum()), check)
     return Cohort(
         path.name,
         pupils,

@@ -36,17 +36,20 @@ class Problem:
         if self.column is not None:
             where.append(f"column {self.column!r}")
         if self.value:
-            value = (
-                self.value
-                if len(self.value) <= 60
-                else (f"{self.value[:40]}… ({len(self.value):,} characters)")
-            )
-            where.append(f"value {value!r}")
+            where.append(f"value {self.shown_value!r}")
         place = f"{', '.join(where)}: " if where else ""
         return f"{place}{self.message} {self.fix}"
 
+    @property
+    def shown_value(self) -> str | None:
+        """The value as messages show it: a long one cut short, with its length."""
+        if self.value is None or len(self.value) <= 60:
+            return self.value
+        return f"{self.value[:40]}… ({len(self.value):,} characters)"
+
     def to_dict(self) -> dict[str, str | None]:
-        return asdict(self)
+        """The problem as JSON shows it (a long value cut short, as in the message)."""
+        return asdict(self) | {"value": self.shown_value}
 
 
 class SchoolperfError(Exception):

@@ -24,7 +24,7 @@ import pandas as pd
 from schoolperf.api import Analysis, AnalysisOptions, analyse, plain_value
 from schoolperf.errors import InputError, Problem
 from schoolperf.measures.points import SubgradeMapping
-from schoolperf.reports.files import write_atomic
+from schoolperf.reports.files import check_targets, write_atomic
 
 TRACK_MEASURES = [
     "attainment8",
@@ -503,7 +503,9 @@ def write_outputs(
     latest = re.sub(r"[^\w.-]+", "-", document["drops"][-1]["label"])
     document = for_audience(document, output["audience"], settings.options.min_group)
     written = []
-    for fmt in output.get("formats", ["json", "md", "html"]):
+    formats = output.get("formats", ["json", "md", "html"])
+    check_targets([*(out / f"tracking_{latest}.{fmt}" for fmt in formats), out / "history.csv"])
+    for fmt in formats:
         target = out / f"tracking_{latest}.{fmt}"
         text = (
             json.dumps(document, indent=2, ensure_ascii=False) + "\n"

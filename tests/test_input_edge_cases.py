@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -28,7 +30,7 @@ def test_trailing_delimiters_do_not_shift_columns(tmp_path):
 
 def test_a_filled_cell_beyond_the_header_is_a_problem(tmp_path):
     path = write(tmp_path, "UPN,Subject,Grade\nA,Maths,5,oops\n")
-    assert problems(path) == [("extra-cells", "2", None, "oops")]
+    assert problems(path) == [("extra-cells", "2", None, None)]  # (a cell may hold a name)
 
 
 def test_duplicate_headings_are_a_problem(tmp_path):
@@ -151,3 +153,177 @@ def test_a_discount_code_column_of_the_export_is_used_not_a_crash(tmp_path):
     assert not slots.loc["Mathematics", "counts"]  # the better result of the code counts
     assert slots.loc["History", "discount_code"] == "DB"  # the catalogue's where blank
     assert analysis.pupils.loc["A", "attainment8"] == 7 + 6  # Statistics open, History EBacc
+
+
+SIMS_LIKE = (
+    "Adno,UPN,Legal Surname,Gender,PP,House,Subject,Awarding Body,Grade\n"
+    "001,A1,Testone,F,Y,Red,English Language,AQA,5\n"
+    "001,A1,Testone,F,Y,Red,Mathematics,Pearson Edexcel,6\n"
+    "001,A1,Testone,F,,Red,History,AQA,7\n"
+    "002,A2,Testtwo,M,N,Blue,English Language,AQA,4\n"
+    "002,A2,Testtwo,M,N,Blue,Mathematics,AQA,3\n"
+    "003,A3,Testthree,F,,,Mathematics,OCR,8\n"
+)
+
+
+def test_a_column_about_each_result_is_no_problem(tmp_path):
+    """A long export's awarding body differs between a pupil's rows: it is about each result,
+    so the pupils whose rows differ are blank in it (a pupil column it is not), with a warning;
+    a column that agrees (House) stays the pupil's."""
+    analysis = analyse(write(tmp_path, SIMS_LIKE))
+    pupils = analysis.pupils
+    assert pupils["Awarding Body"].tolist() == ["", "AQA", "OCR"]
+    assert pupils["House"].tolist() == ["Red", "Blue", ""]
+    assert pupils["attainment8"].tolist() == [24, 10, 16]  # English single: no literature
+    assert (
+        "Column(s) 'Awarding Body' differ between a pupil's rows, so they are read as about each "
+        "result (an awarding body, a season …), not about the pupil: a pupil whose rows differ "
+        "has no value in them (for --group)." in analysis.warnings
+    )
+    # a column schoolperf knows about the pupil must still agree
+    path = write(
+        tmp_path,
+        SIMS_LIKE.replace("A2,Testtwo,M,N,Blue,Mathematics", "A2,Testtwo,F,N,Blue,Mathematics"),
+    )
+    assert problems(path) == [("pupil-fields-disagree", "5, 6", "Gender", None)]
+
+
+def test_blank_group_cells_are_reported(tmp_path):
+    """A blank PP cell leaves the pupil out of both groups PP defines, and says so."""
+    analysis = analyse(write(tmp_path, SIMS_LIKE))
+    assert analysis.pupils["disadvantaged"].isna().tolist() == [False, False, True]
+    assert (
+        "1 pupil(s) have a blank 'PP' cell, so they are in none of the groups it defines "
+        "(disadvantaged, non-disadvantaged). Where a blank means a value in this export (such "
+        "as N), fill the blanks in." in analysis.warnings
+    )
+    assert not any("'Gender'" in w for w in analysis.warnings)
+
+
+@pytest.mark.parametrize(
+    "text, row",
+    [
+        ("Results export - Year 11\nPrinted 22/08/2024\n\nUPN,Subject,Grade\nA,Maths,5\n", "4"),
+        ("Results export,,\nUPN,Subject,Grade\nA,Maths,5\n", "2"),  # as Excel saves a title
+    ],
+)
+def test_a_title_above_the_headings_is_one_problem(tmp_path, text, row):
+    assert problems(write(tmp_path, text)) == [("headings-not-on-row-1", row, None, None)]
+
+
+def test_a_title_above_the_headings_of_a_workbook(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Results export"])
+    sheet.merge_cells("A1:C1")
+    sheet.append([])
+    sheet.append(["UPN", "Subject", "Grade"])
+    sheet.append(["A", "Maths", "5"])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    assert problems(path) == [("headings-not-on-row-1", "3", None, None)]
+    sheet.unmerge_cells("A1:C1")
+    book.save(path)
+    assert problems(path) == [("headings-not-on-row-1", "3", None, None)]
+
+
+def test_a_pupils_bad_value_is_named_by_the_row_holding_it(tmp_path):
+    """A pupil's columns may be blank on some of their rows: a bad value is reported at the row
+    where it is, not at the pupil's first row."""
+    path = write(
+        tmp_path,
+        "UPN,Gender,KS2 Reading,KS2 Maths,Subject,Grade\n"
+        "A1,,104,105,Maths,5\n"
+        "A1,Q,104,105,History,5\n"
+        "A1,,104,105,French,5\n"
+        "A2,M,,,Maths,5\n"
+        "A2,M,104,abc,History,4\n",
+    )
+    assert problems(path) == [
+        ("bad-gender", "3", "Gender", "Q"),
+        ("bad-ks2", "6", "KS2 Maths", "abc"),
+    ]
+
+
+def test_one_identifier_spelt_two_ways_is_a_problem(tmp_path):
+    """``a1``, ``A1`` and ``A 1`` would be three pupils: one problem listing where each
+    spelling starts. Within a school only (--by): the same UPN in two schools is two pupils."""
+    path = write(
+        tmp_path,
+        "School,UPN,Subject,Grade\n"
+        "S1,A1,Maths,5\n"
+        "S1,a1,History,5\n"
+        "S1,A 1,French,5\n"
+        "S1,A1,Art,5\n"
+        "S2,a1,Maths,4\n",
+    )
+    assert problems(path, by="school") == [("upn-spellings", "2, 3, 4", "UPN", None)]
+    one_school = write(tmp_path, path.read_text().replace("S2,a1,Maths,4\n", ""), "one.csv")
+    assert problems(one_school) == [("upn-spellings", "2, 3, 4", "UPN", None)]
+    two_schools = write(tmp_path, "School,UPN,Subject,Grade\nS1,A1,Maths,5\nS2,a1,Maths,4\n")
+    assert analyse(two_schools, AnalysisOptions(by="school")).school["pupils"] == 2
+
+
+def test_a_blank_school_is_a_problem_with_by(tmp_path):
+    path = write(tmp_path, "School,UPN,Subject,Grade\nS1,A1,Maths,5\n,A2,Maths,4\n")
+    assert problems(path, by="school") == [("missing-by-value", "3", "School", "")]
+
+
+@pytest.mark.parametrize(
+    "footer", ["Total,,9", "Number of records: 2,,", "Report printed 22/08/2024 by A Person,,"]
+)
+def test_totals_and_footer_rows_are_not_pupils(tmp_path, footer):
+    path = write(tmp_path, f"UPN,Subject,Grade\nA1,Maths,5\nA2,Maths,4\n{footer}\n")
+    assert problems(path) == [("footer-row", "4", "UPN", "")]
+    # a pupil without results is still a pupil
+    alone = write(tmp_path, "UPN,Subject,Grade\nA1,Maths,5\nA2,,\n", "alone.csv")
+    assert analyse(alone).school["pupils"] == 2
+
+
+def test_many_identifiers_spelt_two_ways_are_listed_then_counted(tmp_path):
+    rows = "".join(f"P{i},Maths,5\np{i},History,5\n" for i in range(600))
+    listed = problems(write(tmp_path, "UPN,Subject,Grade\n" + rows))
+    assert len(listed) == 501 and listed[0] == ("upn-spellings", "2, 3", "UPN", None)
+    assert listed[-1][:3] == ("upn-spellings", None, "UPN")
+
+
+def test_spellings_of_one_code_agree_between_a_pupils_rows(tmp_path):
+    """``F``, ``f`` and ``Female`` (or ``Y``, ``Yes`` and ``1``) are one value: no problem; ``F``
+    and ``M`` still are one."""
+    text = (
+        "UPN,Gender,PP,SEN,Subject,Grade\n"
+        "A1,F,Y,K,Maths,5\nA1,Female,Yes,SEN Support,History,5\nA1,f,1,k,French,5\n"
+        "A2,M,N,,Maths,5\nA2,male,no,N,History,5\n"
+    )
+    pupils = analyse(write(tmp_path, text)).pupils
+    assert pupils["gender"].tolist() == ["F", "M"]
+    assert pupils["disadvantaged"].tolist() == [True, False]
+    assert pupils["sen"].tolist() == ["K", "N"]
+    path = write(tmp_path, text.replace("A2,male", "A2,Female"), "clash.csv")
+    assert problems(path) == [("pupil-fields-disagree", "5, 6", "Gender", None)]
+
+
+def test_a_huge_cell_is_cut_short_in_json_problems_too(tmp_path):
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+
+    path = write(tmp_path, "UPN,Subject,Grade\nA1,Maths," + "5" * 100_000 + "\n")
+    result = CliRunner().invoke(cli, ["validate", str(path), "--format", "json"])
+    assert result.exit_code == 2
+    values = [p["value"] for p in json.loads(result.stdout)["problems"]]
+    assert values == ["5" * 40 + "… (100,000 characters)"]
+
+
+def test_validate_checks_the_by_column(tmp_path):
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+
+    path = write(tmp_path, "School,UPN,Subject,Grade\nS1,A1,Maths,5\n,A2,Maths,4\n")
+    assert CliRunner().invoke(cli, ["validate", str(path)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["validate", str(path), "--by", "School", "--format", "json"])
+    assert result.exit_code == 2
+    assert [p["code"] for p in json.loads(result.stdout)["problems"]] == ["missing-by-value"]

@@ -182,3 +182,45 @@ def test_interrupted_write_cleans_up(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         files.write_atomic(target, "new")
     assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("blocked", ["summary.json", "pupils.csv"])
+def test_an_output_that_cannot_be_written_leaves_every_output_as_it_was(tmp_path, blocked):
+    """A folder where an output file goes: exit 2 with one message, before any output is
+    replaced (no folder holding two runs' outputs)."""
+    out = tmp_path / "out"
+    CliRunner().invoke(cli, ["analyse", str(DEMO), "--out", str(out)])
+    (out / blocked).unlink()
+    (out / blocked).mkdir()
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    wide = CORPUS / "utf8_bom.csv"
+    result = CliRunner().invoke(cli, ["analyse", str(wide), "--out", str(out)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{out / blocked}: cannot be written (a folder is in the way)." in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted([*before, blocked])
+
+
+def test_a_pack_chart_that_cannot_be_written(tmp_path):
+    pack = tmp_path / "pack.md"
+    (tmp_path / "pack_charts" / "grades.svg").mkdir(parents=True)
+    result = CliRunner().invoke(
+        cli, ["pack", str(DEMO), "--audience", "staff", "--format", "md", "--out", str(pack)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "cannot be written (a folder is in the way)." in result.stderr
+    assert not pack.exists()
+
+
+def test_a_write_the_system_refuses_is_a_problem(tmp_path, monkeypatch):
+    import schoolperf.reports.files as files
+    from schoolperf.errors import InputError
+
+    def full(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", full)
+    with pytest.raises(InputError) as error:
+        files.write_atomic(tmp_path / "summary.json", "new")
+    assert error.value.problems[0].message == "cannot be written (No space left on device)."
+    assert list(tmp_path.iterdir()) == []

@@ -588,23 +588,25 @@ def test_file_in_parts_read_whole_falls_back(national, tmp_path, monkeypatch):
 @settings(max_examples=300, deadline=None)
 @given(
     schools=st.lists(
-        st.tuples(st.sampled_from(["1", "2", "10", "x y"]), st.sampled_from(["", " ", "\t"])),
+        st.tuples(
+            st.sampled_from(["1", "2", "10", "x y", "X Y", "xy"]), st.sampled_from(["", " ", "\t"])
+        ),
         min_size=1,
         max_size=30,
     ),
     parts=st.integers(1, 8),
 )
 def test_school_parts_are_of_whole_schools(schools, parts):
-    """Parts of whole schools, a school's cells stripped (``" 1"`` is school ``1``): runs cut
-    at the first school to start at or after each ``k`` / ``parts`` of the rows, where each
-    school's rows are together; else each school's rows wherever they are, shared out by the
-    hash :func:`split_file` uses."""
+    """Parts of whole schools, a school's spellings one (``" 1"`` is school ``1``, ``x y`` and
+    ``XY`` one school): runs cut at the first school to start at or after each ``k`` /
+    ``parts`` of the rows, where each school's rows are together; else each school's rows
+    wherever they are, shared out by the hash :func:`split_file` uses."""
     import zlib
 
     import pyarrow as pa
 
     cells = [pad + name + pad[:1] for name, pad in schools]
-    names = [name for name, _ in schools]
+    names = ["".join(name.split()).upper() for name, _ in schools]
     found = school_parts(pa.chunked_array([cells[:3], cells[3:]], pa.string()), parts)
     changes = [i for i in range(1, len(names)) if names[i] != names[i - 1]]
     together = len(changes) + 1 == len(set(names))
@@ -977,3 +979,37 @@ def test_parquet_text_batches_come_in_order(national, tmp_path, monkeypatch):
     small = list(read._parquet_text_batches(path)[1])
     assert len(small) > 20 and pa.Table.from_batches(small).equals(whole)
     assert whole.column("School").to_pylist()[:2] == ["100000", "100000"]
+
+
+def test_row_warnings_alike_whole_or_in_parts(tmp_path, part_source):
+    """Blank group cells are counted, and columns about each result named, alike whole or in
+    parts (each part sees only some of them)."""
+    rows = ["School,UPN,PP,Subject,Awarding Body,Grade"]
+    for school in range(12):
+        for pupil in range(15):
+            pp = "" if school % 3 == 0 and pupil < 2 else "YN"[pupil % 2]
+            board = "OCR" if (school, pupil) == (7, 3) else "AQA"
+            rows.append(f"S{school},P{pupil},{pp},English Language,AQA,5")
+            rows.append(f"S{school},P{pupil},{pp},Mathematics,{board},6")
+    path = tmp_path / "trust.csv"
+    path.write_text("\n".join(rows) + "\n")
+    whole = analyse(path, AnalysisOptions(by="school", chunk_mb=0))
+    parts = analyse(path, AnalysisOptions(by="school", chunk_mb=0.002))
+    assert "parts" in parts.timings
+    assert parts.warnings == whole.warnings
+    assert whole.warnings[0].startswith("8 pupil(s) have a blank 'PP' cell")
+    assert whole.warnings[1].startswith("Column(s) 'Awarding Body' differ between a pupil's rows")
+
+
+def test_spellings_of_one_school_meet_in_one_part(national, tmp_path, part_source):
+    """A school spelt two ways (one row moved to the end of the file as ``school 1``): its
+    spellings go to one part, so the file is reported alike whole or in parts."""
+    rows = pd.read_csv(national, dtype=str, keep_default_na=False)
+    rows["School"] = "School " + rows["School"]
+    last = rows.index[rows["School"] == rows["School"].iloc[0]][-1]
+    moved = rows.loc[[last]].assign(School=rows["School"].iloc[0].lower().replace(" ", "  "))
+    path = tmp_path / "spelt.csv"
+    pd.concat([rows.drop(index=last), moved]).to_csv(path, index=False)
+    whole = _problems(path, chunk_mb=0)
+    assert [p[:3] for p in whole] == [("value-spellings", f"2, {len(rows) + 1}", "School")]
+    assert _problems(path, chunk_mb=0.2) == whole

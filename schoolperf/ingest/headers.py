@@ -7,6 +7,8 @@ the aliases in ``reference/header_aliases.csv``; a mapping file (``--columns``) 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 
 from schoolperf.errors import InputError, Problem
@@ -126,3 +128,37 @@ def canonical_columns(
         rename[heading] = column
         taken.add(column)
     return rename, warnings
+
+
+def headings_row(rows: Iterable[Sequence[object]], within: int = 10) -> int | None:
+    """Which of the first ``within`` ``rows`` (0: the first) holds the column headings (a pupil
+    identifier's among them), if one does: a title or notes above the headings push them
+    down, and every message about the rows below would then be wrong."""
+    for number, row in enumerate(islice(rows, within)):
+        cells = [str(c).strip() for c in row if str(c).strip()]
+        if cells and "upn" in canonical_columns(cells)[0].values():
+            return number
+    return None
+
+
+def headings_below(file: str, row: int) -> InputError:
+    """The problem of headings on spreadsheet row ``row`` instead of row 1."""
+    return InputError(
+        [
+            Problem(
+                "headings-not-on-row-1",
+                f"has its column headings on row {row}, below a title or other rows.",
+                "Delete the rows above the headings, so that row 1 holds them.",
+                file=file,
+                row=str(row),
+            )
+        ]
+    )
+
+
+def check_headings_first(file: str, rows: list[list[str]]) -> None:
+    """Raise :func:`headings_below` where the headings are not the first of ``rows`` (a file's
+    first rows, as read) but are a few rows down."""
+    below = headings_row(rows[1:]) if rows and headings_row(rows[:1]) is None else None
+    if below is not None:
+        raise headings_below(file, below + 2)

@@ -11,9 +11,11 @@ import datetime
 import io
 import json
 import os
+import re
 import warnings
 import zipfile
 from collections import Counter
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,10 @@ ROW = "_row"
 _DELIMITERS = ",;\t"
 
 
-def _problem(path: Path, code: str, message: str, fix: str) -> InputError:
-    return InputError([Problem(code, message, fix, file=path.name)])
+def _problem(path: Path, code: str, message: str, fix: str, row: int | None = None) -> InputError:
+    return InputError(
+        [Problem(code, message, fix, file=path.name, row=None if row is None else str(row))]
+    )
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -37,8 +41,18 @@ def _decode(path: Path, raw: bytes) -> str:
         return raw.decode("utf-16")
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if _UTF8_SEQUENCE.search(raw):  # UTF-8 text (accents, emoji) with a byte that is not
+            raise _problem(
+                path,
+                "mixed-encoding",
+                "is UTF-8 text, but for a byte on this row that is not UTF-8 (pasted from "
+                "another program?): read as Windows-1252 instead, its other accents would be "
+                "garbled.",
+                "Correct that row, or save the file again from Excel as 'CSV UTF-8 (Comma "
+                "delimited)'.",
+                raw.count(b"\n", 0, exc.start) + 1,
+            ) from None
     try:
         return raw.decode("cp1252")
     except UnicodeDecodeError as exc:
@@ -48,6 +62,12 @@ def _decode(path: Path, raw: bytes) -> str:
             f"is not text in UTF-8 or Windows-1252 (byte {exc.start + 1} cannot be read).",
             "Save the file from Excel as 'CSV UTF-8 (Comma delimited)'.",
         ) from None
+
+
+# a character of two to four bytes in UTF-8 (rarely a pair of Windows-1252 characters)
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 def _delimiter(text: str) -> str:
@@ -142,6 +162,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc):  # a row longer than the header: name the rows
             _check_extra_cells(path, text, delimiter, len(header))
+        unclosed = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+        if unclosed:  # pandas counts the rows after the header from 0
+            raise _problem(
+                path,
+                "unclosed-quote",
+                'has a quote (") opening a cell on this row that is never closed, so the rest '
+                "of the file would read as one cell.",
+                "Close the quote or delete it, then save the file again.",
+                int(unclosed.group(1)) + 1,
+            ) from None
         raise _problem(
             path,
             "malformed-csv",
@@ -552,8 +582,8 @@ def read_in_parts(
 
 
 def school_parts(schools: Any, parts: int) -> list[range] | list[np.ndarray]:
-    """The rows of each of about ``parts`` parts of whole schools (a school's cells stripped,
-    as :func:`tidy_arrow` strips them): runs of rows of about equal length where each school's
+    """The rows of each of about ``parts`` parts of whole schools (a school's spellings,
+    :func:`squeezed` alike, as one): runs of rows of about equal length where each school's
     rows are together (a file sorted by school: each part a slice of the file), else the
     positions of each part's rows, the schools shared out by :func:`_part_of` as
     :func:`split_file` shares them."""
@@ -566,33 +596,40 @@ def school_parts(schools: Any, parts: int) -> list[range] | list[np.ndarray]:
     return [r for r in np.split(rows, np.cumsum(counts)[:-1]) if len(r)]
 
 
+def squeezed(text: Any) -> Any:
+    """Arrow text in upper case without spaces: how two spellings of one school or pupil
+    identifier compare (the analysis reports them, so they must meet in one part)."""
+    import pyarrow.compute as pc
+
+    return pc.utf8_upper(pc.replace_substring_regex(text, r"\s+", ""))
+
+
 def _part_of(coded: Any, parts: int) -> np.ndarray:
     """Each row's part (0 to ``parts`` - 1) by its school, of a dictionary-encoded column:
-    worked out once per distinct school (a few thousand), by a hash of the stripped text."""
+    worked out once per distinct school (a few thousand), by a hash of its :func:`squeezed`
+    text (spellings of one school, which the analysis reports, in one part)."""
     import zlib
 
     part_of = np.array(
-        [zlib.crc32(v.strip().encode()) % parts for v in coded.dictionary.to_pylist()],
+        [zlib.crc32(v.encode()) % parts for v in squeezed(coded.dictionary).to_pylist()],
         dtype=np.int64,
     )
     return part_of[coded.indices.to_numpy(zero_copy_only=False)]
 
 
 def _school_runs(schools: Any, parts: int) -> list[range] | None:
-    """About ``parts`` runs of rows of equal length, each of whole schools (a school's cells
-    stripped, as :func:`tidy_arrow` strips them); ``None`` where a school's rows are not
+    """About ``parts`` runs of rows of equal length, each of whole schools (a school's
+    spellings, :func:`squeezed` alike, as one); ``None`` where a school's rows are not
     together."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     rows = len(schools)
     # where the cell differs from the one above; then the school of each run of equal cells,
-    # stripped (runs of one school spaced differently merged)
+    # squeezed (runs of one school spelt differently merged)
     changed = pc.not_equal(schools.slice(1), schools.slice(0, rows - 1))
     starts = np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1
-    school = pc.utf8_trim_whitespace(schools.take(pa.array(np.r_[0, starts]))).to_numpy(
-        zero_copy_only=False
-    )
+    school = squeezed(schools.take(pa.array(np.r_[0, starts]))).to_numpy(zero_copy_only=False)
     kept = np.r_[True, school[1:] != school[:-1]]
     starts, school = starts[kept[1:]], school[kept]
     if len(set(school)) != len(school):  # a school in two or more runs
@@ -648,13 +685,18 @@ def _check_header(path: Path, header: list[str]) -> None:
 
 def _check_extra_cells(path: Path, text: str, delimiter: str, width: int) -> None:
     """Rows longer than the header are fine when the extra cells are blank (a trailing
-    delimiter); a filled extra cell would be lost, so it is a problem."""
+    delimiter); a filled extra cell would be lost, so it is a problem. Headings below a title
+    row are one problem, not one a row. The extra cells are not quoted: they may hold names
+    (an unquoted "Surname, Forename")."""
+    from schoolperf.ingest.headers import check_headings_first
+
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    check_headings_first(path.name, list(islice(rows, 11)))
     problems = []
     for number, row in enumerate(
         csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
     ):
-        extra = [cell for cell in row[width:] if cell.strip()]
-        if extra:
+        if any(cell.strip() for cell in row[width:]):
             problems.append(
                 Problem(
                     "extra-cells",
@@ -662,7 +704,6 @@ def _check_extra_cells(path: Path, text: str, delimiter: str, width: int) -> Non
                     "Give the extra cells a heading, or delete them.",
                     file=path.name,
                     row=str(number),
-                    value=extra[0],
                 )
             )
     if problems:
@@ -733,6 +774,9 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
                     )
                 )
     if problems:
+        from schoolperf.ingest.headers import check_headings_first
+
+        check_headings_first(path.name, rows[:11])  # a title, merged across the top, say
         raise InputError(problems[:200])
     if not rows:
         return pd.DataFrame()

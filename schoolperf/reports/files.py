@@ -100,16 +100,7 @@ def write_atomic(
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
         )
     except OSError as exc:
-        raise InputError(
-            [
-                Problem(
-                    "cannot-write",
-                    f"cannot be written ({exc.strerror or exc}).",
-                    "Choose a folder you can write to, whose path is not taken by a file.",
-                    file=str(path),
-                )
-            ]
-        ) from None
+        raise _cannot_write(path, exc.strerror or str(exc)) from None
     try:
         if callable(text):
             os.close(handle)
@@ -122,9 +113,36 @@ def write_atomic(
                 f.write(text)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(temporary, path)
+    except OSError as exc:  # a full disk, a folder in the way, a file locked by another program
+        Path(temporary).unlink(missing_ok=True)
+        raise _cannot_write(path, exc.strerror or str(exc)) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _cannot_write(path: Path, why: str) -> InputError:
+    return InputError(
+        [
+            Problem(
+                "cannot-write",
+                f"cannot be written ({why}).",
+                "Choose a folder you can write to, whose path is not taken by a file or a "
+                "folder of that name.",
+                file=str(path),
+            )
+        ]
+    )
+
+
+def check_targets(paths: Iterable[Path]) -> None:
+    """Refuse, before any output is written, a set of outputs one of which could not be: a
+    folder where a file is to go (so a run never leaves some outputs new and others old)."""
+    blocked = [path for path in paths if path.is_dir()]
+    if blocked:
+        raise InputError(
+            [_cannot_write(path, "a folder is in the way").problems[0] for path in blocked]
+        )
 
 
 def move_file(source: Path, target: str) -> None:
@@ -291,12 +309,14 @@ def write_outputs(
     if audit:
         tables["slots"] = lambda: slot_audit(analysis.slots)
     parts = analysis.part_tables
-    if parts is not None:
-        try:
+    try:
+        check_targets([*(out_dir / f"{n}.{file_format}" for n in tables), out_dir / "summary.json"])
+        if parts is not None:
             parts.check_writable(tables)
-        except ValueError:
+    except (ValueError, InputError):
+        if parts is not None:
             parts.settle()  # no output left being prepared
-            raise
+        raise
     for name, table in tables.items():  # one table in memory at a time
         path = out_dir / f"{name}.{file_format}"
         prepared = None if parts is None else parts.take_prepared(name, file_format)

@@ -29,7 +29,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.reports.files import write_atomic
+from schoolperf.reports.files import check_targets, write_atomic
 from schoolperf.reports.formatters import FILTERS
 
 FORMATS = ("html", "md")
@@ -115,13 +115,12 @@ def write_pack(
     template_dir: str | Path | None = None,
 ) -> list[Path]:
     """Write the pack (and, for Markdown, its chart files) atomically; return the paths."""
-    written = []
     folder = f"{out.stem}_charts"
-    if fmt == "md":
-        for chart in context["charts"].values():
-            path = out.parent / folder / f"{chart.name}.svg"
-            write_atomic(path, chart.svg, inputs)
-            written.append(path)
+    charts = context["charts"].values() if fmt == "md" else []
+    written = [out.parent / folder / f"{chart.name}.svg" for chart in charts]
+    check_targets([out, *written])
+    for chart, path in zip(charts, written, strict=True):
+        write_atomic(path, chart.svg, inputs)
     write_atomic(out, render_pack(context, fmt, template_dir, folder), inputs)
     return [out, *written]
 

@@ -75,6 +75,12 @@ TEXT_FILES: dict[str, str] = {
     "unclosed_quote.csv": GOOD + 'T001,"Ann,F,Y,104,106,Maths,5,2026-06-01\n',
     "no_results_columns_wide.csv": "UPN,Tutor Group\nT001,11A\n",
     "legacy_and_new_grades.csv": GOOD + rows(("Maths", "B"), ("English Language", "C")),
+    "title_row.csv": "Results export - Year 11\n" + GOOD + BASIC,
+    "result_level_column.csv": "UPN,Subject,Board,Grade\nT001,English Language,AQA,6\n"
+    "T001,Maths,OCR,7\n",
+    "blank_pp.csv": GOOD + BASIC.replace(",Y,", ",,"),
+    "footer_row.csv": GOOD + BASIC + "Report printed 22/08/2026,,,,,,,,\n",
+    "upn_spellings.csv": GOOD + BASIC + rows(("Art", "6"), upn="t001"),
 }
 
 BINARY_FILES: dict[str, bytes] = {
@@ -88,6 +94,8 @@ BINARY_FILES: dict[str, bytes] = {
     "utf16.csv": (GOOD + BASIC).encode("utf-16"),
     "utf8_bom.csv": (GOOD + BASIC).encode("utf-8-sig"),
     "undecodable.csv": (GOOD + BASIC).encode() + b"\x81\x8d\x8f\x90\x9d\n",
+    "mixed_encoding.csv": (GOOD + BASIC.replace("Ann", "Zoë")).encode()
+    + "T001,Zoë,F,Y,104,106,Art,6,2026-06-01\n".encode("cp1252"),
 }
 
 

@@ -636,18 +636,22 @@ def _results(
         bad["subject"].str.strip() != "",
         "QAN " + bad.get("qan", pd.Series("", index=bad.index)).astype(str),
     )
+    # a grade such as 5-4 that Excel turned into a date (2024-05-04) says so in its fix
+    as_date = bad["grade"].astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?").to_numpy()
     for subject, form in (
         pd.DataFrame({"subject": named, "form": expected}).drop_duplicates().itertuples(index=False)
     ):
-        check.rows(
-            bad,
-            (named == subject) & (expected == form),
-            "grade",
-            "unknown-grade",
-            f"is not a grade schoolperf can score for {subject!r}.",
-            f"Use {form}; X or blank for no result.",
-            columns=grade_column,
-        )
+        for dated, why in ((False, ""), (True, " Excel may have turned the grade into a date")):
+            check.rows(
+                bad,
+                (named == subject).to_numpy() & (expected == form).to_numpy() & (as_date == dated),
+                "grade",
+                "unknown-grade",
+                f"is not a grade schoolperf can score for {subject!r}.",
+                f"Use {form}; X or blank for no result."
+                + (f"{why}: format the column as Text and type the grades again." if dated else ""),
+                columns=grade_column,
+            )
     results["units"] = np.where(results["role"] == "combined_science", 2, 1)
     if "exam_date" in results.columns:
         dates = parse_exam_dates(results["exam_date"])

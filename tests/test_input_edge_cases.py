@@ -327,3 +327,15 @@ def test_validate_checks_the_by_column(tmp_path):
     result = CliRunner().invoke(cli, ["validate", str(path), "--by", "School", "--format", "json"])
     assert result.exit_code == 2
     assert [p["code"] for p in json.loads(result.stdout)["problems"]] == ["missing-by-value"]
+
+
+def test_a_grade_excel_turned_into_a_date_says_so(tmp_path):
+    path = write(tmp_path, "UPN,Subject,Grade\nA1,Combined Science,2024-05-04\nA1,Maths,Z\n")
+    with pytest.raises(InputError) as caught:
+        analyse(path)
+    fixes = [p.fix for p in caught.value.problems]
+    assert fixes[0].endswith(
+        "Excel may have turned the grade into a date: format the column as Text and type the "
+        "grades again."
+    )
+    assert "Excel" not in fixes[1]

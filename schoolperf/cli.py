@@ -721,11 +721,12 @@ def pack_command(
         )
         if p
     )
-    written = write_pack(context, output_format, out_path, inputs, template_dir)
+    if pdf and output_format != "html":
+        raise click.UsageError("--pdf needs --format html.")
+    pdf_path = [out_path.with_suffix(".pdf")] if pdf else []
+    written = write_pack(context, output_format, out_path, inputs, template_dir, pdf_path)
     if pdf:
-        if output_format != "html":
-            raise click.UsageError("--pdf needs --format html.")
-        written.append(print_pdf(out_path, out_path.with_suffix(".pdf")))
+        written.append(print_pdf(out_path, pdf_path[0]))
     click.echo(
         f"Wrote {', '.join(str(p) for p in written[:3])}"
         + (f" and {len(written) - 3} more" if len(written) > 3 else ""),

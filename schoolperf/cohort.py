@@ -8,6 +8,7 @@ raised together as one :class:`InputError`; usable oddities become warnings.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,7 +38,7 @@ from schoolperf.ingest.layouts import detect_layout, subject_columns, wide_to_lo
 from schoolperf.ingest.read import ROW, read_table, squeezed
 from schoolperf.ingest.subjects import normalise_qan, resolve_subjects
 from schoolperf.measures.attainment8 import discount_key
-from schoolperf.measures.groups import NAME_COLUMNS
+from schoolperf.measures.groups import NAME_COLUMNS, PERSONAL_COLUMNS
 from schoolperf.measures.points import (
     SCALE_FORMS,
     SubgradeMapping,
@@ -50,6 +51,7 @@ from schoolperf.measures.points import (
 )
 from schoolperf.measures.prior_attainment import nominal_scores
 from schoolperf.reference import (
+    header_aliases,
     ks2_teacher_assessment,
     normalise_label,
     qualification_points,
@@ -166,6 +168,9 @@ class _Checker:
             first = held.merge(bad, on=["upn", column]).groupby("upn")[ROW].min()
             pupils = pupils.assign(**{ROW: pupils["upn"].map(first).fillna(pupils[ROW])})
             pupils[ROW] = pupils[ROW].astype(int)
+        if mask.sum() > MAX_PROBLEMS:  # those listed are the first by row, whole or in parts
+            order = np.argsort(pupils[ROW].to_numpy(), kind="stable")
+            pupils, mask = pupils.iloc[order], mask[order]
         self.rows(pupils, mask, column, code, message, fix)
 
     def rows(
@@ -361,7 +366,7 @@ def _pupil_values(
                     "differ between the rows of one pupil"
                     + (
                         ""
-                        if column in NAME_COLUMNS
+                        if column in NAME_COLUMNS or _ABOUT_PUPIL.search(normalise_label(column))
                         else f" ({', '.join(sorted(set(given[column])))})"
                     )
                     + ".",
@@ -379,15 +384,20 @@ FOOTER_WORDS = {"total", "totals", "grand total", "count", "average", "mean", "s
 
 def _check_footers(table: pd.DataFrame, check: _Checker) -> None:
     """A row with no subject or QAN is a pupil without results, unless its identifier is words
-    (``Total``, ``Number of records: 9``, ``Report printed … by …``): an MIS report's totals or
-    footer row (with a count under Grade, say), which would otherwise count as a pupil."""
+    (``Total``, ``Number of records: 9``, ``Report printed … by …``) that no row with a subject
+    has: an MIS report's totals or footer row (with a count under Grade, say), which would
+    otherwise count as a pupil."""
     empty = (table["subject"] == "").to_numpy()
     if "qan" in table.columns:
         empty &= (table["qan"] == "").to_numpy()
     if not empty.any():
         return
     upn = table.loc[empty, "upn"].str.strip()
-    words = upn.str.contains(r"\s|:", regex=True) | upn.str.lower().isin(FOOTER_WORDS)
+    # two words of three letters or more ("Number of records: 9", "Report printed … by …"),
+    # not an identifier with a space ("AD 1002"); and never one that has results elsewhere
+    words = upn.str.lower().isin(FOOTER_WORDS) | (upn.str.count(r"[A-Za-z]{3,}") >= 2)
+    if words.any():
+        words &= ~upn.isin(table.loc[~empty, "upn"])
     footer = np.zeros(len(table), dtype=bool)
     footer[np.flatnonzero(empty)[words.to_numpy()]] = True
     check.rows(
@@ -398,6 +408,26 @@ def _check_footers(table: pd.DataFrame, check: _Checker) -> None:
         "looks like a totals or footer row, not a pupil: it has no subject, and words where "
         "the pupil identifier goes.",
         "Delete the totals and footer rows (a pupil without results needs an identifier).",
+    )
+
+
+# headings about who the pupil is (an admission number, a date of birth, a name): never read
+# as about each result, so two pupils under one UPN are still found by their differing rows
+_ABOUT_PUPIL = re.compile(r"\b(dob|birth|uln|postcode|address|admission|adno|candidate|name)")
+
+
+def _about_results(extras: list[str]) -> frozenset[str]:
+    """The extra columns that may be about each result when a pupil's rows differ in them: not
+    the context columns (tutor group, school …), not a heading that is another name of a pupil
+    column (``Adno`` beside ``UPN``), not one about who the pupil is."""
+    aliases = header_aliases()
+    pupil_like = set(aliases.loc[aliases["column"].isin(PUPIL_COLUMNS), "alias"])
+    return frozenset(
+        c
+        for c in extras
+        if c not in CONTEXT_COLUMNS
+        and normalise_label(c) not in pupil_like
+        and not _ABOUT_PUPIL.search(normalise_label(c))
     )
 
 
@@ -442,8 +472,8 @@ def _check_spellings(
             Problem(
                 code,
                 f"hold one {what} spelt in {len(rows_of)} ways{shown} (they differ only in "
-                "case or spaces), which would count as different "
-                f"{'pupils' if column == 'upn' else 'schools'}.",
+                "case or spaces), which would count as "
+                f"{'different pupils' if column == 'upn' else 'different groups (--by)'}.",
                 "Spell it the same way on every row.",
                 file=check.file,
                 row=", ".join(str(r) for r in rows_of),
@@ -463,8 +493,7 @@ def _pupils(
     """One row per pupil, fields parsed; first non-blank value of each column per pupil
     (``pupil``: each row's position in ``upns``, the sorted UPNs)."""
     text_columns = [c for c in PUPIL_COLUMNS + extras if c in long.columns and c != "upn"]
-    unknown = frozenset(extras) - set(CONTEXT_COLUMNS)
-    firsts = _pupil_values(long, text_columns, check, pupil, upns, unknown)
+    firsts = _pupil_values(long, text_columns, check, pupil, upns, _about_results(extras))
     check.pupil_source = long
     pupils = pd.DataFrame(index=firsts.index)
     for column in ("forename", "surname", "name"):
@@ -862,6 +891,7 @@ def load_cohort(
         table = read_table(path, sheet)
     column_map = read_column_map(columns_file) if columns_file else None
     rename, warnings = canonical_columns(list(table.columns), column_map, path.name)
+    warnings = [*table.attrs.get("warnings", []), *warnings]  # the reader's (an encoding)
     headings = {v: k for k, v in rename.items()}
     table = table.rename(columns=rename)
     chosen = detect_layout(list(table.columns)) if layout == "auto" else layout
@@ -892,6 +922,20 @@ def load_cohort(
     if chosen == "long" and {"subject", "grade"} <= set(table.columns):
         _check_footers(table, check)
     by_column = None if by is None else resolve_by(by, list(table.columns), headings)
+    if by_column is not None and (
+        by_column in PERSONAL_COLUMNS or _ABOUT_PUPIL.search(normalise_label(by_column))
+    ):
+        raise InputError(
+            [
+                Problem(
+                    "bad-by",
+                    "names or identifies pupils, so the figures cannot be split by it (--by).",
+                    "Give --by a column such as School (a URN or a school's name).",
+                    file=path.name,
+                    column=headings.get(by_column, by_column),
+                )
+            ]
+        )
     if by_column is not None:  # several schools: a pupil is a (school, UPN) pair
         check.rows(
             table,

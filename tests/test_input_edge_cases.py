@@ -339,3 +339,57 @@ def test_a_grade_excel_turned_into_a_date_says_so(tmp_path):
         "grades again."
     )
     assert "Excel" not in fixes[1]
+
+
+def test_two_pupils_under_one_upn_are_still_found(tmp_path):
+    """An admission number or a date of birth that differs under one UPN is two pupils, not a
+    column about each result; a date of birth is never quoted."""
+    path = write(
+        tmp_path,
+        "UPN,Adno,DOB,Subject,Grade\nA1,001,2009-11-30,Maths,5\nA1,002,2010-01-05,History,6\n",
+    )
+    assert problems(path) == [
+        ("pupil-fields-disagree", "2, 3", "Adno", None),
+        ("pupil-fields-disagree", "2, 3", "DOB", None),
+    ]
+    with pytest.raises(InputError) as caught:
+        analyse(path)
+    assert "2009" not in str(caught.value) and "001" not in str(caught.value)
+
+
+def test_windows_1252_that_looks_a_little_like_utf8_is_read_with_a_warning(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        "UPN,Surname,Subject,Grade\nA1,RENÉ–PAUL,Maths,5\nA2,Zoë,Maths,4\n".encode("cp1252")
+    )
+    analysis = analyse(path)
+    assert analysis.pupils["surname"].tolist() == ["RENÉ–PAUL", "Zoë"]
+    assert analysis.warnings[0].startswith(
+        "The file is not UTF-8, so it was read as Windows-1252, but 1 of its characters look"
+    )
+
+
+def test_an_identifier_with_spaces_is_a_pupil_without_results(tmp_path):
+    """Not a footer: an identifier with a space and no results, or one of words with results
+    on other rows."""
+    path = write(tmp_path, "UPN,Subject,Grade\nAD 1001,Maths,5\nAD 1002,,\n")
+    assert analyse(path).school["pupils"] == 2
+    again = write(tmp_path, "UPN,Subject,Grade\nNo Sub Ject,Maths,5\nNo Sub Ject,,\n", "b.csv")
+    assert analyse(again).school["pupils"] == 1
+
+
+@pytest.mark.parametrize("by", ["Surname", "UPN", "Date of Birth"])
+def test_by_a_column_that_identifies_pupils_is_refused(tmp_path, by):
+    path = write(
+        tmp_path,
+        "UPN,Surname,Date of Birth,Subject,Grade\nA1,Smith,2010-01-01,Maths,5\n"
+        "A2,SMITH,2010-02-02,Maths,4\n",
+    )
+    assert [p[0] for p in problems(path, by=by)] == ["bad-by"]
+
+
+def test_spellings_apart_only_by_unicode_spaces(tmp_path):
+    path = write(
+        tmp_path, "School,UPN,Subject,Grade\nSchool 5,A1,Maths,5\nSchool\u00a05,A2,Maths,4\n"
+    )
+    assert [p[0] for p in problems(path, by="school")] == ["value-spellings"]

@@ -224,3 +224,14 @@ def test_a_write_the_system_refuses_is_a_problem(tmp_path, monkeypatch):
         files.write_atomic(tmp_path / "summary.json", "new")
     assert error.value.problems[0].message == "cannot be written (No space left on device)."
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pack_pdf_that_cannot_be_written_is_refused_first(tmp_path):
+    (tmp_path / "pack.pdf").mkdir()
+    pack = tmp_path / "pack.html"
+    result = CliRunner().invoke(
+        cli, ["pack", str(DEMO), "--audience", "staff", "--out", str(pack), "--pdf"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "pack.pdf: cannot be written (a folder is in the way)." in result.stderr
+    assert not pack.exists()

@@ -241,6 +241,16 @@ def test_file_in_parts_reports_file_problems_once_and_row_problems_as_whole(
         whole[500][4] == f"{pupils - 500:,} more of this problem, like those above, are not listed."
     )
     assert _problems(disagree, chunk_mb=0.2) == whole
+    # more than 500 pupils with a bad gender code, the schools in reverse order: the first 500
+    # by row, whole or in parts
+    coded = tmp_path / "coded.csv"
+    reverse.assign(Gender="Q").to_csv(coded, index=False)
+    whole = _problems(coded, chunk_mb=0)
+    assert len(whole) == 501 and [int(p[1]) for p in whole[:500]] == sorted(
+        int(p[1]) for p in whole[:500]
+    )
+    assert whole[0][1] == "2"
+    assert _problems(coded, chunk_mb=0.2) == whole
 
 
 def test_file_in_parts_reports_a_missing_baseline_cleanly(national, tmp_path):

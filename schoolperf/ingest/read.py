@@ -35,14 +35,20 @@ def _problem(path: Path, code: str, message: str, fix: str, row: int | None = No
     )
 
 
-def _decode(path: Path, raw: bytes) -> str:
-    """Text of a CSV: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
+def _decode(path: Path, raw: bytes) -> tuple[str, list[str]]:
+    """Text of a CSV: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252; and a
+    warning where text read as Windows-1252 also holds what looks like UTF-8."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        return raw.decode("utf-16"), []
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
-        if _UTF8_SEQUENCE.search(raw):  # UTF-8 text (accents, emoji) with a byte that is not
+        # UTF-8 text (accents, emoji) with a byte pasted from elsewhere: its UTF-8 characters
+        # far outnumber the bytes that are not (in Windows-1252 text a pair such as "É–" only
+        # looks like one now and then)
+        foreign = raw.decode("utf-8", errors="replace").count("\ufffd")
+        alike = len(_UTF8_SEQUENCE.findall(raw))
+        if alike >= 3 * foreign:
             raise _problem(
                 path,
                 "mixed-encoding",
@@ -53,8 +59,17 @@ def _decode(path: Path, raw: bytes) -> str:
                 "delimited)'.",
                 raw.count(b"\n", 0, exc.start) + 1,
             ) from None
+    notes = (
+        [
+            f"The file is not UTF-8, so it was read as Windows-1252, but {alike} of its "
+            "characters look like UTF-8 (an accent may show as two characters, such as 'Ã©'). "
+            "If names look wrong, save the file again as 'CSV UTF-8 (Comma delimited)'."
+        ]
+        if alike
+        else []
+    )
     try:
-        return raw.decode("cp1252")
+        return raw.decode("cp1252"), notes
     except UnicodeDecodeError as exc:
         raise _problem(
             path,
@@ -117,7 +132,7 @@ def _check_binary(path: Path, workbook: bool = False) -> None:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     _check_binary(path)
-    text = _decode(path, path.read_bytes())
+    text, notes = _decode(path, path.read_bytes())
     if not text.strip():
         raise _problem(path, "empty-file", "is empty.", "Export the results again.")
     delimiter = _delimiter(text)
@@ -180,6 +195,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         ) from None
     if caught:
         _check_extra_cells(path, text, delimiter, len(header))
+    table.attrs["warnings"] = notes
     return table
 
 
@@ -601,7 +617,7 @@ def squeezed(text: Any) -> Any:
     identifier compare (the analysis reports them, so they must meet in one part)."""
     import pyarrow.compute as pc
 
-    return pc.utf8_upper(pc.replace_substring_regex(text, r"\s+", ""))
+    return pc.utf8_upper(pc.replace_substring_regex(text, r"[\s\p{Z}]+", ""))
 
 
 def _part_of(coded: Any, parts: int) -> np.ndarray:
@@ -904,6 +920,7 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
         stripped = table is not None
         if table is None:
             table = _read_csv(path)
+    notes = table.attrs.get("warnings", [])  # the reader's, kept through the tidying
     if not stripped:
         table.columns = [str(c).strip() for c in table.columns]
         table = table.astype(str).apply(lambda column: column.str.strip())
@@ -917,4 +934,5 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
             "has a header but no data rows.",
             "Export the results again, including the pupils' rows.",
         )
+    table.attrs["warnings"] = notes
     return table

@@ -100,7 +100,7 @@ def write_atomic(
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
         )
     except OSError as exc:
-        raise _cannot_write(path, exc.strerror or str(exc)) from None
+        raise cannot_write(path, exc.strerror or str(exc)) from None
     try:
         if callable(text):
             os.close(handle)
@@ -115,13 +115,14 @@ def write_atomic(
         os.replace(temporary, path)
     except OSError as exc:  # a full disk, a folder in the way, a file locked by another program
         Path(temporary).unlink(missing_ok=True)
-        raise _cannot_write(path, exc.strerror or str(exc)) from None
+        raise cannot_write(path, exc.strerror or str(exc)) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def _cannot_write(path: Path, why: str) -> InputError:
+def cannot_write(path: Path, why: str) -> InputError:
+    """The problem of an output the system would not let us write."""
     return InputError(
         [
             Problem(
@@ -141,7 +142,7 @@ def check_targets(paths: Iterable[Path]) -> None:
     blocked = [path for path in paths if path.is_dir()]
     if blocked:
         raise InputError(
-            [_cannot_write(path, "a folder is in the way").problems[0] for path in blocked]
+            [cannot_write(path, "a folder is in the way").problems[0] for path in blocked]
         )
 
 

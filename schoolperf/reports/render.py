@@ -12,6 +12,7 @@ import html
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.reports.files import check_targets, write_atomic
+from schoolperf.reports.files import cannot_write, check_targets, write_atomic
 from schoolperf.reports.formatters import FILTERS
 
 FORMATS = ("html", "md")
@@ -113,12 +114,14 @@ def write_pack(
     out: Path,
     inputs: tuple[Path, ...],
     template_dir: str | Path | None = None,
+    later: Iterable[Path] = (),
 ) -> list[Path]:
-    """Write the pack (and, for Markdown, its chart files) atomically; return the paths."""
+    """Write the pack (and, for Markdown, its chart files) atomically; return the paths.
+    ``later``: outputs the caller writes afterwards (a PDF), checked with these first."""
     folder = f"{out.stem}_charts"
     charts = context["charts"].values() if fmt == "md" else []
     written = [out.parent / folder / f"{chart.name}.svg" for chart in charts]
-    check_targets([out, *written])
+    check_targets([out, *written, *later])
     for chart, path in zip(charts, written, strict=True):
         write_atomic(path, chart.svg, inputs)
     write_atomic(out, render_pack(context, fmt, template_dir, folder), inputs)
@@ -172,5 +175,9 @@ def print_pdf(html: Path, pdf: Path) -> Path:
                     )
                 ]
             ) from None
-        temporary.replace(pdf)
+        try:
+            temporary.replace(pdf)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise cannot_write(pdf, exc.strerror or str(exc)) from None
     return pdf

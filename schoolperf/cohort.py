@@ -382,21 +382,25 @@ def _pupil_values(
 FOOTER_WORDS = {"total", "totals", "grand total", "count", "average", "mean", "sum"}
 
 
-def _check_footers(table: pd.DataFrame, check: _Checker) -> None:
+def _check_footers(table: pd.DataFrame, check: _Checker, wide: bool = False) -> None:
     """A row with no subject or QAN is a pupil without results, unless its identifier is words
     (``Total``, ``Number of records: 9``, ``Report printed … by …``) that no row with a subject
     has: an MIS report's totals or footer row (with a count under Grade, say), which would
-    otherwise count as a pupil."""
-    empty = (table["subject"] == "").to_numpy()
-    if "qan" in table.columns:
-        empty &= (table["qan"] == "").to_numpy()
+    otherwise count as a pupil. In a wide export (a row a pupil, counts under the subjects of
+    a totals row) every row is looked at."""
+    if wide:
+        empty = np.ones(len(table), dtype=bool)
+    else:
+        empty = (table["subject"] == "").to_numpy()
+        if "qan" in table.columns:
+            empty &= (table["qan"] == "").to_numpy()
     if not empty.any():
         return
     upn = table.loc[empty, "upn"].str.strip()
     # two words of three letters or more ("Number of records: 9", "Report printed … by …"),
     # not an identifier with a space ("AD 1002"); and never one that has results elsewhere
     words = upn.str.lower().isin(FOOTER_WORDS) | (upn.str.count(r"[A-Za-z]{3,}") >= 2)
-    if words.any():
+    if words.any() and not wide:
         words &= ~upn.isin(table.loc[~empty, "upn"])
     footer = np.zeros(len(table), dtype=bool)
     footer[np.flatnonzero(empty)[words.to_numpy()]] = True
@@ -405,8 +409,9 @@ def _check_footers(table: pd.DataFrame, check: _Checker) -> None:
         footer,
         "upn",
         "footer-row",
-        "looks like a totals or footer row, not a pupil: it has no subject, and words where "
-        "the pupil identifier goes.",
+        "looks like a totals or footer row, not a pupil: "
+        + ("" if wide else "it has no subject, and ")
+        + "words where the pupil identifier goes.",
         "Delete the totals and footer rows (a pupil without results needs an identifier).",
     )
 
@@ -921,6 +926,8 @@ def load_cohort(
     table = table[table["upn"] != ""]
     if chosen == "long" and {"subject", "grade"} <= set(table.columns):
         _check_footers(table, check)
+    elif chosen == "wide":
+        _check_footers(table, check, wide=True)
     by_column = None if by is None else resolve_by(by, list(table.columns), headings)
     if by_column is not None and (
         by_column in PERSONAL_COLUMNS or _ABOUT_PUPIL.search(normalise_label(by_column))

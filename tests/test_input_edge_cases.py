@@ -393,3 +393,11 @@ def test_spellings_apart_only_by_unicode_spaces(tmp_path):
         tmp_path, "School,UPN,Subject,Grade\nSchool 5,A1,Maths,5\nSchool\u00a05,A2,Maths,4\n"
     )
     assert [p[0] for p in problems(path, by="school")] == ["value-spellings"]
+
+
+def test_a_totals_row_of_a_wide_export_is_not_a_pupil(tmp_path):
+    """Counts under the subjects of a wide totals row look like grades: still not a pupil."""
+    path = write(tmp_path, "UPN,Maths,English Language\nA1,5,6\nA2,4,4\nTotal,2,2\n")
+    assert problems(path) == [("footer-row", "4", "UPN", "")]
+    spaced = write(tmp_path, "UPN,Maths,English Language\nAD 1,5,6\nAD 2,4,4\n", "ok.csv")
+    assert analyse(spaced).school["pupils"] == 2

@@ -8,7 +8,6 @@ raised together as one :class:`InputError`; usable oddities become warnings.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,7 +37,7 @@ from schoolperf.ingest.layouts import detect_layout, subject_columns, wide_to_lo
 from schoolperf.ingest.read import ROW, read_table, squeezed
 from schoolperf.ingest.subjects import normalise_qan, resolve_subjects
 from schoolperf.measures.attainment8 import discount_key
-from schoolperf.measures.groups import NAME_COLUMNS, PERSONAL_COLUMNS
+from schoolperf.measures.groups import NAME_COLUMNS
 from schoolperf.measures.points import (
     SCALE_FORMS,
     SubgradeMapping,
@@ -51,7 +50,7 @@ from schoolperf.measures.points import (
 )
 from schoolperf.measures.prior_attainment import nominal_scores
 from schoolperf.reference import (
-    header_aliases,
+    identifies_pupils,
     ks2_teacher_assessment,
     normalise_label,
     qualification_points,
@@ -366,7 +365,7 @@ def _pupil_values(
                     "differ between the rows of one pupil"
                     + (
                         ""
-                        if column in NAME_COLUMNS or _ABOUT_PUPIL.search(normalise_label(column))
+                        if identifies_pupils(column)
                         else f" ({', '.join(sorted(set(given[column])))})"
                     )
                     + ".",
@@ -379,7 +378,10 @@ def _pupil_values(
     return firsts
 
 
-FOOTER_WORDS = {"total", "totals", "grand total", "count", "average", "mean", "sum"}
+FOOTER = (
+    r"^(?:total|totals|grand total|count|average|mean|sum|printed|page|number of|report)\b"
+    r"|\b(?:pupils|students|candidates|records|rows)\b"
+)
 
 
 def _check_footers(table: pd.DataFrame, check: _Checker, wide: bool = False) -> None:
@@ -393,13 +395,14 @@ def _check_footers(table: pd.DataFrame, check: _Checker, wide: bool = False) -> 
     else:
         empty = (table["subject"] == "").to_numpy()
         if "qan" in table.columns:
-            empty &= (table["qan"] == "").to_numpy()
+            empty = empty & (table["qan"] == "").to_numpy()
     if not empty.any():
         return
     upn = table.loc[empty, "upn"].str.strip()
-    # two words of three letters or more ("Number of records: 9", "Report printed … by …"),
-    # not an identifier with a space ("AD 1002"); and never one that has results elsewhere
-    words = upn.str.lower().isin(FOOTER_WORDS) | (upn.str.count(r"[A-Za-z]{3,}") >= 2)
+    # a footer's words ("Total 3", "Count: 3", "Page 1 of 1", "3 pupils"), or two words of
+    # three letters or more ("Report printed … by …"), not an identifier with a space
+    # ("AD 1002"); and never one that has results elsewhere
+    words = upn.str.lower().str.contains(FOOTER, regex=True) | (upn.str.count(r"[A-Za-z]{3,}") >= 2)
     if words.any() and not wide:
         words &= ~upn.isin(table.loc[~empty, "upn"])
     footer = np.zeros(len(table), dtype=bool)
@@ -416,24 +419,11 @@ def _check_footers(table: pd.DataFrame, check: _Checker, wide: bool = False) -> 
     )
 
 
-# headings about who the pupil is (an admission number, a date of birth, a name): never read
-# as about each result, so two pupils under one UPN are still found by their differing rows
-_ABOUT_PUPIL = re.compile(r"\b(dob|birth|uln|postcode|address|admission|adno|candidate|name)")
-
-
 def _about_results(extras: list[str]) -> frozenset[str]:
     """The extra columns that may be about each result when a pupil's rows differ in them: not
-    the context columns (tutor group, school …), not a heading that is another name of a pupil
-    column (``Adno`` beside ``UPN``), not one about who the pupil is."""
-    aliases = header_aliases()
-    pupil_like = set(aliases.loc[aliases["column"].isin(PUPIL_COLUMNS), "alias"])
-    return frozenset(
-        c
-        for c in extras
-        if c not in CONTEXT_COLUMNS
-        and normalise_label(c) not in pupil_like
-        and not _ABOUT_PUPIL.search(normalise_label(c))
-    )
+    the context columns (tutor group, school …), nor one that names or identifies the pupil
+    (``Adno`` beside ``UPN``, a date of birth), so two pupils under one UPN are still found."""
+    return frozenset(c for c in extras if c not in CONTEXT_COLUMNS and not identifies_pupils(c))
 
 
 def _squeezed(text: pd.Series | pd.Index) -> pd.Series:
@@ -619,7 +609,10 @@ def _results(
     results["entry"] = ~on_distinct(
         results, ["grade"], lambda d: is_no_entry(d["grade"]).to_frame()
     )["grade"]
+    # (a row with no subject, QAN or result is a pupil without results, not an unknown QAN)
     unknown_qan = (results["matched_by"] == "unrecognised") & (results["subject"] == "")
+    if "qan" in results.columns:
+        unknown_qan &= (results["qan"] != "") | results["entry"]
     if "qan" in results.columns:
         check.rows(
             results,
@@ -764,7 +757,10 @@ def row_facts(
     pupils: pd.DataFrame, results: pd.DataFrame, duplicates: int, check: _Checker | None = None
 ) -> RowFacts:
     """What the rows tell (``check``: what checking them found besides problems)."""
-    unrecognised = results.loc[(results["matched_by"] == "unrecognised").to_numpy(), "subject"]
+    unrecognised = results.loc[
+        ((results["matched_by"] == "unrecognised") & (results["subject"] != "")).to_numpy(),
+        "subject",
+    ]  # (a row without a subject is a pupil without results)
     entry = results["entry"].to_numpy(dtype=bool)
     pupil = pupil_positions(results["upn"], pupils.index)
     with_entries = np.bincount(pupil[entry], minlength=len(pupils)) > 0
@@ -929,9 +925,7 @@ def load_cohort(
     elif chosen == "wide":
         _check_footers(table, check, wide=True)
     by_column = None if by is None else resolve_by(by, list(table.columns), headings)
-    if by_column is not None and (
-        by_column in PERSONAL_COLUMNS or _ABOUT_PUPIL.search(normalise_label(by_column))
-    ):
+    if by_column is not None and identifies_pupils(headings.get(by_column, by_column)):
         raise InputError(
             [
                 Problem(

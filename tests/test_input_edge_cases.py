@@ -401,3 +401,52 @@ def test_a_totals_row_of_a_wide_export_is_not_a_pupil(tmp_path):
     assert problems(path) == [("footer-row", "4", "UPN", "")]
     spaced = write(tmp_path, "UPN,Maths,English Language\nAD 1,5,6\nAD 2,4,4\n", "ok.csv")
     assert analyse(spaced).school["pupils"] == 2
+
+
+def test_a_long_export_with_subject_qan_and_grade(tmp_path):
+    """SIMS exports carry the QAN beside the subject: a pupil without results among them."""
+    path = write(
+        tmp_path,
+        "UPN,Subject,QAN,Grade\nA1,Mathematics,60183595,5\nA1,History,,6\nA2,,,\n",
+    )
+    analysis = analyse(path)
+    assert analysis.pupils["attainment8"].tolist() == [16, 0]
+    assert not any("catalogue" in w for w in analysis.warnings)
+
+
+def test_school_and_teacher_names_are_not_pupil_names(tmp_path):
+    path = write(
+        tmp_path,
+        "School Name,UPN,Subject,Teacher Name,Grade\nOak,A1,Maths,Ms A,5\nOak,A1,History,Mr B,6\n"
+        "Elm,A2,Maths,Ms C,4\n",
+    )
+    analysis = analyse(path, AnalysisOptions(by="School Name"))
+    assert sorted(analysis.to_dict(pupils=False)["by"]) == ["Elm", "Oak"]
+    assert any(w.startswith("Column(s) 'Teacher Name' differ") for w in analysis.warnings)
+
+
+@pytest.mark.parametrize(
+    "footer", ["Total 2", "TOTALS:", "Count: 3", "Page 1 of 1", "3 pupils", "Printed 21/08/2025"]
+)
+def test_more_footers(tmp_path, footer):
+    path = write(tmp_path, f"UPN,Subject,Grade\nA1,Maths,5\nA2,Maths,4\n{footer},,\n")
+    assert problems(path) == [("footer-row", "4", "UPN", "")]
+
+
+def test_other_name_and_identifier_columns_are_never_quoted(tmp_path):
+    path = write(
+        tmp_path,
+        "UPN,Preferred Surname,Pupil ID,Subject,Grade\nA1,Okafor,P1,Maths,5\nA1,Smith,P2,Art,6\n",
+    )
+    with pytest.raises(InputError) as caught:
+        analyse(path)
+    text = str(caught.value)
+    assert "Okafor" not in text and "P1" not in text and text.count("differ between") == 2
+    fine = write(tmp_path, "UPN,Preferred Surname,Subject,Grade\nA1,Okafor,Maths,5\n", "b.csv")
+    with pytest.raises(InputError, match="names or identifies pupils"):
+        analyse(fine, AnalysisOptions(groups=("Preferred Surname",)))
+
+
+def test_an_invisible_character_in_an_identifier(tmp_path):
+    path = write(tmp_path, "UPN,Subject,Grade\nA1,Maths,5\nA1\u200b,History,6\n")
+    assert [p[0] for p in problems(path)] == ["upn-spellings"]

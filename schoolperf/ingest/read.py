@@ -613,11 +613,14 @@ def school_parts(schools: Any, parts: int) -> list[range] | list[np.ndarray]:
 
 
 def squeezed(text: Any) -> Any:
-    """Arrow text in upper case without spaces: how two spellings of one school or pupil
-    identifier compare (the analysis reports them, so they must meet in one part)."""
+    """Arrow text in upper case without spaces or invisible characters: how two spellings of
+    one school or pupil identifier compare (the analysis reports them, so they must meet in
+    one part)."""
     import pyarrow.compute as pc
 
-    return pc.utf8_upper(pc.replace_substring_regex(text, r"[\s\p{Z}]+", ""))
+    # spaces, and the invisible characters pasted text carries (zero-width, BOM, soft hyphen)
+    invisible = r"[\s\p{Z}\x{200B}-\x{200D}\x{2060}\x{FEFF}\x{00AD}]+"
+    return pc.utf8_upper(pc.replace_substring_regex(text, invisible, ""))
 
 
 def _part_of(coded: Any, parts: int) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from schoolperf.measures.progress8 import Z95
 from schoolperf.measures.totals import PupilCells, mean, totals, variance
-from schoolperf.reference import national_comparators, normalise_label
+from schoolperf.reference import identifies_pupils, national_comparators, normalise_label
 
 STANDARD_GROUPS: dict[str, tuple[str, object]] = {
     # key: (column that must be known, the value of the group's pupils in it)
@@ -153,7 +153,7 @@ def _column(pupils: pd.DataFrame, name: str) -> str | None:
 def _personal(name: str) -> bool:
     """``name`` (a column or heading) names or identifies pupils, whether the frame at hand
     (e.g. the pupils' cells) has that column or not."""
-    return normalise_label(name).replace(" ", "_") in PERSONAL_COLUMNS
+    return normalise_label(name).replace(" ", "_") in PERSONAL_COLUMNS or identifies_pupils(name)
 
 
 def requested_groups(

@@ -227,6 +227,26 @@ def header_aliases() -> pd.DataFrame:
     return table.sort_values("priority").drop_duplicates("alias", ignore_index=True)
 
 
+# headings about who a pupil is: names, identifiers, dates of birth, addresses (never quoted in
+# a message, never a group or a --by column, never read as about each result)
+_IDENTIFIES_PUPILS = re.compile(
+    r"surname|forename|(first|last|middle|given|family|full|legal|preferred|known as|pupil|"
+    r"student|child)( ?)name|^names?$|^name |\b(dob|uln|upn|adno|postcode|address)\b|birth|"
+    r"\badm(ission)?\b|candidate|(pupil|student|learner) (id|no|number|ref)"
+)
+
+
+def identifies_pupils(heading: str) -> bool:
+    """A heading (or canonical column) that names or identifies a pupil: another name of the
+    pupil identifier or a name column (``Adno``, ``Legal Surname``), or one about who the pupil
+    is (``Preferred Forename``, ``Date of Birth``, ``Pupil ID``); not ``School Name`` or
+    ``Teacher Name``."""
+    label = normalise_label(heading.replace("_", " "))
+    aliases = header_aliases()
+    personal = aliases["column"].isin(["upn", "forename", "surname", "name"])
+    return label in set(aliases.loc[personal, "alias"]) or bool(_IDENTIFIES_PUPILS.search(label))
+
+
 SUBJECT_COLUMNS = ["subject", "role", "scale", "discount_code", "aliases"]
 ROLES = {
     "english_language",

@@ -99,7 +99,21 @@ BLANK_GROUPS = {  # coded pupil columns whose blanks leave pupils out of the gro
     "sen": "no SEN, SEN support, EHC plan",
     "eal": "EAL",
 }
-_DATE_FORMATS = ["%B %Y", "%b %Y", "%d/%m/%Y", "%m/%Y", "%Y-%m", "%d-%m-%Y"]
+_DATE_FORMATS = [
+    "%B %Y",
+    "%b %Y",
+    "%d/%m/%Y",
+    "%m/%Y",
+    "%Y-%m",
+    "%d-%m-%Y",
+    "%b-%y",
+    "%B-%y",
+    "%Y %B",
+    "%Y %b",
+]
+# an exam series named by its season: the month its exams are sat (summer series in June,
+# the November resits, the January series of the older specifications)
+_SEASONS = {"summer": "June", "autumn": "November", "winter": "January", "spring": "March"}
 MAX_PROBLEMS = 500
 RESULT_CONTEXT = ("class", "teacher")
 
@@ -276,8 +290,14 @@ def _ks2(table: pd.DataFrame, column: str, check: _Checker) -> tuple[pd.Series, 
 
 
 def parse_exam_dates(dates: pd.Series) -> pd.Series:
-    """Exam dates as datetimes from ISO dates, ``2024-06``, ``June 2024``, ``30/06/2024`` …"""
+    """Exam dates as datetimes from ISO dates, ``2024-06``, ``June 2024``, ``Jun-24``,
+    ``30/06/2024``, ``Summer 2024`` (a season as its series' month) …"""
     text = dates.astype(str).str.strip()
+    text = text.str.replace(
+        r"(?i)\b(summer|autumn|winter|spring)\b",
+        lambda season: _SEASONS[season.group(1).lower()],
+        regex=True,
+    )
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
     # Excel date serials (days since 1899-12-30), as a re-saved workbook may leave them
     serial = pd.to_numeric(text.where(text.str.fullmatch(r"\d{5}")), errors="coerce")
@@ -399,10 +419,10 @@ def _check_footers(table: pd.DataFrame, check: _Checker, wide: bool = False) -> 
     if not empty.any():
         return
     upn = table.loc[empty, "upn"].str.strip()
-    # a footer's words ("Total 3", "Count: 3", "Page 1 of 1", "3 pupils"), or two words of
-    # three letters or more ("Report printed … by …"), not an identifier with a space
-    # ("AD 1002"); and never one that has results elsewhere
-    words = upn.str.lower().str.contains(FOOTER, regex=True) | (upn.str.count(r"[A-Za-z]{3,}") >= 2)
+    # a footer's words ("Total 3", "Count: 3", "Page 1 of 1", "3 pupils", "Report printed …"),
+    # not any identifier with words (pupils may be identified by name); and never one that
+    # has results elsewhere
+    words = upn.str.lower().str.contains(FOOTER, regex=True)
     if words.any() and not wide:
         words &= ~upn.isin(table.loc[~empty, "upn"])
     footer = np.zeros(len(table), dtype=bool)
@@ -829,7 +849,8 @@ def resolve_by(by: str, columns: list[str], headings: dict[str, str]) -> str | N
     for name in (by, by.lower(), by.lower().replace(" ", "_"), as_headed.get(by.strip().lower())):
         if name in columns:
             return name
-    return None
+    alike = [c for c in columns if normalise_label(c) == normalise_label(by)]  # any case
+    return alike[0] if len(alike) == 1 else None
 
 
 def pupil_key(upn: pd.Series, pupils: pd.DataFrame) -> pd.Categorical:

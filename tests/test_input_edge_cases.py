@@ -450,3 +450,27 @@ def test_other_name_and_identifier_columns_are_never_quoted(tmp_path):
 def test_an_invisible_character_in_an_identifier(tmp_path):
     path = write(tmp_path, "UPN,Subject,Grade\nA1,Maths,5\nA1\u200b,History,6\n")
     assert [p[0] for p in problems(path)] == ["upn-spellings"]
+
+
+def test_false_positives_of_the_third_review(tmp_path):
+    """Valid exports the new checks refused: pupils identified by name (the README's own
+    mapping), --by "Name of School", --group "Month of Birth", per-result columns about a
+    teacher or the candidate's entry, a series by its season, --by in another case."""
+    names = write(tmp_path, "Surname Forename,Subject,Grade\nSmith John,Maths,5\nKhan Aisha,,\n")
+    mapping = tmp_path / "columns.toml"
+    mapping.write_text('[columns]\nupn = "Surname Forename"\n')
+    assert analyse(names, AnalysisOptions(columns_file=str(mapping))).school["pupils"] == 2
+    trust = write(
+        tmp_path,
+        "Name of School,Academy,UPN,Month of Birth,Teacher Surname,Candidate Type,Series,"
+        "Subject,Grade\n"
+        "Oak,Oak,A1,March,Khan,Internal,Summer 2024,Maths,5\n"
+        "Oak,Oak,A1,March,Lee,Resit,Jun-24,History,6\n"
+        "Elm,Elm,A2,July,Khan,Internal,2024 June,Maths,4\n",
+        "trust.csv",
+    )
+    for by in ("Name of School", "academy"):
+        assert analyse(trust, AnalysisOptions(by=by)).school["pupils"] == 2
+    grouped = analyse(trust, AnalysisOptions(groups=("Month of Birth",)))
+    assert grouped.subject_entries["exam_date"].dt.month.tolist() == [6, 6, 6]
+    assert any("'Candidate Type', 'Teacher Surname'" in w for w in grouped.warnings)

@@ -231,9 +231,13 @@ def header_aliases() -> pd.DataFrame:
 # a message, never a group or a --by column, never read as about each result)
 _IDENTIFIES_PUPILS = re.compile(
     r"surname|forename|(first|last|middle|given|family|full|legal|preferred|known as|pupil|"
-    r"student|child)( ?)name|^names?$|^name |\b(dob|uln|upn|adno|postcode|address)\b|birth|"
-    r"\badm(ission)?\b|candidate|(pupil|student|learner) (id|no|number|ref)"
+    r"student|child)( ?)name|^names?$|\b(dob|uln|upn|adno|postcode|address)\b|date of birth|"
+    r"birth ?date|\badm(ission)? ?(no|number|num)\b|candidate (no|number|num|id)\b|"
+    r"(pupil|student|learner) (id|no|number|ref)"
 )
+# a person's name in a heading about staff or a place (Teacher Surname, School Name) is not a
+# pupil's
+_NOT_PUPILS = re.compile(r"\b(teacher|staff|tutor|school|academy|course|class|board|centre)\b")
 
 
 def identifies_pupils(heading: str) -> bool:
@@ -244,7 +248,9 @@ def identifies_pupils(heading: str) -> bool:
     label = normalise_label(heading.replace("_", " "))
     aliases = header_aliases()
     personal = aliases["column"].isin(["upn", "forename", "surname", "name"])
-    return label in set(aliases.loc[personal, "alias"]) or bool(_IDENTIFIES_PUPILS.search(label))
+    if label in set(aliases.loc[personal, "alias"]):
+        return True
+    return bool(_IDENTIFIES_PUPILS.search(label)) and not _NOT_PUPILS.search(label)
 
 
 SUBJECT_COLUMNS = ["subject", "role", "scale", "discount_code", "aliases"]

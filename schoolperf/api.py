@@ -892,10 +892,9 @@ def _in_parts(
     )
     del parts_results
     tables = PartTables.ordered(folder, part_files, order)
-    kept = options.keep_pupils or options.subjects_by_group
     if (
         options.part_tables
-        and not kept
+        and not _pupils_kept(options)
         and any(tables.schema(n) is None for n in _outputs(options))
     ):
         return None  # outputs that cannot be stitched, and no pupils kept to build them whole
@@ -918,6 +917,12 @@ def _in_parts(
 def _outputs(options: AnalysisOptions) -> tuple[str, ...]:
     """The per-pupil tables a run writes: the pupil table, and the slot audit unless left out."""
     return ("pupils", "slots") if options.slot_audit else ("pupils",)
+
+
+def _pupils_kept(options: AnalysisOptions) -> bool:
+    """The workers keep their parts' pupils, slots and entries: asked for, or read for the
+    subject table of every group."""
+    return options.keep_pupils or options.subjects_by_group
 
 
 def _worker_threads() -> None:
@@ -990,7 +995,7 @@ def _part_results(
             results.slots,
             results.entries,
             _outputs(options) if options.part_tables else (),
-            options.keep_pupils or options.subjects_by_group,
+            _pupils_kept(options),
         )
     except (OSError, pa.ArrowException):  # e.g. a full temporary disk
         return "whole"

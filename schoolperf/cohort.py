@@ -629,11 +629,10 @@ def _results(
     results["entry"] = ~on_distinct(
         results, ["grade"], lambda d: is_no_entry(d["grade"]).to_frame()
     )["grade"]
-    # (a row with no subject, QAN or result is a pupil without results, not an unknown QAN)
-    unknown_qan = (results["matched_by"] == "unrecognised") & (results["subject"] == "")
     if "qan" in results.columns:
+        # (a row with no subject, QAN or result is a pupil without results, not an unknown QAN)
+        unknown_qan = (results["matched_by"] == "unrecognised") & (results["subject"] == "")
         unknown_qan &= (results["qan"] != "") | results["entry"]
-    if "qan" in results.columns:
         check.rows(
             results,
             unknown_qan,
@@ -774,7 +773,7 @@ class RowFacts:
 
 
 def row_facts(
-    pupils: pd.DataFrame, results: pd.DataFrame, duplicates: int, check: _Checker | None = None
+    pupils: pd.DataFrame, results: pd.DataFrame, duplicates: int, check: _Checker
 ) -> RowFacts:
     """What the rows tell (``check``: what checking them found besides problems)."""
     unrecognised = results.loc[
@@ -796,8 +795,8 @@ def row_facts(
         frozenset(str(s) for s in unrecognised.unique()),
         int((~with_entries).sum()),
         int(entries.loc[undated, "upn"].nunique()),
-        frozenset(check.per_result) if check else frozenset(),
-        tuple(sorted(check.blank_cells.items())) if check else (),
+        frozenset(check.per_result),
+        tuple(sorted(check.blank_cells.items())),
     )
 
 

@@ -240,6 +240,7 @@ _IDENTIFIES_PUPILS = re.compile(
 _NOT_PUPILS = re.compile(r"\b(teacher|staff|tutor|school|academy|course|class|board|centre)\b")
 
 
+@cache  # asked of the same few headings for every problem and group
 def identifies_pupils(heading: str) -> bool:
     """A heading (or canonical column) that names or identifies a pupil: another name of the
     pupil identifier or a name column (``Adno``, ``Legal Surname``), or one about who the pupil

@@ -295,6 +295,7 @@ PUPIL_JSON_FIELDS = [
     "attainment8_ebacc",
     "attainment8_open",
     "ks2_prior",
+    "ks2_nominal",
     "prior_attainment_group",
     "attainment8_estimate",
     "progress8",
@@ -374,9 +375,12 @@ def school_measures(total: pd.Series, estimates: EstimatesTable) -> dict[str, ob
         school[key] = score
         school[f"{key}_ci_low"], school[f"{key}_ci_high"] = ci if ci else (None, None)
         if key == "progress8":
-            school["progress8_banding"] = banding(score, ci)
+            unadjusted_banding = school["progress8_banding"] = banding(score, ci)  # (its place)
     adjusted = mean(total, "progress8_adjusted")
     ci = confidence_interval(adjusted, n, estimates.national_sd["progress8"])
+    # the DfE bands its headline P8, the adjusted one (ks4-methodology §2.4, §2.6)
+    school["progress8_banding"] = banding(adjusted, ci)
+    school["progress8_unadjusted_banding"] = unadjusted_banding
     school["progress8_adjusted"] = adjusted
     school["progress8_adjusted_ci_low"], school["progress8_adjusted_ci_high"] = ci or (None, None)
     school["progress8_adjusted_banding"] = banding(adjusted, ci)
@@ -485,6 +489,7 @@ def _prior(
         prior["ks2_prior"] = fine
         prior["ks2_subjects"] = fine.notna().astype(int) * 2
         prior["ks2_note"] = np.where(fine.isna(), "no KS2 fine level", "")
+        prior["ks2_nominal"] = ""
         return prior, f"KS2 fine levels (estimates table {estimates.name})"
     if options.baseline_file is None:
         return prior, "KS2 reading and maths scaled scores"
@@ -494,6 +499,7 @@ def _prior(
     prior["ks2_prior"] = mapped
     prior["ks2_subjects"] = mapped.notna().astype(int) * 2
     prior["ks2_note"] = np.where(mapped.isna(), "not in the baseline file", "")
+    prior["ks2_nominal"] = ""
     return prior, (
         f"SUBSTITUTE BASELINE, not KS2: {Path(options.baseline_file).name} mapped onto the KS2 "
         f"scale ({method}); Progress 8 figures are estimates, not DfE Progress 8"

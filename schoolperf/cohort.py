@@ -37,6 +37,7 @@ from schoolperf.ingest.layouts import detect_layout, subject_columns, wide_to_lo
 from schoolperf.ingest.read import ROW, read_table, squeezed
 from schoolperf.ingest.subjects import normalise_qan, resolve_subjects
 from schoolperf.measures.attainment8 import discount_key
+from schoolperf.measures.eligibility import counting_roles, kind_counts, kind_warnings
 from schoolperf.measures.groups import NAME_COLUMNS
 from schoolperf.measures.points import (
     SCALE_FORMS,
@@ -48,11 +49,12 @@ from schoolperf.measures.points import (
     subgrade_points,
     subgrade_whole,
 )
-from schoolperf.measures.prior_attainment import nominal_scores
+from schoolperf.measures.prior_attainment import KS2_SCALED, nominal_scores
 from schoolperf.reference import (
     identifies_pupils,
     ks2_teacher_assessment,
     normalise_label,
+    qualification_grade_words,
     qualification_points,
     subject_catalogue,
 )
@@ -92,7 +94,6 @@ SEN = {
     "EHC": "E",
 }
 SPELLINGS = {"gender": GENDER, "disadvantaged": YES_NO, "eal": YES_NO, "sen": SEN}
-KS2_SCALED = (80, 120)
 BLANK_GROUPS = {  # coded pupil columns whose blanks leave pupils out of the groups they define
     "gender": "boys, girls",
     "disadvantaged": "disadvantaged, non-disadvantaged",
@@ -265,15 +266,19 @@ def _ks2(table: pd.DataFrame, column: str, check: _Checker) -> tuple[pd.Series, 
     codes = set(ks2_teacher_assessment()["code"])
     is_code = text.isin(codes)
     whole = number.notna() & (number == number.round())
-    in_range = whole & number.between(*KS2_SCALED)
+    # a scaled score, or a DfE nominal score for a pupil working below the test given as a
+    # number (as NPD and ASP extracts give it): ks4-methodology §2.2
+    nominal = ks2_teacher_assessment()["nominal_score"]
+    in_range = whole & (number.between(*KS2_SCALED) | number.between(nominal.min(), nominal.max()))
     check.pupil_rows(
         table,
         _spread(number.notna() & ~in_range, rows, table.index),
         column,
         "ks2-out-of-range",
         "is not a KS2 scaled score.",
-        f"Scaled scores are whole numbers from {KS2_SCALED[0]} to {KS2_SCALED[1]}; leave the "
-        "cell blank if the pupil has none.",
+        f"Use a whole number: a scaled score from {KS2_SCALED[0]} to {KS2_SCALED[1]}, or a DfE "
+        f"nominal score from {nominal.min():g} to {nominal.max():g} for a pupil working below "
+        "the test; leave the cell blank if the pupil has none.",
     )
     check.pupil_rows(
         table,
@@ -281,7 +286,8 @@ def _ks2(table: pd.DataFrame, column: str, check: _Checker) -> tuple[pd.Series, 
         column,
         "bad-ks2",
         "is neither a KS2 scaled score nor a KS2 teacher-assessment code.",
-        "Use a scaled score (80-120), a code such as BLW, PK1-PK6, P1i-P8 or N, or leave blank.",
+        "Use a scaled score (80-120), a nominal score (59-79), a code such as BLW, PK1-PK6, "
+        "P1i-P8 or N, or leave blank.",
     )
     return (
         _spread(number.where(in_range), rows, table.index),
@@ -626,6 +632,7 @@ def _results(
     )
     # the export's own discount code is in the resolved one (it overrides the catalogue's)
     results = pd.concat([results.drop(columns=resolved.columns, errors="ignore"), resolved], axis=1)
+    results = counting_roles(results)
     results["entry"] = ~on_distinct(
         results, ["grade"], lambda d: is_no_entry(d["grade"]).to_frame()
     )["grade"]
@@ -661,7 +668,9 @@ def _results(
     )["points"]
     if any_qan:
         points[on_qan], results.loc[on_qan, "grade_code"] = _points_by_qan(
-            results.loc[on_qan, "qan"], results.loc[on_qan, "grade"], codes.loc[on_qan, "code"]
+            results.loc[on_qan, "points_qan"],
+            results.loc[on_qan, "grade"],
+            codes.loc[on_qan, "code"],
         )
     if subgrades is not None:  # tracking: teachers' sub-grades on GCSE-graded subjects
         single = results["scale"].isin(["gcse", ""]) & points.isna() & results["entry"]
@@ -673,9 +682,12 @@ def _results(
         results.loc[found, "grade_code"] = whole.astype(int).astype(str)
     results["points"] = points.where(results["entry"])
     bad = results[results["entry"] & results["points"].isna()]  # grades that cannot be scored
-    expected = (
-        bad["scale"].astype(object).map(SCALE_FORMS).fillna("a grade the DfE points list gives")
-    )
+    expected = bad["scale"].astype(object).map(SCALE_FORMS)
+    expected = expected.fillna(
+        bad["points_qan"].astype(object).map(qualification_grade_words)
+        if "points_qan" in bad
+        else np.nan
+    ).fillna("a grade the DfE points list gives")
     expected = expected.where(bad["scale"] != "", "a GCSE, double or technical-award grade")
     grade_column = bad["subject"] if check.wide else None
     named = bad["subject"].where(
@@ -758,6 +770,8 @@ class RowFacts:
     per_result: frozenset[str] = frozenset()  # headings of other columns a pupil's rows differ in
     # pupils blank in a column that defines groups: ((column, heading), pupils), sorted
     blank_cells: tuple[tuple[tuple[str, str], int], ...] = ()
+    # results of a kind that counts nowhere (short courses, IGCSEs): ((kind, results)), sorted
+    not_counted_kinds: tuple[tuple[str, int], ...] = ()
 
     def __add__(self, other: RowFacts) -> RowFacts:
         return RowFacts(
@@ -769,6 +783,14 @@ class RowFacts:
             tuple(
                 sorted((Counter(dict(self.blank_cells)) + Counter(dict(other.blank_cells))).items())
             ),
+            tuple(
+                sorted(
+                    (
+                        Counter(dict(self.not_counted_kinds))
+                        + Counter(dict(other.not_counted_kinds))
+                    ).items()
+                )
+            ),
         )
 
 
@@ -777,7 +799,11 @@ def row_facts(
 ) -> RowFacts:
     """What the rows tell (``check``: what checking them found besides problems)."""
     unrecognised = results.loc[
-        ((results["matched_by"] == "unrecognised") & (results["subject"] != "")).to_numpy(),
+        (
+            (results["matched_by"] == "unrecognised")
+            & (results["subject"] != "")
+            & (results["role"] != "not_counting")  # a short course or IGCSE says so itself
+        ).to_numpy(),
         "subject",
     ]  # (a row without a subject is a pupil without results)
     entry = results["entry"].to_numpy(dtype=bool)
@@ -797,6 +823,7 @@ def row_facts(
         int(entries.loc[undated, "upn"].nunique()),
         frozenset(check.per_result),
         tuple(sorted(check.blank_cells.items())),
+        kind_counts(results),
     )
 
 
@@ -812,6 +839,7 @@ def row_warnings(file_warnings: list[str], facts: RowFacts) -> list[str]:
             f"NOT counted: {names}. If one is an approved qualification, add it with --subjects "
             "(columns subject, role, scale, discount_code, aliases)."
         )
+    warnings.extend(kind_warnings(facts.not_counted_kinds))
     if facts.without_results:
         warnings.append(
             f"{facts.without_results} pupil(s) have no results (every grade blank or X); they "
@@ -838,6 +866,43 @@ def row_warnings(file_warnings: list[str], facts: RowFacts) -> list[str]:
             "differ has no value in them (for --group)."
         )
     return warnings
+
+
+GROUP_COLUMNS = {  # the columns of the groups schools are held to, in words
+    "disadvantaged": "disadvantaged (pupil premium)",
+    "sen": "SEN",
+    "gender": "gender",
+}
+
+
+def _missing_group_columns(
+    table: pd.DataFrame, headings: dict[str, str], subjects_file: str | None
+) -> list[str]:
+    """A warning when no column can be read as disadvantaged, SEN or gender: those groups would
+    be missing from every output without a word. It names the headings not read as anything
+    (never their cells), so a data manager can map the right one with ``--columns``."""
+    missing = [c for c in GROUP_COLUMNS if c not in table.columns]
+    if not missing:
+        return []
+    subjects = set(subject_catalogue(subjects_file)["alias"])
+    unread = [
+        str(c)
+        for c in table.columns
+        if c not in headings and c != ROW and normalise_label(str(c)) not in subjects
+    ]
+    seen = ", ".join(repr(h) for h in unread[:15]) + (" …" if len(unread) > 15 else "")
+    words = " or ".join(GROUP_COLUMNS[c] for c in missing)
+    example = f'{missing[0]} = "{unread[0] if unread else "Your heading"}"'
+    return [
+        f"No column could be read as {words}, so those pupil groups are missing from every "
+        "output. "
+        + (
+            f"Headings schoolperf does not recognise: {seen}. If one of them holds it, map it with "
+            f"--columns (e.g. {example})."
+            if unread
+            else f"Add the column, or map its heading with --columns (e.g. {example})."
+        )
+    ]
 
 
 def resolve_by(by: str, columns: list[str], headings: dict[str, str]) -> str | None:
@@ -1065,6 +1130,7 @@ def load_cohort(
     extras = [c for c in CONTEXT_COLUMNS if c in extras] + [
         c for c in extras if c not in CONTEXT_COLUMNS
     ]
+    warnings += _missing_group_columns(pupil_rows, headings, subjects_file)
     pupil, upns = pd.factorize(pupil_rows["upn"], sort=True)
     _check_spellings(pupil_rows, upns, "upn", by_column, check)
     pupils = _pupils(pupil_rows, check, extras, ks2_year, pupil, upns)

@@ -40,17 +40,18 @@ def headline_table(school: dict, estimates: str, file: str) -> Table:
     for element in ("english", "maths", "ebacc", "open"):
         table.add_row(f"  A8 {element}", _number(school[f"attainment8_{element}"]), "")
     table.add_row("Pupils in Progress 8", str(school["progress8_pupils"]), "")
-    rows = [("progress8", "Progress 8")] + [
+    # the DfE's headline P8 has extremely negative pupil scores adjusted (ks4-methodology §2.4)
+    table.add_row(
+        "Progress 8 (adjusted)",
+        _number(school.get("progress8_adjusted"), signed=True),
+        _interval(school, "progress8_adjusted"),
+    )
+    table.add_row("Progress 8 banding", school["progress8_banding"] or "—", "")
+    rows = [("progress8", "Progress 8 (unadjusted)")] + [
         (f"progress8_{e}", f"  P8 {e}") for e in ("english", "maths", "ebacc", "open")
     ]
     for key, label in rows:
         table.add_row(label, _number(school[key], signed=True), _interval(school, key))
-    table.add_row("Progress 8 banding", school["progress8_banding"] or "—", "")
-    table.add_row(
-        "Progress 8 adjusted (extreme scores)",
-        _number(school.get("progress8_adjusted"), signed=True),
-        _interval(school, "progress8_adjusted"),
-    )
     for key, label in HEADLINE_ROWS:
         if key in school:
             table.add_row(label, _number(school[key]), "")
@@ -71,8 +72,9 @@ HEADLINE_ROWS = [
 
 
 def groups_table(groups: dict[str, dict]) -> Table:
-    """Each pupil group with n, A8, P8 and its CI (group n), basics 5+; small groups flagged."""
-    table = Table(title="Pupil groups", title_justify="left")
+    """Each pupil group with n, A8, the DfE's headline (adjusted) P8 and its CI (group n), basics
+    5+; small groups flagged."""
+    table = Table(title="Pupil groups (Progress 8 adjusted, as the DfE)", title_justify="left")
     for column in ("group", "pupils", "Attainment 8", "Progress 8", "95% CI", "5+ E&M %", "note"):
         table.add_column(column, justify="left" if column in ("group", "note") else "right")
     for key, g in groups.items():
@@ -84,8 +86,8 @@ def groups_table(groups: dict[str, dict]) -> Table:
             escape(key),
             str(g["pupils"]),
             _number(g.get("attainment8")),
-            _number(g.get("progress8"), signed=True),
-            _interval(g, "progress8"),
+            _number(g.get("progress8_adjusted"), signed=True),
+            _interval(g, "progress8_adjusted"),
             _number(g.get("basics_5_pct")),
             note,
         )
@@ -180,9 +182,14 @@ def similar_schools_table(comparison: dict) -> Table:
     )
     for column in ("measure", "school", "median", f"{percentile:g}th percentile", "gap", "rank"):
         table.add_column(column, justify="left" if column == "measure" else "right")
+    figures = {  # which P8 was compared: the same kind as the benchmark's
+        "progress8": comparison.get("school_progress8_figure"),
+        "disadvantaged_progress8": comparison.get("school_disadvantaged_progress8_figure"),
+    }
     for row in comparison["measures"]:
+        figure = figures.get(row["measure"])
         table.add_row(
-            row["measure"],
+            row["measure"] + (f" ({figure})" if figure else ""),
             _number(row["school"]),
             _number(row["median"]),
             _number(row["percentile_value"]),

@@ -28,14 +28,14 @@ from schoolperf.reports.files import check_targets, write_atomic
 
 TRACK_MEASURES = [
     "attainment8",
+    "progress8_adjusted",  # the DfE's headline P8 (extreme negative scores adjusted)
     "progress8",
-    "progress8_adjusted",
     "basics_4_pct",
     "basics_5_pct",
     "ebacc_aps",
     "ebacc_entry_pct",
 ]
-GROUP_MEASURES = ["attainment8", "progress8", "basics_5_pct", "ebacc_aps"]
+GROUP_MEASURES = ["attainment8", "progress8_adjusted", "progress8", "basics_5_pct", "ebacc_aps"]
 _DATE = re.compile(r"(20\d\d)[-_]?(0[1-9]|1[0-2])(?:[-_]?([0-2]\d|3[01]))?")
 ALERTS = {
     "progress8_below": "projected Progress 8 is below {limit:+.2f} ({value:+.2f})",

@@ -1007,8 +1007,9 @@ def test_row_warnings_alike_whole_or_in_parts(tmp_path, part_source):
     parts = analyse(path, AnalysisOptions(by="school", chunk_mb=0.002))
     assert "parts" in parts.timings
     assert parts.warnings == whole.warnings
-    assert whole.warnings[0].startswith("8 pupil(s) have a blank 'PP' cell")
-    assert whole.warnings[1].startswith("Column(s) 'Awarding Body' differ between a pupil's rows")
+    assert whole.warnings[0].startswith("No column could be read as SEN or gender")
+    assert whole.warnings[1].startswith("8 pupil(s) have a blank 'PP' cell")
+    assert whole.warnings[2].startswith("Column(s) 'Awarding Body' differ between a pupil's rows")
 
 
 def test_spellings_of_one_school_meet_in_one_part(national, tmp_path, part_source):

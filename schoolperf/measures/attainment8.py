@@ -23,6 +23,7 @@ from schoolperf.frames import (
     sort_order,
     sorted_categorical,
 )
+from schoolperf.measures.eligibility import as_exception, not_counted_reason
 
 ELEMENTS = ("english", "maths", "ebacc", "open")
 EBACC_ROLES = (
@@ -58,9 +59,12 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     """Mark the results that count after discounting, with the reason for each that does not.
 
     Rule: only one result per discount code counts; the first entry (earliest exam date) counts,
-    and on the same date the better result (ks4-methodology §1.6, DfE discounting guidance). A
+    and on the same date the better result (ks4-methodology §1.6, DfE discounting guidance),
+    except that an AS level in English or maths always counts over the GCSE it shares a code
+    with (AS level exception discounting, :mod:`schoolperf.measures.eligibility`). A
     result without a discount code discounts only against the same subject. Results without a
-    date are taken as sat on one unknown date, after every dated result.
+    date are taken as sat on one unknown date, after every dated result. Short courses and
+    IGCSEs count nowhere (:mod:`schoolperf.measures.eligibility`).
     Adds ``counts`` (bool) and ``reason`` (text, empty where the result counts, as Python
     strings: :func:`fill_slots` adds its own before they become a categorical).
     """
@@ -68,22 +72,30 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     entry = out["entry"].to_numpy(dtype=bool)
     reason = np.full(len(out), "", dtype=object)
     reason[~entry] = "no result (blank, X or absent)"
-    reason[entry & (out["role"] == "not_counting").to_numpy()] = (
-        "not a qualification that counts in the performance tables"
+    not_counting = entry & (out["role"] == "not_counting").to_numpy()
+    kind_reason = not_counted_reason(out)
+    reason[not_counting] = np.where(
+        kind_reason[not_counting] != "",
+        kind_reason[not_counting],
+        "not a qualification that counts in the performance tables",
     )
     reason[entry & (out["role"] == "unrecognised").to_numpy()] = (
         "subject not recognised, so not counted: add it with --subjects if it is approved"
     )
     live = reason == ""
     code = discount_key(out)
+    exception = as_exception(out)
     ranked = out[live].assign(
-        _code=code[live], _date=out.loc[live, "exam_date"].fillna(_LATEST), unit=0
+        _code=code[live],
+        _gcse=~exception[live],  # an AS level in English or maths first, whatever its date
+        _date=out.loc[live, "exam_date"].fillna(_LATEST),
+        unit=0,
     )
     rank, leader = ranked_groups(
         ranked,
         ["upn", "_code"],
-        ["_date", "points", *_TIE_BREAK],
-        [True, False, True, True, True, True],
+        ["_gcse", "_date", "points", *_TIE_BREAK],
+        [True, True, False, True, True, True, True],
     )
     lost = rank > 0  # the result that counts instead is the first of its (pupil, code) group
     losers = ranked[lost]
@@ -92,9 +104,16 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     won_date = ranked["exam_date"].iloc[winner].reset_index(drop=True)
     same_subject = won_subject == losers["subject_title"].to_numpy()
     earlier = ranked["_date"].to_numpy()[winner] < losers["_date"].to_numpy()
-    reason[np.flatnonzero(live)[lost]] = np.where(
-        same_subject & earlier,
-        "not first entry: the " + _date_text(won_date).to_numpy() + " entry counts",
+    by_exception = ~ranked["_gcse"].to_numpy()[winner] & losers["_gcse"].to_numpy()
+    reason[np.flatnonzero(live)[lost]] = np.select(
+        [by_exception, same_subject & earlier],
+        [
+            "discounted: "
+            + won_subject
+            + " counts instead (an AS level in English or maths always discounts the GCSE "
+            "in the same subject)",
+            "not first entry: the " + _date_text(won_date).to_numpy() + " entry counts",
+        ],
         "discounted: "
         + won_subject
         + " has the same discount code ("

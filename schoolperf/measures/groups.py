@@ -15,7 +15,7 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from schoolperf.measures.progress8 import Z95
+from schoolperf.measures.progress8 import Z95, bandings
 from schoolperf.measures.totals import PupilCells, mean, totals, variance
 from schoolperf.reference import identifies_pupils, national_comparators, normalise_label
 
@@ -353,16 +353,11 @@ def measures_by(
         out[column] = mean
         out[f"{column}_ci_low"] = mean - half
         out[f"{column}_ci_high"] = mean + half
-    for column in ("progress8", "progress8_adjusted"):
-        score, low, high = (out[column], out[f"{column}_ci_low"], out[f"{column}_ci_high"])
-        out[f"{column}_banding"] = np.select(
-            [low > 0, high < 0, low.notna()],
-            [
-                np.where(score > 0.5, "Well above average", "Above average"),
-                np.where(score < -0.5, "Well below average", "Below average"),
-                "Average",
-            ],
-            default=None,
-        )
+    for column, name in (
+        ("progress8_adjusted", "progress8_banding"),  # the DfE's: on the adjusted headline
+        ("progress8", "progress8_unadjusted_banding"),
+        ("progress8_adjusted", "progress8_adjusted_banding"),
+    ):
+        out[name] = bandings(out[column], out[f"{column}_ci_low"], out[f"{column}_ci_high"])
     out.index.name = key.name or "key"
     return out

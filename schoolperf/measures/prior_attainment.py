@@ -2,7 +2,9 @@
 
 Rule (ks4-methodology §2.2): prior attainment is the mean of the KS2 reading and maths scaled
 scores; pupils working below the level of the tests get a nominal score from their teacher
-assessment for their KS2 year; one valid score alone is used on its own (a schoolperf choice,
+assessment for their KS2 year (given as its code, or as the nominal score itself, 59 to 79, as
+NPD and ASP extracts carry it: a KS2 score below the scaled scores' 80 is a nominal score and is
+flagged in ``ks2_nominal``); one valid score alone is used on its own (a schoolperf choice,
 flagged per pupil, because no DfE text on single scores was found); none → no P8.
 Prior-attainment bands (§4.1): low < 100, middle 100 to < 110, high ≥ 110.
 """
@@ -16,6 +18,7 @@ from schoolperf.reference import ks2_teacher_assessment
 
 # KS2 years with no KS2 assessments (COVID); TA codes of later years use the 2019 values.
 NO_KS2_YEARS = (2020, 2021)
+KS2_SCALED = (80, 120)  # KS2 test scaled scores (STA); below 80 only nominal scores exist
 
 
 def nominal_scores(codes: pd.Series, ks2_year: pd.Series) -> pd.Series:
@@ -35,8 +38,10 @@ def nominal_scores(codes: pd.Series, ks2_year: pd.Series) -> pd.Series:
 
 
 def prior_attainment(pupils: pd.DataFrame, default_ks2_year: int) -> pd.DataFrame:
-    """Per pupil: ``ks2_prior`` (mean of the valid scores), ``ks2_subjects`` (0, 1 or 2) and
-    ``ks2_note`` (why a pupil has no or a partial prior score)."""
+    """Per pupil: ``ks2_prior`` (mean of the valid scores), ``ks2_subjects`` (0, 1 or 2),
+    ``ks2_nominal`` (``reading``, ``maths``, ``reading and maths`` or ``""``: the scores that are
+    DfE nominal scores for working below the test) and ``ks2_note`` (why a pupil has no or a
+    partial prior score)."""
     year = pupils["ks2_year"].fillna(default_ks2_year).astype(int)
     scores = {}
     for subject in ("reading", "maths"):
@@ -46,6 +51,12 @@ def prior_attainment(pupils: pd.DataFrame, default_ks2_year: int) -> pd.DataFram
     out = pd.DataFrame(index=pupils.index)
     out["ks2_prior"] = both.mean(axis=1, skipna=True)
     out["ks2_subjects"] = both.notna().sum(axis=1)
+    nominal = both < KS2_SCALED[0]
+    out["ks2_nominal"] = np.select(
+        [nominal["reading"] & nominal["maths"], nominal["reading"], nominal["maths"]],
+        ["reading and maths", "reading", "maths"],
+        default="",
+    )
     note = np.select(
         [out["ks2_subjects"] == 0, both["reading"].isna(), both["maths"].isna()],
         [

@@ -46,22 +46,38 @@ def confidence_interval(score: float, n: int, national_sd: float) -> tuple[float
     return score - half, score + half
 
 
+def bandings(score: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """DfE performance-tables P8 banding in the DfE's words, for arrays of scores and their CIs
+    (None where there is no CI). Rule (ks4-methodology §2.6, [FD2]): well above average: score
+    > 0.5 and the CI above 0; above average: CI above 0; average: CI includes 0; below average:
+    CI below 0; well below average: score < −0.5 and the CI below 0. The DfE bands the
+    *adjusted* P8 (extremely negative pupil scores raised, §2.4): it is the published headline,
+    so ``progress8_banding`` is computed on it."""
+    score, low, high = (np.asarray(a, dtype=float) for a in (score, low, high))
+    return np.select(
+        [low > 0, high < 0, ~np.isnan(low)],
+        [
+            np.where(score > 0.5, "Well above average", "Above average"),
+            np.where(score < -0.5, "Well below average", "Below average"),
+            "Average",
+        ],
+        default=None,
+    )
+
+
 def banding(score: float, ci: tuple[float, float] | None) -> str | None:
-    """DfE performance-tables P8 banding in the DfE's words (ks4-methodology §2.6).
+    """:func:`bandings` of one score and its CI.
 
     >>> banding(0.36, (0.18, 0.54))
     'Above average'
     >>> banding(0.2, (-0.03, 0.43))
     'Average'
+    >>> banding(0.559, (0.281, 0.837)), banding(0.477, (0.199, 0.754))
+    ('Well above average', 'Above average')
     """
     if ci is None:
         return None
-    low, high = ci
-    if low > 0:
-        return "Well above average" if score > 0.5 else "Above average"
-    if high < 0:
-        return "Well below average" if score < -0.5 else "Below average"
-    return "Average"
+    return bandings(np.array([score]), np.array([ci[0]]), np.array([ci[1]]))[0]
 
 
 def adjust_extreme_negative(

@@ -254,6 +254,40 @@ def identifies_pupils(heading: str) -> bool:
     return bool(_IDENTIFIES_PUPILS.search(label)) and not _NOT_PUPILS.search(label)
 
 
+# Kinds of qualification that are not plain GCSEs, as a subject title or the ``qualification``
+# column names them (normalised text, see :func:`normalise_label`). The rules for each kind are
+# in ``schoolperf.measures.eligibility``.
+SHORT_COURSE = "short_course"
+IGCSE = "igcse"
+AS_LEVEL = "as_level"
+QUALIFICATION_KINDS = {
+    SHORT_COURSE: "GCSE short course",
+    IGCSE: "IGCSE or Level 1/2 Certificate",
+    AS_LEVEL: "AS level",
+}
+_IGCSE_WORDS = r"igcse|international gcse|(?:level|l) ?1 (?:level |l)?2 certificate"
+# in a subject title: "Religious Studies Short Course", "GCSE (Short Course) RS",
+# "IGCSE English Language", "AS Mathematics", "GCE AS Level Maths", "Mathematics (AS)"
+TITLE_KINDS = {
+    SHORT_COURSE: re.compile(r"\bshort course\b"),
+    IGCSE: re.compile(rf"\b(?:{_IGCSE_WORDS})\b"),
+    AS_LEVEL: re.compile(
+        r"^(?:gce )?as(?: level)?\b(?! a\b| an\b)|\bas level\b|\badvanced subsidiary\b|"
+        r"\bgce as\b|\bas$"
+    ),
+}
+# in the qualification column: "GCSE Short Course", "Short Course", "International GCSE",
+# "IGCSE", "Level 1/2 Certificate", "AS", "AS Level", "GCE AS", "Advanced Subsidiary"
+QUALIFICATION_COLUMN_KINDS = {
+    SHORT_COURSE: re.compile(r"\bshort\b"),
+    IGCSE: re.compile(rf"\b(?:{_IGCSE_WORDS})\b"),
+    AS_LEVEL: re.compile(r"^(?:gce )?as(?: level)?$|\badvanced subsidiary\b|\bgce as\b"),
+}
+# words left out of an AS level's title to find its subject ("GCE AS Level Mathematics" → maths)
+AS_LEVEL_WORDS = re.compile(
+    r"\b(?:gce|as level|advanced subsidiary|level 3|as)\b|\bin\b(?= )|^\s*in\b"
+)
+
 SUBJECT_COLUMNS = ["subject", "role", "scale", "discount_code", "aliases"]
 ROLES = {
     "english_language",
@@ -274,6 +308,8 @@ ROLES = {
 def _catalogue_from(table: pd.DataFrame, file: str) -> pd.DataFrame:
     if "matrix_subject" not in table.columns:  # optional: the DfE transition-matrix subject
         table = table.assign(matrix_subject="")
+    if "qan" not in table.columns:  # optional: the DfE qualification number that scores it
+        table = table.assign(qan="")
     missing = [c for c in SUBJECT_COLUMNS if c not in table.columns]
     if missing:
         raise _problem(
@@ -396,6 +432,21 @@ def qualification_points() -> dict[str, float]:
             strict=False,
         )
     )
+
+
+@cache
+def _qualification_grades() -> dict[str, str]:
+    points = read_reference_csv("qualifications/performance_points_2019.csv")
+    points = points.sort_values(["Qualification Number", "Pass Points"], ascending=[True, False])
+    grades = points["Grade Text"].str.replace(r"^Grade (?=\S+$)", "", regex=True)
+    texts = grades.groupby(points["Qualification Number"], sort=False).agg(", ".join)
+    titles = points.groupby("Qualification Number", sort=False)["Qualification Title"].first()
+    return {q: f"a grade {titles[q]} awards ({texts[q]}, or U)" for q in texts.index}
+
+
+def qualification_grade_words(qan: str) -> str | None:
+    """The grades a DfE qualification awards, in words, for a message (None if not listed)."""
+    return _qualification_grades().get(str(qan))
 
 
 @cache

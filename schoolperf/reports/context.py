@@ -34,7 +34,8 @@ GROUP_LABELS = {
 }
 MEASURE_LABELS = {
     "attainment8": "Attainment 8",
-    "progress8": "Progress 8",
+    "progress8_adjusted": "Progress 8",  # the DfE's headline: extreme negative scores adjusted
+    "progress8": "Progress 8 (unadjusted)",
     "basics_4_pct": "Grade 4+ in English and maths",
     "basics_5_pct": "Grade 5+ in English and maths",
     "ebacc_entry_pct": "Entering the EBacc",
@@ -85,7 +86,7 @@ def _headlines(analysis: Analysis, national: dict[str, float]) -> list[dict[str,
     rows = []
     for key in (
         "attainment8",
-        "progress8",
+        "progress8_adjusted",  # the DfE's headline P8 (§2.4); the unadjusted one is beside it
         "basics_4_pct",
         "basics_5_pct",
         "ebacc_entry_pct",
@@ -101,7 +102,7 @@ def _headlines(analysis: Analysis, national: dict[str, float]) -> list[dict[str,
                 "label": MEASURE_LABELS[key],
                 "value": analysis.school.get(key),
                 "percent": key in PERCENT,
-                "national": national.get(key),
+                "national": national.get(key.removesuffix("_adjusted")),
                 "ci_low": analysis.school.get(f"{key}_ci_low"),
                 "ci_high": analysis.school.get(f"{key}_ci_high"),
                 "previous": previous[-1]["value"] if previous else None,
@@ -123,9 +124,9 @@ def _groups(analysis: Analysis) -> list[dict[str, Any]]:
                 "suppressed": g["suppressed"],
                 "small": g["small_group"],
                 "attainment8": g.get("attainment8"),
-                "progress8": g.get("progress8"),
-                "ci_low": g.get("progress8_ci_low"),
-                "ci_high": g.get("progress8_ci_high"),
+                "progress8": g.get("progress8_adjusted"),  # as in the gap table (§2.4)
+                "ci_low": g.get("progress8_adjusted_ci_low"),
+                "ci_high": g.get("progress8_adjusted_ci_high"),
                 "basics_5_pct": g.get("basics_5_pct"),
                 "ebacc_aps": g.get("ebacc_aps"),
             }
@@ -200,8 +201,8 @@ def _questions(analysis: Analysis, gaps: list[dict[str, Any]]) -> list[str]:
             )
     school = analysis.school
     if (
-        school.get("progress8_ci_low") is not None
-        and school["progress8_ci_low"] <= 0 <= school["progress8_ci_high"]
+        school.get("progress8_adjusted_ci_low") is not None
+        and school["progress8_adjusted_ci_low"] <= 0 <= school["progress8_adjusted_ci_high"]
     ):
         questions.append(
             "Our Progress 8 is not significantly different from the national "

@@ -52,6 +52,7 @@ PUPIL_CSV_COLUMNS = [
     "eal",
     "ks2_reading",
     "ks2_maths",
+    "ks2_nominal",
     "ks2_prior",
     "prior_attainment_group",
     "prior_attainment_band",

@@ -8,7 +8,7 @@ from schoolperf import __version__
 from schoolperf.reports.context import GROUP_LABELS, MEASURE_LABELS
 from schoolperf.reports.render import environment
 
-LABELS = {**MEASURE_LABELS, "progress8_adjusted": "Progress 8 (extreme scores adjusted)"}
+LABELS = MEASURE_LABELS
 
 
 def render_tracking(

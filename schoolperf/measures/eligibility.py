@@ -1,0 +1,80 @@
+"""Which qualifications count at all, and the AS level exception to first-entry discounting.
+
+Rules:
+* **GCSE short courses count nowhere.** Short courses stopped counting (as half a GCSE) in the
+  performance tables from 2013/14, and the DfE 2019 points list has no short course in it
+  (ks4-methodology §1.6, sources [CT1], [RE1], [Q1]).
+* **IGCSEs and Level 1/2 Certificates count nowhere.** Since 2017 only reformed GCSE (9–1) and
+  AS levels fill the English and maths slots, and legacy IGCSEs are on no DfE list of
+  qualifications that count for 2024: the DfE 2019 points list holds none (ks4-methodology
+  §1.2, §1.3, sources [Q1], [Q2] overview).
+* **AS level exception discounting.** An AS level in English or mathematics discounts the GCSE
+  in the same subject (same discount code), and the AS level's points count, whichever was sat
+  first: "the AS points will always discount the GCSE points" (AQA [A1]); the DfE's discounting
+  guide has a section "AS level exception discounting in English and mathematics" [G7]
+  (ks4-methodology §1.3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from schoolperf.reference import AS_LEVEL, IGCSE, QUALIFICATION_KINDS, SHORT_COURSE
+
+NOT_COUNTING = "not_counting"
+# why a result of each kind counts nowhere (shown in the slot audit and the warning)
+NOT_COUNTED_REASONS = {
+    SHORT_COURSE: "GCSE short course: short courses have not counted in the performance tables "
+    "since 2014",
+    IGCSE: "IGCSE or Level 1/2 Certificate: not a reformed GCSE (9-1) and on no DfE list of "
+    "qualifications that count",
+}
+AS_EXCEPTION_ROLES = ("maths", "english_language", "english_literature")
+
+
+def counting_roles(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with the role ``not_counting`` for every result of a kind that counts
+    nowhere (short courses, IGCSEs), whatever its subject."""
+    never = results["kind"].isin(list(NOT_COUNTED_REASONS)).to_numpy()
+    if not never.any():
+        return results
+    out = results.copy()
+    role = out["role"].astype(object).to_numpy(copy=True)
+    role[never] = NOT_COUNTING
+    out["role"] = role
+    return out
+
+
+def not_counted_reason(results: pd.DataFrame) -> np.ndarray:
+    """The reason a result of a kind that counts nowhere does not count; ``""`` otherwise."""
+    if "kind" not in results.columns:
+        return np.full(len(results), "", dtype=object)
+    kind = results["kind"].astype(object)
+    return kind.map(NOT_COUNTED_REASONS).fillna("").to_numpy(dtype=object)
+
+
+def as_exception(results: pd.DataFrame) -> np.ndarray:
+    """True for an AS level in English or maths: it discounts a GCSE with its discount code
+    whatever the dates and points (AS level exception discounting)."""
+    if "kind" not in results.columns:
+        return np.zeros(len(results), dtype=bool)
+    return (
+        results["kind"].astype(object).eq(AS_LEVEL) & results["role"].isin(AS_EXCEPTION_ROLES)
+    ).to_numpy()
+
+
+def kind_counts(results: pd.DataFrame) -> tuple[tuple[str, int], ...]:
+    """Entered results of each kind that counts nowhere, as (kind, count), sorted."""
+    entered = results[results["entry"].to_numpy(dtype=bool)]
+    counts = entered["kind"].astype(object).value_counts()
+    return tuple(sorted((k, int(n)) for k, n in counts.items() if k in NOT_COUNTED_REASONS))
+
+
+def kind_warnings(counts: tuple[tuple[str, int], ...]) -> list[str]:
+    """One warning per kind of result that counts nowhere."""
+    return [
+        f"{n} result(s) were NOT counted anywhere because each is a {QUALIFICATION_KINDS[kind]}: "
+        f"{NOT_COUNTED_REASONS[kind].split(': ', 1)[1]}. The slot audit lists them."
+        for kind, n in counts
+    ]

@@ -1,4 +1,4 @@
-"""Command line: parse options, call the library, print. Exit 0 done, 2 bad input (CONTRACT §4)."""
+"""Command line: parse options, call the library, print. Exit 0 done, 2 bad input (contract §4)."""
 
 from __future__ import annotations
 
@@ -219,7 +219,7 @@ def cli() -> None:
     type=click.Choice(["table", "json"]),
     default="table",
     show_default=True,
-    help="table: headlines in the terminal; json: CONTRACT §3.",
+    help="table: headlines in the terminal; json: docs/contract.md §3.",
 )
 @click.option(
     "--out",
@@ -524,7 +524,16 @@ def similar_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 type=click.IntRange(min=1),
                 default=50,
                 show_default=True,
-                help="How many similar schools.",
+                help="How many similar schools (at least 10; every school tied with the last "
+                "is kept too).",
+            ),
+            click.option(
+                "--min-pupils",
+                type=click.IntRange(min=1),
+                default=6,
+                show_default=True,
+                help="Leave out benchmark schools with fewer pupils in Progress 8 (P8PUP, else "
+                "TPUP); 6 is the DfE's own publication minimum.",
             ),
             click.option(
                 "--percentile",
@@ -552,11 +561,17 @@ def _compare(file: Path, kwargs: dict[str, Any]):  # noqa: ANN202 - (Analysis, d
 
     analysis = run(file, _options(**kwargs))
     settings = PeerSettings(
-        kwargs["peers"], kwargs["percentile"], tuple(kwargs["match"]), kwargs["urn"]
+        kwargs["peers"],
+        kwargs["percentile"],
+        tuple(kwargs["match"]),
+        kwargs["urn"],
+        kwargs["min_pupils"],
     )
-    return analysis, similar_schools(
-        analysis, kwargs["benchmark"], settings, kwargs["benchmark_year"]
-    )
+    comparison = similar_schools(analysis, kwargs["benchmark"], settings, kwargs["benchmark_year"])
+    from schoolperf.console import print_warnings, stderr
+
+    print_warnings(comparison.get("warnings", []), stderr())
+    return analysis, comparison
 
 
 @cli.command("compare")

@@ -1,15 +1,21 @@
 """Read a DfE school-level KS4 performance-tables file (any year's layout) as benchmark data.
 
-Handles what the real files do (ks4-methodology §8.10, peer-tools §4.1): a UTF-8 BOM; ``NP``,
+Handles what the real files do (ks4-methodology §8.10): a UTF-8 BOM; ``NP``,
 ``NE``, ``SUPP``, ``LOWCOV``, ``NA``, ``NEW``, ``z``, ``-`` and blank for "no value"; percentages as
 ``"40.0%"`` strings (or as fractions 0–1 in some re-published extracts); ragged rows (a row one
 field short when ``P8_BANDING`` is missing); banding as a code 1–5 or as text; and columns renamed
-across years (``KS2APS`` → ``KS2ASS``, ``_PTQ_EE`` suffixes, ``_ORIG`` for unadjusted P8).
+across years (``KS2APS`` → ``KS2ASS``, ``_PTQ_EE`` suffixes, ``_ORIG`` for unadjusted P8, as
+``P8MEA_ORIG`` and ``P8MEA_FSM6CLA1A_ORIG``: 2023/24 layout, tests/data
+dfe-ks4-2024-final-herts-sample/ks4final_2023-24_columns.txt). Records which DfE column each field
+came from (``Benchmark.columns``: adjusted or unadjusted P8, ks4-methodology §2.4-2.5) and the
+academic year. The school type is ``NFTYPE`` (DfE), else a re-publisher's ``SCHTYPE``; pupils
+covered are ``P8PUP`` and ``TPUP`` (``TOTPUPS``, pupils on roll of all ages, is no KS4 count).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from dataclasses import dataclass
@@ -19,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.reference import HERE
+from schoolperf.reference import HERE, load_estimates, shipped_estimates
 
 MISSING = {"", "NP", "NE", "SUPP", "LOWCOV", "NA", "NEW", "Z", "-", "X", ".", ":"}
 # canonical field → DfE column names, first present wins (newer names first)
@@ -27,8 +33,9 @@ FIELDS: dict[str, list[str]] = {
     "urn": ["URN"],
     "name": ["SCHNAME"],
     "rectype": ["RECTYPE"],
-    "school_type": ["NFTYPE"],
+    "school_type": ["NFTYPE", "SCHTYPE"],
     "pupils": ["TPUP", "TOTPUPS"],
+    "ks4_pupils": ["TPUP"],
     "attainment8": ["ATT8SCR"],
     "progress8": ["P8MEA_ORIG", "P8MEA"],
     "progress8_adjusted": ["P8MEA"],
@@ -41,7 +48,8 @@ FIELDS: dict[str, list[str]] = {
     "ks2_scaled": ["KS2ASS"],
     "ks2_points": ["KS2APS"],
     "disadvantaged_attainment8": ["ATT8SCR_FSM6CLA1A"],
-    "disadvantaged_progress8": ["P8MEA_ORIG_FSM6CLA1A", "P8MEA_FSM6CLA1A"],
+    # the DfE's unadjusted disadvantaged P8 is P8MEA_FSM6CLA1A_ORIG (2023/24 file, column 174)
+    "disadvantaged_progress8": ["P8MEA_FSM6CLA1A_ORIG", "P8MEA_FSM6CLA1A"],
     "progress8_english": ["P8MEAENG"],
     "progress8_maths": ["P8MEAMAT"],
     "progress8_ebacc": ["P8MEAEBAC"],
@@ -58,6 +66,7 @@ BANDING_CODES = {
     "5": "Well below average",
 }
 DEFAULT_BENCHMARK = HERE / "benchmarks" / "england_ks4_2019.csv"
+DEFAULT_YEAR = "2018/19"
 DEFAULT_DESCRIPTION = (
     "DfE KS4 performance tables 2018/19 (provisional), all schools in England, with % FSM-ever "
     "from the January 2019 school census as the disadvantage measure"
@@ -66,11 +75,28 @@ DEFAULT_DESCRIPTION = (
 
 @dataclass(frozen=True)
 class Benchmark:
-    """Benchmark schools, one row per school, canonical numeric fields (NaN = not published)."""
+    """Benchmark schools, one row per school, canonical numeric fields (NaN = not published);
+    ``columns``: the DfE column each canonical field was read from (fields the file lacks are
+    left out); ``year``: the academic year (``"2018/19"``), None where it is not known."""
 
     schools: pd.DataFrame
     description: str
     notes: tuple[str, ...] = ()
+    columns: dict[str, str] = dataclasses.field(default_factory=dict)
+    year: str | None = None
+
+    @property
+    def progress8_figure(self) -> str:
+        """Which P8 the file gives as ``progress8``: ``"unadjusted"`` (``P8MEA_ORIG``, preferred)
+        or ``"adjusted"`` (``P8MEA`` only: the 2019 final and London files; ks4-methodology
+        §2.4–2.5: ``P8MEA`` is after the extreme-negative adjustment, ``_ORIG`` before it)."""
+        return "adjusted" if self.columns.get("progress8") == "P8MEA" else "unadjusted"
+
+    @property
+    def disadvantaged_progress8_figure(self) -> str | None:
+        """As :attr:`progress8_figure`, for disadvantaged pupils' P8 (None: not in the file)."""
+        name = self.columns.get("disadvantaged_progress8")
+        return None if name is None else ("unadjusted" if name.endswith("_ORIG") else "adjusted")
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -100,17 +126,17 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 
 def benchmark_year(path: Path, given: str | None) -> str:
-    """The academic year of a benchmark file: as given, else read from its name
-    (``2023-2024``, ``2023-24``, ``202324`` or a lone year such as ``2024``)."""
-    if given:
-        return given
-    match = re.search(r"(20\d\d)[-_ ]?(20)?(\d\d)(?!\d)", path.name)
-    if match:
-        return f"{match.group(1)}/{match.group(3)}"
-    lone = re.search(r"(?<!\d)(20\d\d)(?!\d)", path.name)
-    if lone:
-        return f"{int(lone.group(1)) - 1}/{lone.group(1)[2:]}"
-    return "year not stated (give it with --benchmark-year)"
+    """The academic year of a benchmark file (``2023/24``): from ``given`` (``2023/24``,
+    ``2023-24``, ``2023-2024`` or the summer's year ``2024``) if given, else from the file's
+    name; a pair of years must be consecutive."""
+    for text in [given] if given else [path.name]:
+        for pair in re.finditer(r"(?<!\d)(20\d\d)[-_ /]?(20)?(\d\d)(?!\d)", text):
+            if int(pair.group(3)) == (int(pair.group(1)) + 1) % 100:
+                return f"{pair.group(1)}/{pair.group(3)}"
+        lone = re.search(r"(?<!\d)(20\d\d)(?!\d)", text)
+        if lone:
+            return f"{int(lone.group(1)) - 1}/{lone.group(1)[2:]}"
+    return given or "year not stated (give it with --benchmark-year)"
 
 
 def read_benchmark(path: str | Path | None = None, year: str | None = None) -> Benchmark:
@@ -145,11 +171,13 @@ def read_benchmark(path: str | Path | None = None, year: str | None = None) -> B
     schools = pd.DataFrame(index=table.index)
     notes = []
     percent_signs: set[str] = set()
+    columns: dict[str, str] = {}
     for field, names in FIELDS.items():
         name = next((n for n in names if n in table.columns), None)
         if name is None:
             schools[field] = "" if field in TEXT_FIELDS else np.nan
             continue
+        columns[field] = name
         if field in TEXT_FIELDS:
             schools[field] = table[name].astype(str).str.strip()
         else:
@@ -158,6 +186,11 @@ def read_benchmark(path: str | Path | None = None, year: str | None = None) -> B
                 percent_signs.add(field)  # written as "40.0%": already a percentage
         if field == "progress8" and name == "P8MEA":
             notes.append("P8 is the DfE's adjusted score (the file has no unadjusted P8MEA_ORIG)")
+        if field == "school_type" and name == "SCHTYPE":
+            notes.append(
+                "school type from the file's SCHTYPE column (added by its re-publisher, not a "
+                "DfE column)"
+            )
         if field == "disadvantaged_pct" and name == "PNUMFSMEVER":
             notes.append("% disadvantaged is % FSM-ever from the school census (a close proxy)")
     for field in PERCENT_FIELDS - percent_signs:
@@ -171,11 +204,31 @@ def read_benchmark(path: str | Path | None = None, year: str | None = None) -> B
         if schools["rectype"].notna().any()
         else pd.array([1] * len(schools), dtype="Int64")
     )
+    named = DEFAULT_YEAR if path is None else benchmark_year(source, year)
     description = (
         DEFAULT_DESCRIPTION
         if path is None
-        else (f"the DfE KS4 performance tables {benchmark_year(source, year)} ({source.name})")
+        else (f"the DfE KS4 performance tables {named} ({source.name})")
     )
     return Benchmark(
-        schools[schools["urn"] != ""].reset_index(drop=True), description, tuple(notes)
+        schools[schools["urn"] != ""].reset_index(drop=True),
+        description,
+        tuple(notes),
+        columns,
+        named if re.fullmatch(r"20\d\d/\d\d", named) else None,
     )
+
+
+def estimates_year(name: str) -> str | None:
+    """Academic year of a shipped estimates table: ``2024`` → ``2023/24`` (the 2024 cohort),
+    ``2023-revised`` → ``2022/23``; None for a user's table."""
+    if name not in shipped_estimates():
+        return None
+    year = int(name[:4])
+    return f"{year - 1}/{str(year)[2:]}"
+
+
+def table_for_year(year: str | None) -> str | None:
+    """The shipped estimates table (latest release) of an academic year, if schoolperf has one."""
+    names = [n for n in shipped_estimates() if estimates_year(n) == year]
+    return load_estimates(names[0][:4]).name if year and names else None

@@ -1,7 +1,7 @@
 """The one call the command line makes: ``analyse(path, options) -> Analysis``.
 
 read → validate → pupil results model (:mod:`schoolperf.cohort`) → measures → an
-:class:`Analysis` holding unrounded numbers, which ``to_dict`` turns into CONTRACT.md §3 JSON.
+:class:`Analysis` holding unrounded numbers, which ``to_dict`` turns into docs/contract.md §3 JSON.
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ class Analysis:
         return pupil_json_table(self.pupils, self.slot_columns(JSON_SLOT_COLUMNS))
 
     def to_dict(self, pupils: bool = True) -> dict[str, object]:
-        """CONTRACT.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed;
+        """docs/contract.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed;
         ``pupils=False`` leaves out the per-pupil array (for very large files)."""
         return {
             "schoolperf_version": __version__,

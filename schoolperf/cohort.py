@@ -344,7 +344,7 @@ def _pupil_values(
     """One row per pupil (index ``upn``, sorted): each column's non-blank value, and ``ROW``, the
     pupil's first row. A pupil's columns must agree on every row (blank cells are ignored): each
     column is factorised once, and a pupil disagrees where its lowest and highest codes differ.
-    Names are never quoted in the message (CONTRACT §1: no names in logs). ``pupil``: each
+    Names are never quoted in the message (docs/contract.md §1: no names in logs). ``pupil``: each
     row's position in ``upns``, the sorted UPNs. ``per_result``: columns schoolperf does not
     know, which may be about each result (a long export's awarding body, season, target
     grade): a pupil whose rows differ in one is no problem, only blank in it, and the column

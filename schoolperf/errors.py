@@ -2,7 +2,7 @@
 
 A :class:`Problem` is data (file, spreadsheet row, column, value, message, fix), modelled on
 frictionless-py's error reports. The library raises :class:`InputError` holding every problem it
-found; ``cli.py`` prints one line per problem and exits with status 2 (CONTRACT §4).
+found; ``cli.py`` prints one line per problem and exits with status 2 (docs/contract.md §4).
 """
 
 from __future__ import annotations

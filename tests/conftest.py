@@ -1,5 +1,5 @@
-"""Shared test helpers: paths, the shared DfE data (skipped cleanly when absent), and a way to
-build a small long-layout export from a list of results and analyse it."""
+"""Shared test helpers: paths, the public DfE data in ``tests/data``, and a way to build a small
+long-layout export from a list of results and analyse it."""
 
 from __future__ import annotations
 
@@ -11,16 +11,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 DEMO = FIXTURES / "demo_cohort.csv"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+PUBLIC_DATA = ROOT / "tests" / "data"
 
 PUPIL_HEADINGS = ["UPN", "KS2 Reading", "KS2 Maths", "Subject", "Grade", "Exam Date"]
 
 
-def shared(path: str) -> Path:
-    """A file in ../shared/data, or skip the test when the folder is not there."""
-    full = SHARED_DATA / path
-    if not full.exists():
-        pytest.skip(f"shared data not present: {full}")
+def public_data(path: str) -> Path:
+    """A public file copied into ``tests/data`` (its folder's README gives source and licence)."""
+    full = PUBLIC_DATA / path
+    assert full.exists(), f"missing test data: {full}"
     return full
 
 

@@ -3,7 +3,7 @@
 Pure Python, plain loops, no pandas/numpy. Used by property tests to cross-check the
 vectorised engine; it must not import anything from ``schoolperf``.
 
-Rules follow /work/shared/reference/ks4-methodology.md:
+Rules follow docs/ks4-methodology.md:
   * §1.1 structure: 2 x English + 2 x maths + best 3 EBacc + best 3 open; empty slots 0.
   * §1.2 English: higher of language/literature, doubled only if BOTH were entered
     (U is an entry, X/'' is not); the other one may go to the open element.

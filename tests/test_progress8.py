@@ -11,7 +11,7 @@ import pytest
 from schoolperf.measures.prior_attainment import nominal_scores, prior_attainment_band
 from schoolperf.measures.progress8 import banding, confidence_interval
 from schoolperf.reference import load_estimates, shipped_estimates
-from tests.conftest import shared
+from tests.conftest import public_data
 
 TABLES = {
     "2024": "2024",
@@ -60,7 +60,7 @@ def test_no_ci_below_two_pupils():
 @pytest.mark.parametrize("name", list(TABLES))
 def test_shipped_tables_equal_the_dfe_files(name):
     """Each shipped table equals the DfE ready-reckoner coefficients and SDs it came from."""
-    folder = shared(f"dfe-p8-ready-reckoner-model-values/{TABLES[name]}")
+    folder = public_data(f"dfe-p8-ready-reckoner-model-values/{TABLES[name]}")
     with open(folder / "p8_pupil_coefficients_file.csv", encoding="utf-8-sig") as f:
         dfe = pd.DataFrame(list(csv.DictReader(f))).astype(float)
     table = load_estimates(name)

@@ -14,7 +14,7 @@ from schoolperf.cli import cli
 from schoolperf.comparisons import similar_schools_for_urn
 from schoolperf.ingest.benchmark import read_benchmark
 from schoolperf.measures.similar_schools import PeerSettings
-from tests.conftest import DEMO, shared
+from tests.conftest import DEMO, public_data
 
 SAMPLES = [
     "dfe-ks4-2019-final-national-subset/england_ks4final_2019_subset.csv",
@@ -26,13 +26,13 @@ SAMPLES = [
 
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_every_real_sample_parses(sample):
-    schools = read_benchmark(shared(sample)).schools
+    schools = read_benchmark(public_data(sample)).schools
     assert len(schools) > 0 and schools["attainment8"].notna().any()
 
 
 def test_herts_2023_24_sample_real_values():
     """Ragged rows, text banding, NP/NE/SUPP, % strings, KS2ASS, disadvantaged P8 (2023/24)."""
-    schools = read_benchmark(shared(SAMPLES[3])).schools.set_index("name")
+    schools = read_benchmark(public_data(SAMPLES[3])).schools.set_index("name")
     ashlyns = schools.loc["Ashlyns School"]
     assert ashlyns["progress8_adjusted"] == 0.36 and ashlyns["banding"] == "Above average"
     adeyfield = schools.loc["The Adeyfield Academy"]
@@ -76,7 +76,7 @@ def test_quirks_codes_percent_ragged_banding_and_renames(tmp_path):
 
 
 def test_fractions_in_republished_extracts_become_percentages():
-    benchmark = read_benchmark(shared(SAMPLES[2]))
+    benchmark = read_benchmark(public_data(SAMPLES[2]))
     assert benchmark.schools["disadvantaged_pct"].max() > 1
     assert any("fractions" in note for note in benchmark.notes)
 
@@ -111,9 +111,11 @@ def independent_peers(raw: pd.DataFrame, urn: str, peers: int) -> pd.DataFrame:
 
 @pytest.mark.parametrize("urn", ["100053", "100052"])  # Acland Burghley, Hampstead
 def test_peer_group_percentiles_and_rank_match_an_independent_calculation(urn):
-    raw = pd.read_csv(shared(SAMPLES[1]), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    raw = pd.read_csv(
+        public_data(SAMPLES[1]), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
     peers = independent_peers(raw, urn, 50)
-    result = similar_schools_for_urn(urn, str(shared(SAMPLES[1])), PeerSettings(50, 80))
+    result = similar_schools_for_urn(urn, str(public_data(SAMPLES[1])), PeerSettings(50, 80))
     assert sorted(p["urn"] for p in result["peer_list"]) == sorted(peers["URN"])
     assert result["peers"] == len(peers) > 50  # ties at the boundary all kept
     rows = {r["measure"]: r for r in result["measures"]}

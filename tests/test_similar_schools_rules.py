@@ -19,7 +19,7 @@ from schoolperf.comparisons import similar_schools, similar_schools_for_urn, tar
 from schoolperf.ingest.benchmark import read_benchmark
 from schoolperf.measures.similar_schools import PeerSettings, candidates
 from schoolperf.reference import load_estimates
-from tests.conftest import DEMO, ROOT, shared
+from tests.conftest import DEMO, ROOT, public_data
 
 EMBEDDED = ROOT / "schoolperf" / "reference" / "benchmarks" / "england_ks4_2019.csv"
 FINAL_2019 = "dfe-ks4-2019-final-national-subset/england_ks4final_2019_subset.csv"
@@ -84,7 +84,7 @@ def test_south_essex_college_is_no_longer_a_peer_in_the_2019_final_file():
     """2019 final file (school type in its SCHTYPE column): South Essex College (URN 130672,
     A8 5.3, P8 −3.16, so expected 36.9) was a peer of The Victory Academy (URN 136108,
     expected 37.0); none of the 14 colleges with P8 is a candidate now."""
-    path = str(shared(FINAL_2019))
+    path = str(public_data(FINAL_2019))
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     colleges = raw.loc[
         (raw["SCHTYPE"] == "College") & pd.to_numeric(raw["P8MEA"], errors="coerce").notna(),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schoolperf.api import AnalysisOptions, analyse
 from schoolperf.cli import cli
 from schoolperf.measures.subjects import grade_chances
-from tests.conftest import DEMO, shared, write_long
+from tests.conftest import DEMO, public_data, write_long
 
 # DfE KS2-KS4 transition matrices 2023/24 (revised), all pupils, typed from the rows:
 # Mathematics, KS2 "105 - 107": grades 1..9, then U (X = 487 left out: not a result)
@@ -87,7 +87,7 @@ def test_shipped_matrices_equal_the_dfe_file():
     from schoolperf.reference import transition_matrices
 
     raw = pd.read_csv(
-        shared(
+        public_data(
             "dfe-ks2-ks4-transition-matrices/2024_Tidy_Data_Output_91_Scaled_Scores_Final_v2.csv"
         )
     )

@@ -1,11 +1,11 @@
-"""Published and hand-worked A8/P8 examples (shared/reference/ks4-methodology.md §7)."""
+"""Published and hand-worked A8/P8 examples (docs/ks4-methodology.md §7)."""
 
 from __future__ import annotations
 
 import pytest
 
 from schoolperf.api import AnalysisOptions, analyse
-from tests.conftest import shared
+from tests.conftest import public_data
 
 ELEMENTS = [
     "attainment8",
@@ -162,7 +162,7 @@ def test_single_english_is_not_doubled(analyse_pupils):
 )
 def test_chrisateen_pupils_by_qan(name, upn, expected):
     """§7.2(d): results by DfE QAN only; School2 B1's French resit loses to the first entry."""
-    analysis = analyse(shared(f"synthetic-pupil-results-chrisateen/{name}"))
+    analysis = analyse(public_data(f"synthetic-pupil-results-chrisateen/{name}"))
     assert figures(analysis, upn) == expected
     if upn == "B1":
         french = analysis.slots[analysis.slots["qan"] == "60189009"].set_index("grade")
@@ -172,7 +172,7 @@ def test_chrisateen_pupils_by_qan(name, upn, expected):
 
 def test_schoolkit_wide_template(tmp_path):
     """§7.2(d): the SchoolKit wide template's two pupils, 2023 revised estimates."""
-    source = shared("synthetic-pupil-template-schoolkit/input-data-template.csv")
+    source = public_data("synthetic-pupil-template-schoolkit/input-data-template.csv")
     lines = source.read_text(encoding="utf-8").splitlines()[:3]
     export = tmp_path / "template.csv"
     export.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -191,7 +191,7 @@ def test_schoolkit_template_stray_rows_are_reported(tmp_path):
     """The full template has four grades with no pupil: each is one problem, exit 2."""
     from schoolperf.errors import InputError
 
-    source = shared("synthetic-pupil-template-schoolkit/input-data-template.csv")
+    source = public_data("synthetic-pupil-template-schoolkit/input-data-template.csv")
     mapping = tmp_path / "columns.toml"
     mapping.write_text('[columns]\nupn = "Surname Forename"\n')
     with pytest.raises(InputError) as caught:

@@ -1,6 +1,10 @@
-"""Rebuild the DfE reference tables shipped in ``schoolperf/reference/`` from ``../shared/data``.
+"""Rebuild the DfE reference tables shipped in ``schoolperf/reference/`` from the DfE downloads.
 
-Run from the repository root: ``python tools/build_reference.py``. The output files are committed;
+Run from the repository root: ``python tools/build_reference.py DATA``, where ``DATA`` is a folder
+holding the public downloads in the folders named below (``dfe-p8-ready-reckoner-model-values``,
+``dfe-ks4-qualifications-points-discount-ebacc``, ``dfe-ks2-ks4-transition-matrices``,
+``dfe-ks4-2019-provisional-national-subset``; each is named with its source in
+``schoolperf/reference/index.csv``). The output files are committed;
 this script documents exactly where each number came from and lets a reviewer regenerate them.
 All source data is DfE official statistics under the Open Government Licence v3.0.
 """
@@ -13,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+SOURCE = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("data")
 REF = ROOT / "schoolperf" / "reference"
 
 # table name -> folder in dfe-p8-ready-reckoner-model-values (commit in that folder's README)
@@ -40,7 +44,7 @@ def _bounds(label: str) -> tuple[str, str]:
 
 
 def build_estimates() -> None:
-    source = SHARED / "dfe-p8-ready-reckoner-model-values"
+    source = SOURCE / "dfe-p8-ready-reckoner-model-values"
     sd_rows = []
     for name, folder in ESTIMATES.items():
         with open(source / folder / "p8_att8_splits.csv", encoding="utf-8-sig", newline="") as f:
@@ -97,7 +101,7 @@ def build_estimates() -> None:
 
 
 def copy_qualifications() -> None:
-    source = SHARED / "dfe-ks4-qualifications-points-discount-ebacc" / "csv"
+    source = SOURCE / "dfe-ks4-qualifications-points-discount-ebacc" / "csv"
     for name in QUALIFICATION_FILES:
         shutil.copyfile(source / name, REF / "qualifications" / name)
 
@@ -119,7 +123,7 @@ MATRIX_BANDS = {  # DfE transition-matrix KS2 groups → bounds on the KS2 prior
 
 def build_transition_matrices() -> None:
     """National KS2→KS4 grade counts, 2023/24 revised (all pupils), in a long tidy shape."""
-    source = SHARED / "dfe-ks2-ks4-transition-matrices"
+    source = SOURCE / "dfe-ks2-ks4-transition-matrices"
     rows = []
     for name in (
         "2024_Tidy_Data_Output_91_Scaled_Scores_Final_v2.csv",
@@ -154,9 +158,9 @@ def build_transition_matrices() -> None:
 
 def build_benchmark() -> None:
     """The embedded similar-schools benchmark: the DfE 2018/19 provisional KS4 school file
-    (trimmed, as in shared/data) with the school census % FSM-ever (PNUMFSMEVER) joined on URN,
+    (trimmed, as in the download) with the school census % FSM-ever (PNUMFSMEVER) joined on URN,
     kept in the DfE's own text format (codes and % strings) so the same reader parses it."""
-    source = SHARED / "dfe-ks4-2019-provisional-national-subset"
+    source = SOURCE / "dfe-ks4-2019-provisional-national-subset"
     with open(source / "england_census.csv", encoding="utf-8-sig", newline="") as f:
         fsm = {row["URN"]: row["PNUMFSMEVER"] for row in csv.DictReader(f)}
     with open(source / "england_ks4provisional.csv", encoding="utf-8-sig", newline="") as f:
@@ -172,8 +176,8 @@ def build_benchmark() -> None:
 
 
 if __name__ == "__main__":
-    if not SHARED.is_dir():
-        sys.exit(f"{SHARED} not found: the shared data folder is needed to rebuild the tables")
+    if not SOURCE.is_dir():
+        sys.exit(f"usage: python tools/build_reference.py DATA ({SOURCE} is not a folder)")
     build_estimates()
     copy_qualifications()
     build_transition_matrices()

@@ -1,4 +1,4 @@
-"""Match a file's column headings to the canonical names of CONTRACT.md §1.
+"""Match a file's column headings to the canonical names of docs/contract.md §1.
 
 Headings are compared after :func:`normalise_label` (case, spacing and punctuation ignored) with
 the aliases in ``reference/header_aliases.csv``; a mapping file (``--columns``) overrides them.

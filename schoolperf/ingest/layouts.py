@@ -1,7 +1,7 @@
 """Long and wide layouts: detect which one a table is, and turn the wide layout into the long one.
 
-Long: one row per pupil per result, with ``subject`` and ``grade`` columns (CONTRACT §1).
-Wide: one row per pupil, one column per subject whose cells are grades (CONTRACT §2).
+Long: one row per pupil per result, with ``subject`` and ``grade`` columns (docs/contract.md §1).
+Wide: one row per pupil, one column per subject whose cells are grades (docs/contract.md §2).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Pupil groups (CONTRACT §3 group keys), their measures, and gaps against the right comparator.
+"""Pupil groups (the group keys of docs/contract.md §3), their measures, and gaps against the
+right comparator.
 
 Rules: groups as in the DfE performance tables (ks4-methodology §4): disadvantaged (§4.2),
 SEN support ``K`` / EHC plan ``E`` (§4.3), EAL, boys/girls, prior attainment low < 100, middle

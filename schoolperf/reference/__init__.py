@@ -129,7 +129,7 @@ def _numbers(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 def load_estimates(name_or_path: str = LATEST_ESTIMATES) -> EstimatesTable:
     """Load a shipped estimates table by name (``2024``, ``2023-revised`` …) or a CSV by path.
 
-    A bare year means that year's latest release (CONTRACT §3). A user table must have the
+    A bare year means that year's latest release (docs/contract.md §3). A user table must have the
     shipped columns, or the DfE ready reckoner's ``ks2emss_grp, p8est, p8esteng …`` columns;
     it may add ``sd_progress8, sd_english …`` columns, else the latest shipped SDs are used.
     """

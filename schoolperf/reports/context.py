@@ -2,8 +2,9 @@
 
 The governor audience gets no pupil-level data at all: pupil lists are never built for it, charts
 show group means only, and groups below the suppression size appear as suppressed. Sections follow
-peer-tools §2.2 (status, context, headlines, elements, prior bands, groups and gaps, subjects,
-profile, similar schools, pupil lists for staff, questions, method).
+the results-meeting packs of established peer tools (status, context, headlines, elements, prior
+bands, groups and gaps, subjects, profile, similar schools, pupil lists for staff, questions,
+method).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The JSON document (CONTRACT §3) as text, its pupils array streamed (issue 9).
+"""The JSON document (docs/contract.md §3) as text, its pupils array streamed (issue 9).
 
 Everything but the pupils array is indented as ``json.dumps(..., indent=2)`` writes it. The
 pupils array holds one pupil per line, each the compact object ``json.dumps`` writes for it,

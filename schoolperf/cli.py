@@ -309,17 +309,13 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         stages = {**analysis.timings, "output": time.perf_counter() - started}
         for stage, seconds in stages.items():
             click.echo("BENCH-STAGE" + json.dumps({"stage": stage, "seconds": seconds}), err=True)
-    if output_format == "json":
+    from schoolperf.console import print_warnings, stderr
+
+    if output_format == "json":  # the warnings are in the document, and on stderr as always
+        print_warnings(analysis.warnings, stderr())
         _echo_json(document, pupils)
         return
-    from schoolperf.console import (
-        groups_table,
-        headline_table,
-        print_warnings,
-        stderr,
-        stdout,
-        subjects_table,
-    )
+    from schoolperf.console import groups_table, headline_table, stdout, subjects_table
 
     stdout().print(headline_table(analysis.school, analysis.estimates.name, analysis.file))
     if analysis.groups:

@@ -93,7 +93,19 @@ SEN = {
     "EHC PLAN": "E",
     "EHC": "E",
 }
-SPELLINGS = {"gender": GENDER, "disadvantaged": YES_NO, "eal": YES_NO, "sen": SEN}
+# disadvantaged as exports also write it: "PP" / "Non-PP", "Disadvantaged" / "Not disadvantaged"
+DISADVANTAGED = YES_NO | {
+    "PP": True,
+    "NON-PP": False,
+    "NON PP": False,
+    "NOT PP": False,
+    "NONPP": False,
+    "DISADVANTAGED": True,
+    "NOT DISADVANTAGED": False,
+    "NON-DISADVANTAGED": False,
+    "NON DISADVANTAGED": False,
+}
+SPELLINGS = {"gender": GENDER, "disadvantaged": DISADVANTAGED, "eal": YES_NO, "sen": SEN}
 BLANK_GROUPS = {  # coded pupil columns whose blanks leave pupils out of the groups they define
     "gender": "boys, girls",
     "disadvantaged": "disadvantaged, non-disadvantaged",
@@ -522,7 +534,8 @@ def _pupils(
             pupils[column] = firsts[column]
     pupils["gender"] = _coded(firsts.reset_index(), "gender", GENDER, check, "gender").to_numpy()
     for column in ("disadvantaged", "eal"):
-        pupils[column] = _coded(firsts.reset_index(), column, YES_NO, check, "yes/no").to_numpy()
+        codes = SPELLINGS[column]
+        pupils[column] = _coded(firsts.reset_index(), column, codes, check, "yes/no").to_numpy()
     pupils["sen"] = _coded(firsts.reset_index(), "sen", SEN, check, "SEN (N, K, E)").to_numpy()
     for column in BLANK_GROUPS:  # a blank puts the pupil in none of the column's groups
         if column in firsts.columns and pupils[column].isna().any():
@@ -868,6 +881,7 @@ def row_warnings(file_warnings: list[str], facts: RowFacts) -> list[str]:
     return warnings
 
 
+MISSING_GROUP_COLUMNS = "No column could be read as"  # how that warning starts
 GROUP_COLUMNS = {  # the columns of the groups schools are held to, in words
     "disadvantaged": "disadvantaged (pupil premium)",
     "sen": "SEN",
@@ -894,7 +908,7 @@ def _missing_group_columns(
     words = " or ".join(GROUP_COLUMNS[c] for c in missing)
     example = f'{missing[0]} = "{unread[0] if unread else "Your heading"}"'
     return [
-        f"No column could be read as {words}, so those pupil groups are missing from every "
+        f"{MISSING_GROUP_COLUMNS} {words}, so those pupil groups are missing from every "
         "output. "
         + (
             f"Headings schoolperf does not recognise: {seen}. If one of them holds it, map it with "

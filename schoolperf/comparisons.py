@@ -165,6 +165,8 @@ def similar_schools(
     )
     section["estimates"] = table.name
     section["estimates_year"] = estimates_year(table.name)
+    # the school's P8 as the DfE publishes it, for the reader, whichever kind is compared
+    section["school_progress8_headline"] = analysis.school.get("progress8_adjusted")
     if matched is None and not analysis.estimates.fine_levels:  # years mixed or not known
         sensitivity = _sensitivity(analysis, bench, settings)
         section["estimates_sensitivity"] = sensitivity
@@ -323,13 +325,25 @@ def compare_with_benchmark(
             "Use a DfE file with PTFSM6CLA1A, or leave out --match.",
             bench.description,
         )
+    if "disadvantaged" in settings.match:  # a school without % disadvantaged cannot be matched
+        unknown = int(pool["disadvantaged_pct"].isna().sum())
+        screened.loc[
+            (screened["left_out"] == "") & screened["disadvantaged_pct"].isna(), "left_out"
+        ] = "no % disadvantaged (--match disadvantaged)"
+        if unknown:
+            warnings.append(
+                f"{unknown} candidate school(s) have no % disadvantaged in the benchmark, so "
+                "they cannot be matched on it and are left out (--match disadvantaged)."
+            )
     peers = peer_group(pool, school, settings)
     if len(peers) < MIN_PEERS:
         raise _problem(
             "too-few-peers",
             f"has only {len(peers)} usable similar schools: a percentile needs at least "
             f"{MIN_PEERS}.",
-            "Use a fuller benchmark file (all schools in England), or a smaller --min-pupils.",
+            "Use a fuller benchmark file (all schools in England)"
+            + (", leave out --match" if settings.match else "")
+            + ", or a smaller --min-pupils.",
             bench.description,
         )
     if len(peers) < settings.peers:

@@ -182,6 +182,12 @@ def similar_schools_table(comparison: dict) -> Table:
     )
     for column in ("measure", "school", "median", f"{percentile:g}th percentile", "gap", "rank"):
         table.add_column(column, justify="left" if column == "measure" else "right")
+    headline = comparison.get("school_progress8_headline")
+    if headline is not None and comparison.get("school_progress8_figure") == "unadjusted":
+        table.title = (
+            f"Similar schools (this school's Progress 8 as the DfE publishes it, adjusted: "
+            f"{headline:+.2f}; compared unadjusted, like the benchmark's)"
+        )
     figures = {  # which P8 was compared: the same kind as the benchmark's
         "progress8": comparison.get("school_progress8_figure"),
         "disadvantaged_progress8": comparison.get("school_disadvantaged_progress8_figure"),

@@ -74,3 +74,20 @@ def test_only_the_missing_group_columns_are_named(tmp_path):
     assert warning.endswith(
         'Add the column, or map its heading with --columns (e.g. sen = "Your heading").'
     )
+
+
+def test_pp_and_non_pp_are_read_as_disadvantaged(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("UPN,PP,Subject,Grade\nA,PP,Maths,5\nB,Non-PP,Maths,6\nC,non pp,Maths,6\n")
+    assert analyse(path).pupils["disadvantaged"].tolist() == [True, False, False]
+
+
+def test_missing_groups_are_in_the_pack_status_and_on_stderr_with_json(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("UPN,Gender,PP,Subject,Grade\nA,M,Y,Maths,5\n")
+    banner = build_context(analyse(path), "governors")["banner"]
+    assert [w[:40] for w in banner["missing_groups"]] == [
+        "No column could be read as SEN, so those"
+    ]
+    result = CliRunner().invoke(cli, ["analyse", str(path), "--format", "json"])
+    assert "warning: No column could be read as SEN" in result.stderr

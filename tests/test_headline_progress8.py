@@ -101,3 +101,18 @@ def test_ks2_numbers_that_are_neither_scaled_nor_nominal_are_refused(tmp_path, s
     result = CliRunner().invoke(cli, ["analyse", str(path)])
     assert result.exit_code == 2
     assert "a DfE nominal score from 59 to 79" in result.stderr
+
+
+def test_the_gap_table_names_the_p8_it_shows(school_across_the_boundary):
+    """Gap rows hold the adjusted P8 (as the groups do), and say so: "Progress 8", never
+    "Progress 8 (unadjusted)"."""
+    context = build_context(school_across_the_boundary, "staff")
+    labels = {r["measure_label"] for r in context["gaps"] if r["measure"] == "progress8"}
+    assert labels == {"Progress 8"}
+
+
+def test_the_pupil_list_shows_the_score_counted(school_across_the_boundary):
+    context = build_context(school_across_the_boundary, "staff")
+    lowest = context["pupil_lists"]["most_negative_p8"][0]
+    assert lowest["progress8"] == pytest.approx(-4.976)
+    assert lowest["progress8_adjusted"] == pytest.approx(p8_adjustment_constant() * SD_2024)

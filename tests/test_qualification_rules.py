@@ -187,3 +187,73 @@ def test_as_levels_are_recognised_by_title_without_a_qan(tmp_path):
     )
     assert analysis.pupils["attainment8_maths"].tolist() == [21.5, 17.76, 21.5]
     assert not any("not in the subject catalogue" in w for w in analysis.warnings)
+
+
+def test_a_cambridge_national_certificate_is_not_an_igcse(tmp_path):
+    """A Cambridge National is a Level 1/2 Certificate too, and counts: L2 Merit 5.5 whether
+    the qualification column says so, the title does, or the DfE QAN (60070432) is given."""
+    analysis = run(
+        tmp_path,
+        [
+            "C1,,,Creative iMedia,Level 1/2 Certificate,,L2M,2024-06-01",
+            "C2,,,Creative iMedia,Cambridge National L1/L2 Certificate,60070432,L2M,2024-06-01",
+            "C3,,,Cambridge National Creative iMedia,Level 1/2 Certificate,,L2M,2024-06-01",
+        ],
+    )
+    assert analysis.pupils["attainment8"].tolist() == [5.5, 5.5, 5.5]
+
+
+def test_the_dfe_list_says_what_a_qan_is(tmp_path):
+    """QAN 60004757 is a Pearson Level 1/2 Certificate in Mathematics, "International
+    GCSE-style" in the DfE EBacc list: it counts nowhere, even titled Mathematics. QAN
+    60146084 is GCSE (9-1) maths: it counts (doubled), whatever the qualification column says."""
+    analysis = run(
+        tmp_path,
+        [
+            "Q1,,,Mathematics,,60004757,7,2024-06-01",
+            "Q2,,,Mathematics,IGCSE,60146084,7,2024-06-01",
+        ],
+    )
+    assert analysis.pupils["attainment8"].tolist() == [0.0, 14.0]
+
+
+@pytest.mark.parametrize("heading", ["Qualification Type", "Award Type", "Course Type"])
+def test_the_qualification_column_is_read_under_other_headings(tmp_path, heading):
+    path = tmp_path / "r.csv"
+    path.write_text(
+        f"UPN,Subject,{heading},Grade\n"
+        "A,English Language,GCSE,6\nA,Religious Studies,GCSE Short Course,9\n"
+        "A,English Literature,International GCSE,9\n"
+    )
+    assert analyse(path).pupils.loc["A", "attainment8"] == 6
+
+
+@pytest.mark.parametrize("subject", ["AQA AS Mathematics", "Edexcel AS Maths"])
+def test_an_as_level_named_with_its_board(tmp_path, subject):
+    analysis = run(tmp_path, [f"M,,,{subject},,,C,2024-06-01"])
+    assert analysis.pupils.loc["M", "attainment8_maths"] == 14
+
+
+def test_results_that_count_nowhere_are_not_subjects(tmp_path):
+    """English language 5, maths 5, a short course 9 and an IGCSE 9: English language's
+    performance against the pupil's other subjects is 5 − 5 = 0, not pulled down by the 9s."""
+    analysis = run(
+        tmp_path,
+        [
+            "R,100,100,English Language,,,5,2024-06-01",
+            "R,100,100,Mathematics,,,5,2024-06-01",
+            "R,100,100,Religious Studies,GCSE Short Course,,9,2024-06-01",
+            "R,100,100,English Literature,IGCSE,,9,2024-06-01",
+        ],
+    )
+    entries = analysis.subject_entries.set_index("subject_title")
+    assert sorted(entries.index) == ["English Language", "Mathematics"]
+    assert entries.loc["English Language", "residual"] == 0
+
+
+def test_the_staff_pack_lists_results_that_count_nowhere(tmp_path):
+    from schoolperf.reports.context import build_context
+
+    analysis = run(tmp_path, [*with_core("S1"), SHORT_COURSES[0]])
+    listed = build_context(analysis, "staff")["pupil_lists"]["not_counted"]
+    assert [r["subject_title"] for r in listed] == ["Religious Studies Short Course"]

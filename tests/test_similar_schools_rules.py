@@ -310,3 +310,47 @@ def test_benchmark_year_given_in_any_usual_spelling(tmp_path, given):
     path = write(tmp_path, [school(200, 44.0, 0.1)], name="LondonGCSEData.csv")
     assert read_benchmark(path).year is None
     assert read_benchmark(path, given).year == "2023/24"
+
+
+def test_a_workbook_or_binary_benchmark_is_refused(tmp_path):
+    workbook = tmp_path / "england_ks4final.xlsx"
+    workbook.write_bytes(b"PK\x03\x04" + bytes(200))
+    binary = tmp_path / "data.csv"
+    binary.write_bytes(b"URN,ATT8SCR\n\x00\x01\x02")
+    for path, what in ((workbook, "is an Excel workbook"), (binary, "is a binary file, not a CSV")):
+        result = CliRunner().invoke(cli, ["compare", str(DEMO), "--benchmark", str(path)])
+        assert result.exit_code == 2 and what in result.stderr
+
+
+def test_a_school_twice_in_the_benchmark_is_refused(tmp_path):
+    source = public_data("london-ks4-2019-with-ks2aps/LondonGCSEData.csv")
+    lines = source.read_text(encoding="utf-8-sig").splitlines()
+    doubled = tmp_path / "london_2019.csv"
+    doubled.write_text("\n".join([lines[0], *lines[1:], *lines[1:3]]) + "\n")
+    result = CliRunner().invoke(cli, ["compare", str(DEMO), "--benchmark", str(doubled)])
+    assert result.exit_code == 2 and "URN(s) on more than one row" in result.stderr
+
+
+@pytest.mark.parametrize("year", ["2023-2025", "23/24", "last year"])
+def test_a_benchmark_year_that_is_not_one_is_refused(year):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            str(DEMO),
+            "--benchmark",
+            str(public_data(FINAL_2019)),
+            "--benchmark-year",
+            year,
+        ],
+    )
+    assert result.exit_code == 2 and "is not an academic year" in result.stderr
+
+
+def test_schools_without_disadvantaged_are_counted_when_matching_on_it():
+    result = CliRunner().invoke(
+        cli, ["compare", str(DEMO), "--match", "disadvantaged", "--format", "json"]
+    )
+    section = json.loads(result.stdout)["similar_schools"]
+    assert section["schools_left_out"]["no % disadvantaged (--match disadvantaged)"] == 47
+    assert "47 candidate school(s) have no % disadvantaged" in result.stderr

@@ -99,13 +99,34 @@ class Benchmark:
         return None if name is None else ("unadjusted" if name.endswith("_ORIG") else "adjusted")
 
 
+def _not_csv(path: Path, what: str) -> InputError:
+    return InputError(
+        [
+            Problem(
+                "not-a-ks4-file",
+                f"is {what}, not a CSV, so it is not a DfE KS4 performance-tables file.",
+                "Give england_ks4final.csv (or provisional) as downloaded from the DfE's "
+                "compare-school-performance site; save a workbook as CSV first.",
+                file=path.name,
+            )
+        ]
+    )
+
+
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     raw = path.read_bytes()
+    if raw.startswith(b"PK\x03\x04"):
+        raise _not_csv(path, "an Excel workbook (or another zip file)")
+    if b"\x00" in raw[:65536]:
+        raise _not_csv(path, "a binary file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+        text = raw.decode("cp1252", errors="replace")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise _not_csv(path, f"not readable as CSV ({exc})") from None
     if not rows:
         raise InputError(
             [Problem("empty-file", "is empty.", "Give a DfE KS4 school file.", file=path.name)]
@@ -127,9 +148,25 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 def benchmark_year(path: Path, given: str | None) -> str:
     """The academic year of a benchmark file (``2023/24``): from ``given`` (``2023/24``,
-    ``2023-24``, ``2023-2024`` or the summer's year ``2024``) if given, else from the file's
-    name; a pair of years must be consecutive."""
-    for text in [given] if given else [path.name]:
+    ``2023-24``, ``2023-2024`` or the summer's year ``2024``; anything else is refused) if
+    given, else from the file's name; a pair of years must be consecutive."""
+    if given is not None:
+        pair = re.fullmatch(r"\s*(20\d\d)\s*[-_ /]?\s*(?:20)?(\d\d)\s*", given)
+        lone = re.fullmatch(r"\s*(20\d\d)\s*", given)
+        if pair and int(pair.group(2)) == (int(pair.group(1)) + 1) % 100:
+            return f"{pair.group(1)}/{pair.group(2)}"
+        if lone:
+            return f"{int(lone.group(1)) - 1}/{lone.group(1)[2:]}"
+        raise InputError(
+            [
+                Problem(
+                    "bad-benchmark-year",
+                    f"--benchmark-year {given!r} is not an academic year.",
+                    "Give it as 2023/24 (or 2023-24, 2023-2024, or the summer's year 2024).",
+                )
+            ]
+        )
+    for text in [path.name]:
         for pair in re.finditer(r"(?<!\d)(20\d\d)[-_ /]?(20)?(\d\d)(?!\d)", text):
             if int(pair.group(3)) == (int(pair.group(1)) + 1) % 100:
                 return f"{pair.group(1)}/{pair.group(3)}"
@@ -210,8 +247,22 @@ def read_benchmark(path: str | Path | None = None, year: str | None = None) -> B
         if path is None
         else (f"the DfE KS4 performance tables {named} ({source.name})")
     )
+    schools = schools[schools["urn"] != ""].reset_index(drop=True)
+    repeated = schools.loc[schools["urn"].duplicated(), "urn"].unique()
+    if len(repeated):
+        raise InputError(
+            [
+                Problem(
+                    "duplicate-urn",
+                    f"has {len(repeated)} URN(s) on more than one row (e.g. "
+                    f"{', '.join(repeated[:5])}), so a school would count as several peers.",
+                    "Give the DfE file as downloaded, one row per school.",
+                    file=source.name,
+                )
+            ]
+        )
     return Benchmark(
-        schools[schools["urn"] != ""].reset_index(drop=True),
+        schools,
         description,
         tuple(notes),
         columns,

@@ -16,23 +16,30 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from schoolperf.reference import (
     AS_LEVEL,
     AS_LEVEL_WORDS,
     IGCSE,
+    NOT_IGCSE,
     QUALIFICATION_COLUMN_KINDS,
+    QUALIFICATION_KINDS,
     SHORT_COURSE,
     TITLE_KINDS,
     btec_small_for_large,
+    igcse_style_qans,
     normalise_label,
     qualification_lists,
     subject_catalogue,
 )
 
 # "igcse" and "short course" are not noise: they name qualifications that are not GCSEs
-_NOISE = r"(?:gcse|9 1|full course|level 1 level 2|level 1 2|l1 2|l1 l2)"
+_NOISE = (
+    r"(?:gcse|9 1|full course|level 1 level 2|level 1 2|l1 2|l1 l2|aqa|pearson edexcel|pearson"
+    r"|edexcel|ocr|wjec eduqas|eduqas|wjec|ccea)"
+)
 _LEADING_NOISE = re.compile(rf"^(?:{_NOISE}\s*)+")
 _TRAILING_NOISE = re.compile(rf"(?:\s*{_NOISE})+$")
 UNRECOGNISED = "unrecognised"
@@ -58,11 +65,14 @@ def qualification_kind(label: pd.Series, qualification: pd.Series | None) -> pd.
     kind = pd.Series("", index=label.index, dtype=object)
     for name, pattern in TITLE_KINDS.items():
         kind = kind.mask((kind == "") & label.str.contains(pattern), name)
+    written = pd.Series("", index=label.index)
     if qualification is not None:
         written = qualification.astype(str).map(normalise_label)
         for name, pattern in QUALIFICATION_COLUMN_KINDS.items():
             kind = kind.mask((kind == "") & written.str.contains(pattern), name)
-    return kind
+    # a Cambridge National or other technical "Level 1/2 Certificate" is not an IGCSE
+    technical = label.str.contains(NOT_IGCSE) | written.str.contains(NOT_IGCSE)
+    return kind.mask((kind == IGCSE) & technical, "")
 
 
 def resolve_subjects(results: pd.DataFrame, subjects_file: str | None = None) -> pd.DataFrame:
@@ -118,8 +128,10 @@ def resolve_subjects(results: pd.DataFrame, subjects_file: str | None = None) ->
         out.loc[by_qan, "points_qan"] = qan[by_qan]
         out.loc[by_qan, "discount_code"] = found["discount_code"].to_numpy()
         out.loc[by_qan, "matched_by"] = "qan"
+        # the DfE list says what the qualification is, whatever the qualification column says
         gce_as = found["qualification_type"].eq("GCE AS level").to_numpy()
-        out.loc[by_qan[by_qan].index[gce_as], "kind"] = AS_LEVEL
+        out.loc[by_qan, "kind"] = np.where(gce_as, AS_LEVEL, "")
+        out.loc[qan.isin(igcse_style_qans()) & (qan != ""), "kind"] = IGCSE
         untitled = by_qan & (subject.str.strip() == "")
         titles = found["title"].str.replace(r"^.* in ", "", regex=True)
         out.loc[untitled, "subject_title"] = titles[untitled[by_qan].to_numpy()].to_numpy()
@@ -130,14 +142,20 @@ def resolve_subjects(results: pd.DataFrame, subjects_file: str | None = None) ->
     if "discount_code" in results.columns:
         given = results["discount_code"].astype(str).str.strip().str.upper()
         out["discount_code"] = given.where(given != "", out["discount_code"])
+    out.loc[(out["kind"] == IGCSE) & (out["role"] == "open_technical"), "kind"] = ""
     # a short course or IGCSE is named as the export names it, with its kind where only the
     # qualification column gave it ("English Language (International GCSE)")
     other = out["kind"].isin(NOT_GCSE_KINDS).to_numpy()
     if other.any():
         titled = label.str.contains("|".join(TITLE_KINDS[k].pattern for k in NOT_GCSE_KINDS))
-        given = results["qualification"].astype(str) if "qualification" in results else subject
+        given = (
+            results["qualification"].astype(str).str.strip() if "qualification" in results else ""
+        )
+        given = pd.Series(given, index=results.index).where(
+            lambda g: g != "", out["kind"].map(QUALIFICATION_KINDS)
+        )
         out.loc[other, "subject_title"] = subject[other].where(
-            titled[other], subject[other] + " (" + given[other].str.strip() + ")"
+            titled[other], subject[other] + " (" + given[other] + ")"
         )
         out.loc[other, "matrix_subject"] = ""
     # an AS level is scored on the AS scale, named as such, and has no GCSE transition matrix

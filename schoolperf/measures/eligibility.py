@@ -71,10 +71,15 @@ def kind_counts(results: pd.DataFrame) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((k, int(n)) for k, n in counts.items() if k in NOT_COUNTED_REASONS))
 
 
+def _article(kind: str) -> str:
+    return "an" if QUALIFICATION_KINDS[kind][0] in "AEIOU" else "a"
+
+
 def kind_warnings(counts: tuple[tuple[str, int], ...]) -> list[str]:
     """One warning per kind of result that counts nowhere."""
     return [
-        f"{n} result(s) were NOT counted anywhere because each is a {QUALIFICATION_KINDS[kind]}: "
+        f"{n} result(s) were NOT counted anywhere because each is {_article(kind)} "
+        f"{QUALIFICATION_KINDS[kind]}: "
         f"{NOT_COUNTED_REASONS[kind].split(': ', 1)[1]}. The slot audit lists them."
         for kind, n in counts
     ]

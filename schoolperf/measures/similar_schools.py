@@ -60,7 +60,7 @@ MAINSTREAM_TYPES = frozenset(
 MIN_PUPILS = 6  # the DfE publishes a measure for 6+ pupils: "SUPP" = 5 or fewer (see below)
 MIN_PEERS = 10  # a schoolperf rule: no percentile from fewer than 10 schools
 DISTANCE_PLACES = 6
-TARGET_TOLERANCE = 0.5  # A8 points: subject targets added up by the A8 rules vs the A8 target
+TARGET_TOLERANCE = 1.0  # A8 points (one grade in one slot): subject targets vs the A8 target
 _STEPS = 24  # bisection steps: shares to 6e-8 (national counts differ by more)
 ELEMENT_MAXIMUM = {"english": 18, "maths": 18, "ebacc": 27, "open": 27}
 
@@ -372,7 +372,7 @@ def consistent_subject_targets(
     matrices, as :func:`grade_targets`); q is found by bisection (all pupils at once) so that
     the target grades, slotted by the A8 rules (ks4-methodology §1) with every other result at
     its own points, land nearest the pupil's A8 target (the higher of two equally near totals).
-    Grades are whole steps, so a total within ``TARGET_TOLERANCE`` (0.5) A8 points is not
+    Grades are whole steps, so a total within ``TARGET_TOLERANCE`` (1.0) A8 points is not
     always possible; ``within_tolerance`` says where it is. ``results``: the pupils' results
     (one row each, the slot audit's first units); ``entries``: their subject entries;
     ``target``: the A8 target by UPN (NaN: no target, so no subject targets).

@@ -272,7 +272,8 @@ TITLE_KINDS = {
     SHORT_COURSE: re.compile(r"\bshort course\b"),
     IGCSE: re.compile(rf"\b(?:{_IGCSE_WORDS})\b"),
     AS_LEVEL: re.compile(
-        r"^(?:gce )?as(?: level)?\b(?! a\b| an\b)|\bas level\b|\badvanced subsidiary\b|"
+        r"^(?:(?:aqa|pearson|edexcel|ocr|wjec|eduqas|ccea) )*(?:gce )?as(?: level)?\b"
+        r"(?! a\b| an\b)|\bas level\b|\badvanced subsidiary\b|"
         r"\bgce as\b|\bas$"
     ),
 }
@@ -283,6 +284,9 @@ QUALIFICATION_COLUMN_KINDS = {
     IGCSE: re.compile(rf"\b(?:{_IGCSE_WORDS})\b"),
     AS_LEVEL: re.compile(r"^(?:gce )?as(?: level)?$|\badvanced subsidiary\b|\bgce as\b"),
 }
+# a Level 1/2 Certificate that is a technical award (Cambridge National Certificate, VRQ), not an
+# IGCSE-style certificate
+NOT_IGCSE = re.compile(r"\b(?:cambridge national|technical|vocational|btec|vrq|ncfe|award)\b")
 # words left out of an AS level's title to find its subject ("GCE AS Level Mathematics" → maths)
 AS_LEVEL_WORDS = re.compile(
     r"\b(?:gce|as level|advanced subsidiary|level 3|as)\b|\bin\b(?= )|^\s*in\b"
@@ -409,6 +413,14 @@ def qualification_lists() -> pd.DataFrame:
     quals["role"] = quals["role"].fillna(gcse_like.map({True: "open", False: "open_technical"}))
     quals["discount_code"] = quals["discount_code"].fillna("")
     return quals.reset_index(drop=True)
+
+
+@cache
+def igcse_style_qans() -> frozenset[str]:
+    """Qualification numbers the DfE EBacc list calls "International GCSE-style" (IGCSEs and
+    Level 1/2 Certificates, which count for no year from 2018: ks4-methodology §1.2, §1.3)."""
+    ebacc = read_reference_csv("qualifications/ebacc_eligible_qualifications_2016_2021.csv")
+    return frozenset(ebacc.loc[ebacc["Qualification Type"] == "International GCSE-style", "QN"])
 
 
 @cache

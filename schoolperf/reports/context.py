@@ -15,6 +15,8 @@ import pandas as pd
 
 from schoolperf import __version__
 from schoolperf.api import Analysis
+from schoolperf.cohort import MISSING_GROUP_COLUMNS
+from schoolperf.measures.similar_schools import percentile_words
 from schoolperf.reference import attribution_lines, national_comparators
 from schoolperf.reports import charts
 
@@ -140,7 +142,10 @@ def _gaps(analysis: Analysis) -> list[dict[str, Any]]:
         {
             **row,
             "label": _label(row["group"]),
-            "measure_label": MEASURE_LABELS[row["measure"]],
+            # a gap row's progress8 is the adjusted P8 (groups.PUPIL_COLUMN), as the groups show
+            "measure_label": MEASURE_LABELS[
+                "progress8_adjusted" if row["measure"] == "progress8" else row["measure"]
+            ],
             "percent": row["measure"] in PERCENT,
         }
         for row in analysis.gaps
@@ -165,7 +170,9 @@ def _pupil_lists(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
         (slots["weight"] == 0)
         & slots["entry"]
         & (slots["unit"] == 0)
-        & slots["reason"].str.match(r"(discounted|not first entry|not a qual|subject)")
+        & slots["reason"].str.match(
+            r"(discounted|not first entry|not a qual|subject|GCSE short course|IGCSE)"
+        )
     ]
     unused = unused.merge(p[["upn", *names]], on="upn").sort_values(["upn", "subject_title"])
     entries = analysis.subject_entries.dropna(subset=["residual"])
@@ -175,7 +182,9 @@ def _pupil_lists(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
         .merge(p[["upn", *names]], on="upn")
     )
     return {
-        "most_negative_p8": records(negative, ["attainment8", "attainment8_estimate", "progress8"]),
+        "most_negative_p8": records(
+            negative, ["attainment8", "attainment8_estimate", "progress8", "progress8_adjusted"]
+        ),
         "missing_ks2": records(missing, ["attainment8", "progress8_note"]),
         "not_counted": unused[["upn", *names, "subject_title", "grade", "reason"]]
         .astype(object)
@@ -295,6 +304,8 @@ def build_context(
             "baseline": analysis.school.get("progress8_baseline"),
             "excluded": analysis.school.get("progress8_excluded"),
             "adjustment": analysis.school.get("progress8_adjustment_method"),
+            # groups missing because no column could be read for them: said where read first
+            "missing_groups": [w for w in analysis.warnings if w.startswith(MISSING_GROUP_COLUMNS)],
         },
         "cohort": _cohort(analysis),
         "school": analysis.school,
@@ -304,7 +315,8 @@ def build_context(
         "groups": _groups(analysis),
         "gaps": gaps,
         "subjects": _subjects(analysis, staff, min_group),
-        "similar": comparison,
+        "similar": comparison
+        and {**comparison, "percentile_text": percentile_words(float(comparison["percentile"]))},
         "pupil_lists": _pupil_lists(analysis) if staff else None,
         "questions": _questions(analysis, gaps),
         "caveats": _caveats(analysis, min_group),

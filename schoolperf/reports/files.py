@@ -69,6 +69,7 @@ PUPIL_CSV_COLUMNS = [
     "attainment8_ebacc_estimate",
     "attainment8_open_estimate",
     "progress8",
+    "progress8_adjusted",
     "progress8_english",
     "progress8_maths",
     "progress8_ebacc",

@@ -12,8 +12,7 @@ from itertools import islice
 from pathlib import Path
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.ingest.read import ROW
-from schoolperf.reference import header_aliases, normalise_label
+from schoolperf.reference import ROW, header_aliases, normalise_label
 
 PUPIL_COLUMNS = [
     "upn",

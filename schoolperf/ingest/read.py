@@ -24,8 +24,8 @@ import pandas as pd
 
 from schoolperf.errors import InputError, Problem
 from schoolperf.frames import arrow_text
+from schoolperf.reference import ROW
 
-ROW = "_row"
 _DELIMITERS = ",;\t"
 
 

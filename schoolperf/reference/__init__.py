@@ -19,6 +19,7 @@ from schoolperf.errors import Problem, ReferenceDataError
 
 HERE = Path(__file__).resolve().parent
 ELEMENTS = ("english", "maths", "ebacc", "open")
+ROW = "_row"  # the column holding each row's number as a spreadsheet shows it (header = 1)
 LATEST_ESTIMATES = "2024"
 OGL_ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0."

@@ -1,0 +1,53 @@
+"""Command line: parse options, call the library, print. Exit 0 done, 1 a check asked for
+failed, 2 bad input or usage, 3 an internal error (contract §4). One module per command; the
+options they share are in :mod:`schoolperf.cli.options`."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from schoolperf import __version__
+from schoolperf.cli.analyse import analyse, validate
+from schoolperf.cli.compare import compare_command, targets_command
+from schoolperf.cli.pack import pack_command
+from schoolperf.cli.subjects import subjects
+from schoolperf.cli.track import track_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="schoolperf")
+def cli() -> None:
+    """schoolperf: KS4 Attainment 8 and Progress 8, exactly as the DfE computes them."""
+
+
+@click.command()
+def estimates() -> None:
+    """List the A8 estimates tables shipped with schoolperf, with their sources."""
+    from schoolperf.reference import load_estimates, shipped_estimates
+
+    for name in shipped_estimates():
+        table = load_estimates(name)
+        click.echo(f"{name}: {table.source}; national P8 SD {table.national_sd['progress8']}")
+
+
+def main() -> None:
+    """The ``schoolperf`` command. numpy asks the kernel for 2 MB pages for every large array,
+    and a large run makes and frees many, which costs seconds of page zeroing: huge pages are
+    off unless the caller chose otherwise (the workers of a run inherit the setting)."""
+    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+    cli(prog_name="schoolperf")
+
+
+for command in (
+    analyse,
+    validate,
+    subjects,
+    compare_command,
+    targets_command,
+    pack_command,
+    track_command,
+    estimates,
+):
+    cli.add_command(command)

@@ -1,0 +1,199 @@
+"""``schoolperf analyse`` and ``schoolperf validate``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from schoolperf.cli.options import (
+    analysis_options,
+    echo_json,
+    input_options,
+    measure_options,
+    reports_errors,
+)
+
+
+@click.command()
+@input_options
+@measure_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table: headlines in the terminal; json: docs/contract.md §3.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write pupils.csv, slots.csv (unless --no-slot-audit) and summary.json into.",
+)
+@click.option(
+    "--out-format",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="Per-pupil and slot files as CSV or Parquet.",
+)
+@click.option(
+    "--summary-only",
+    is_flag=True,
+    help="Leave the pupils array out of the JSON (use pupils.csv/parquet instead).",
+)
+@click.option(
+    "--no-slot-audit",
+    "no_slot_audit",
+    is_flag=True,
+    help="With --out, write no slots file (the slot audit: a row per result); for very large "
+    "files whose audit is not wanted.",
+)
+@click.option(
+    "--by",
+    "by",
+    help="A column such as School: every measure per value in one "
+    "pass (the whole file is the roll-up).",
+)
+@click.option(
+    "--chunk-mb",
+    type=click.FloatRange(min=0),
+    default=24,
+    show_default=True,
+    help="With --by, a CSV or Parquet file larger than this many MB (as text) is analysed "
+    "in parts of whole schools, on every core; their output tables stay on disk until "
+    "written (0: never).",
+)
+@click.option("--profile", is_flag=True, help="Print each stage's time to standard error.")
+@reports_errors
+def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any) -> None:
+    """Compute Attainment 8 and Progress 8 for a results export.
+
+    \b
+    Example:
+        schoolperf analyse results.csv
+        schoolperf analyse results.xlsx --estimates 2023-revised --out results-2024
+    """
+
+    from schoolperf.api import analyse as run
+
+    # a file in parts has its output tables built by the workers only where they are written,
+    # and written in the format asked for while the figures are computed
+    writing = out_dir is not None
+    prepared = kwargs["out_format"] if writing else None
+    # the pupils themselves are read back only for the JSON's pupils array
+    pupils_array = not kwargs["summary_only"] and (writing or output_format == "json")
+    options = replace(
+        analysis_options(**kwargs),
+        part_tables=writing,
+        prepare_outputs=prepared,
+        slot_audit=not kwargs["no_slot_audit"],
+        keep_pupils=pupils_array,
+    )
+    analysis = run(file, options)
+    earlier = out_dir / f"slots.{kwargs['out_format']}" if out_dir is not None else None
+    if not options.slot_audit and earlier is not None and earlier.exists():
+        analysis.warnings.append(
+            f"{earlier} is from an earlier run: --no-slot-audit wrote no slot audit. "
+            "Delete it, or leave out --no-slot-audit to write this run's."
+        )
+    started = time.perf_counter()
+    document = analysis.to_dict(pupils=False)
+    pupils = analysis.pupils_json() if pupils_array else None
+    if out_dir is not None:
+        from schoolperf.reports.files import write_outputs
+
+        inputs = tuple(
+            Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
+        )
+        written = write_outputs(out_dir, document, analysis, inputs, kwargs["out_format"], pupils)
+    if kwargs["profile"]:
+        stages = {**analysis.timings, "output": time.perf_counter() - started}
+        for stage, seconds in stages.items():
+            click.echo("BENCH-STAGE" + json.dumps({"stage": stage, "seconds": seconds}), err=True)
+    from schoolperf.console import print_warnings, stderr
+
+    if output_format == "json":  # the warnings are in the document, and on stderr as always
+        print_warnings(analysis.warnings, stderr())
+        echo_json(document, pupils)
+        return
+    from schoolperf.console import groups_table, headline_table, stdout, subjects_table
+
+    stdout().print(headline_table(analysis.school, analysis.estimates.name, analysis.file))
+    if analysis.groups:
+        stdout().print(groups_table(analysis.groups))
+    if analysis.subjects:
+        stdout().print(subjects_table(analysis.subjects))
+    print_warnings(analysis.warnings, stderr())
+    if out_dir is not None:
+        stdout().print(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")
+
+
+@click.command()
+@input_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="How to list the problems.",
+)
+@click.option(
+    "--by",
+    "by",
+    help="A column such as School that analyse --by will split the figures by: its values "
+    "are checked too (blank, or one spelt in several ways).",
+)
+@reports_errors
+def validate(file: Path, output_format: str, **kwargs: Any) -> None:
+    """Check a results export and list every problem, without computing anything.
+
+    Exits 0 when the file can be analysed, 2 when it cannot.
+
+    \b
+    Example:
+        schoolperf validate results.csv
+    """
+    from schoolperf.api import load_options_cohort
+    from schoolperf.errors import InputError
+
+    options = analysis_options(**kwargs)
+    try:
+        cohort = load_options_cohort(file, options)
+    except InputError as error:
+        if output_format == "json":
+            click.echo(json.dumps({"problems": [p.to_dict() for p in error.problems]}, indent=2))
+        else:
+            from schoolperf.console import problems_table, stdout
+
+            stdout().print(problems_table(error.problems))
+            click.echo(f"{file.name}: {error.count} problem(s); fix them and run again.", err=True)
+        sys.exit(2)
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "problems": [],
+                    "warnings": cohort.warnings,
+                    "pupils": len(cohort.pupils),
+                    "results": len(cohort.results),
+                },
+                indent=2,
+            )
+        )
+        return
+    from schoolperf.console import print_warnings, stderr, stdout
+
+    print_warnings(cohort.warnings, stderr())
+    stdout().print(
+        f"{file.name}: no problems; {len(cohort.pupils)} pupils, "
+        f"{len(cohort.results)} results ({cohort.layout} layout)."
+    )

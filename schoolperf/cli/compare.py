@@ -1,0 +1,123 @@
+"""``schoolperf compare`` and ``schoolperf targets``: similar schools and the targets they give."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from schoolperf.cli.options import (
+    analysis_options,
+    echo_json,
+    input_options,
+    measure_options,
+    reports_errors,
+    similar_options,
+)
+
+
+def compare_school(file: Path, kwargs: dict[str, Any]):  # noqa: ANN202 - (Analysis, dict)
+    from schoolperf.api import analyse as run
+    from schoolperf.comparisons import similar_schools
+    from schoolperf.measures.similar_schools import PeerSettings
+
+    analysis = run(file, analysis_options(**kwargs))
+    settings = PeerSettings(
+        kwargs["peers"],
+        kwargs["percentile"],
+        tuple(kwargs["match"]),
+        kwargs["urn"],
+        kwargs["min_pupils"],
+    )
+    comparison = similar_schools(analysis, kwargs["benchmark"], settings, kwargs["benchmark_year"])
+    from schoolperf.console import print_warnings, stderr
+
+    print_warnings(comparison.get("warnings", []), stderr())
+    return analysis, comparison
+
+
+@click.command("compare")
+@input_options
+@measure_options
+@similar_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="json: the analyse document with a similar_schools section.",
+)
+@reports_errors
+def compare_command(file: Path, output_format: str, **kwargs: Any) -> None:
+    """Compare the school with similar schools at a chosen percentile.
+
+    \b
+    Example:
+        schoolperf compare results.csv --urn 100053 --percentile 80
+        schoolperf compare results.csv --benchmark england_ks4final.csv --match disadvantaged
+    """
+    analysis, comparison = compare_school(file, kwargs)
+    if output_format == "json":
+        document = analysis.to_dict(pupils=False)
+        document["similar_schools"] = comparison
+        echo_json(document, analysis.pupils_json(), default=float)
+        return
+    from schoolperf.console import similar_schools_table, stdout
+
+    stdout().print(similar_schools_table(comparison))
+
+
+@click.command("targets")
+@input_options
+@measure_options
+@similar_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Output format (the method is in the header/metadata).",
+)
+@click.option(
+    "--by-subject",
+    "subject_level",
+    is_flag=True,
+    help="One row per pupil and subject (target grade and its chance) instead of "
+    "one row per pupil.",
+)
+@reports_errors
+def targets_command(file: Path, output_format: str, subject_level: bool, **kwargs: Any) -> None:
+    """Pupil targets from the similar schools' chosen percentile.
+
+    \b
+    Example:
+        schoolperf targets results.csv --percentile 80 > targets.csv
+        schoolperf targets results.csv --by-subject --format json
+    """
+    from schoolperf.comparisons import targets
+    from schoolperf.reports.files import safe_for_spreadsheet
+
+    analysis, comparison = compare_school(file, kwargs)
+    pupils, subjects, method = targets(analysis, comparison)
+    table = subjects if subject_level else pupils
+    if output_format == "json":
+        records = json.loads(table.to_json(orient="records"))
+        click.echo(
+            json.dumps(
+                {
+                    "method": method,
+                    "percentile": comparison["percentile"],
+                    "benchmark": comparison["benchmark"],
+                    "targets": records,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo("".join(f"# {line}\n" for line in method.split(". ") if line), nl=False)
+    click.echo(safe_for_spreadsheet(table).to_csv(index=False, lineterminator="\n"), nl=False)

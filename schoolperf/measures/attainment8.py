@@ -37,6 +37,12 @@ EBACC_ROLES = (
 ENGLISH_ROLES = ("english_language", "english_literature")
 OPEN_ROLES = ("open", "open_technical")
 _LATEST = pd.Timestamp.max.normalize()
+# why a result, or a unit of one, fills no slot (the slot audit's words)
+NO_RESULT = "no result (blank, X or absent)"
+NOT_A_QUALIFICATION = "not a qualification that counts in the performance tables"
+UNRECOGNISED = "subject not recognised, so not counted: add it with --subjects if it is approved"
+SURPLUS_MATHS = "surplus maths: only one maths qualification counts"
+SURPLUS_OPEN = "surplus: the three open slots hold better results"
 # Tie-breaks must not depend on row order (a figure never changes with row order).
 _TIE_BREAK = ["subject_title", "grade_code", "exam_date", "unit"]
 
@@ -71,17 +77,15 @@ def apply_discounting(results: pd.DataFrame) -> pd.DataFrame:
     out = results.copy()
     entry = out["entry"].to_numpy(dtype=bool)
     reason = np.full(len(out), "", dtype=object)
-    reason[~entry] = "no result (blank, X or absent)"
+    reason[~entry] = NO_RESULT
     not_counting = entry & (out["role"] == "not_counting").to_numpy()
     kind_reason = not_counted_reason(out)
     reason[not_counting] = np.where(
         kind_reason[not_counting] != "",
         kind_reason[not_counting],
-        "not a qualification that counts in the performance tables",
+        NOT_A_QUALIFICATION,
     )
-    reason[entry & (out["role"] == "unrecognised").to_numpy()] = (
-        "subject not recognised, so not counted: add it with --subjects if it is approved"
-    )
+    reason[entry & (out["role"] == "unrecognised").to_numpy()] = UNRECOGNISED
     live = reason == ""
     code = discount_key(out)
     exception = as_exception(out)
@@ -182,7 +186,7 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     where, rank = ranked(live & (role == "maths").to_numpy())
     maths = where[rank == 0]
     element[maths], slot[maths], weight[maths] = ELEMENTS.index("maths"), 1, 2
-    reason[where[rank > 0]] = "surplus maths: only one maths qualification counts"
+    reason[where[rank > 0]] = SURPLUS_MATHS
 
     where, rank = ranked(live & role.isin(EBACC_ROLES).to_numpy())
     chosen = where[rank < 3]
@@ -192,7 +196,7 @@ def fill_slots(results: pd.DataFrame) -> pd.DataFrame:
     where, rank = ranked(live & (element < 0) & (reason == "") & pool)
     chosen = where[rank < 3]
     element[chosen], slot[chosen], weight[chosen] = ELEMENTS.index("open"), rank[rank < 3] + 1, 1
-    reason[where[rank >= 3]] = "surplus: the three open slots hold better results"
+    reason[where[rank >= 3]] = SURPLUS_OPEN
     units["element"] = _element_text(element)
     units["slot"] = slot
     units["weight"] = weight

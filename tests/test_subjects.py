@@ -274,7 +274,8 @@ def _entries(draw: st.DrawFn) -> pd.DataFrame:
 @given(_entries())
 def test_subject_table_equals_a_pandas_groupby(entries: pd.DataFrame) -> None:
     """The integer-coded aggregation against pandas' own groupby, row by row."""
-    from schoolperf.measures.subjects import Z95, subject_table
+    from schoolperf.measures.progress8 import Z95
+    from schoolperf.measures.subjects import subject_table
 
     rows = subject_table(entries, 40)
     grouped = entries.groupby(["subject_title", "scale"], observed=True, sort=True)

@@ -16,7 +16,7 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from schoolperf.measures.progress8 import Z95, bandings
+from schoolperf.measures.progress8 import Z95, bandings, half_width
 from schoolperf.measures.totals import PupilCells, mean, totals, variance
 from schoolperf.reference import identifies_pupils, national_comparators, normalise_label
 
@@ -350,7 +350,7 @@ def measures_by(
         mean = grouped[column].mean()
         element = column.removeprefix("progress8_")
         sd = national_sd[element if element in elements else "progress8"]
-        half = Z95 * sd / np.sqrt(np.where(n >= 2, n, np.nan))
+        half = half_width(sd, n)
         out[column] = mean
         out[f"{column}_ci_low"] = mean - half
         out[f"{column}_ci_high"] = mean + half

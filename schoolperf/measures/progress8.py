@@ -38,11 +38,24 @@ def pupil_progress8(
     return out
 
 
+def half_width(sd: float | np.ndarray, n: float | np.ndarray) -> np.ndarray:
+    """Half the width of a mean's 95% confidence interval, 1.96 × SD / √n (ks4-methodology
+    §2.6, DfE ready reckoner ``1.96*(stdev)/(sqrt(length(p8score)))``); NaN below two values.
+    The one CI rule: P8 with the national SD, subjects with their sample SD.
+
+    >>> round(float(half_width(1.41628, 228)), 4), float(half_width(1.4, 1))
+    (0.1838, nan)
+    """
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return Z95 * np.asarray(sd, dtype=float) / np.sqrt(np.where(n >= 2, n, np.nan))
+
+
 def confidence_interval(score: float, n: int, national_sd: float) -> tuple[float, float] | None:
     """95% CI of a school (or group) mean from the national SD; None when n < 2."""
     if n < 2 or np.isnan(score):
         return None
-    half = Z95 * national_sd / np.sqrt(n)
+    half = float(half_width(national_sd, n))
     return score - half, score + half
 
 

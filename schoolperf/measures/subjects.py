@@ -21,7 +21,7 @@ import pandas as pd
 
 from schoolperf.frames import on_distinct, rank_within, sort_order
 from schoolperf.measures.points import is_double_grade, threshold_grades
-from schoolperf.measures.progress8 import Z95
+from schoolperf.measures.progress8 import half_width
 from schoolperf.measures.totals import mean_sums, pooled_sums
 from schoolperf.reference import transition_matrices
 
@@ -190,7 +190,7 @@ def _means(sums: pd.DataFrame, stat: str) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums[f"{stat}_sum"].to_numpy() / n
         sd = np.sqrt(sums[f"{stat}_m2"].to_numpy() / (n - 1))
-        half = np.where(n >= 2, Z95 * sd / np.sqrt(n), np.nan)
+        half = half_width(sd, n)
     mean = np.where(n > 0, mean, np.nan)
     return pd.DataFrame({"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half})
 

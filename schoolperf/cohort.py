@@ -793,18 +793,14 @@ class RowFacts:
             self.without_results + other.without_results,
             self.undated_conflicts + other.undated_conflicts,
             self.per_result | other.per_result,
-            tuple(
-                sorted((Counter(dict(self.blank_cells)) + Counter(dict(other.blank_cells))).items())
-            ),
-            tuple(
-                sorted(
-                    (
-                        Counter(dict(self.not_counted_kinds))
-                        + Counter(dict(other.not_counted_kinds))
-                    ).items()
-                )
-            ),
+            _summed(self.blank_cells, other.blank_cells),
+            _summed(self.not_counted_kinds, other.not_counted_kinds),
         )
+
+
+def _summed(one: tuple, other: tuple) -> tuple:
+    """Two sorted ``(key, count)`` tuples added up, sorted."""
+    return tuple(sorted((Counter(dict(one)) + Counter(dict(other))).items()))
 
 
 def row_facts(

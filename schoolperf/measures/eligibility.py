@@ -23,12 +23,14 @@ import pandas as pd
 from schoolperf.reference import AS_LEVEL, IGCSE, QUALIFICATION_KINDS, SHORT_COURSE
 
 NOT_COUNTING = "not_counting"
-# why a result of each kind counts nowhere (shown in the slot audit and the warning)
+# why a result of each kind counts nowhere (the warning's words)
+NOT_COUNTED_BECAUSE = {
+    SHORT_COURSE: "short courses have not counted in the performance tables since 2014",
+    IGCSE: "not a reformed GCSE (9-1) and on no DfE list of qualifications that count",
+}
+# the slot audit's reason: the kind, then why
 NOT_COUNTED_REASONS = {
-    SHORT_COURSE: "GCSE short course: short courses have not counted in the performance tables "
-    "since 2014",
-    IGCSE: "IGCSE or Level 1/2 Certificate: not a reformed GCSE (9-1) and on no DfE list of "
-    "qualifications that count",
+    kind: f"{QUALIFICATION_KINDS[kind]}: {why}" for kind, why in NOT_COUNTED_BECAUSE.items()
 }
 AS_EXCEPTION_ROLES = ("maths", "english_language", "english_literature")
 
@@ -80,6 +82,6 @@ def kind_warnings(counts: tuple[tuple[str, int], ...]) -> list[str]:
     return [
         f"{n} result(s) were NOT counted anywhere because each is {_article(kind)} "
         f"{QUALIFICATION_KINDS[kind]}: "
-        f"{NOT_COUNTED_REASONS[kind].split(': ', 1)[1]}. The slot audit lists them."
+        f"{NOT_COUNTED_BECAUSE[kind]}. The slot audit lists them."
         for kind, n in counts
     ]

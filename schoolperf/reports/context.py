@@ -170,9 +170,7 @@ def _pupil_lists(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
         (slots["weight"] == 0)
         & slots["entry"]
         & (slots["unit"] == 0)
-        & slots["reason"].str.match(
-            r"(discounted|not first entry|not a qual|subject|GCSE short course|IGCSE)"
-        )
+        & ~slots["counts"]  # discounted, or no qualification that counts (not surplus)
     ]
     unused = unused.merge(p[["upn", *names]], on="upn").sort_values(["upn", "subject_title"])
     entries = analysis.subject_entries.dropna(subset=["residual"])

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from schoolperf.version import __version__
+
 __all__ = ["Analysis", "AnalysisOptions", "__version__", "analyse"]
 
 if TYPE_CHECKING:

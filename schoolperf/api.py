@@ -9,39 +9,24 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from schoolperf import __version__
 from schoolperf.cohort import (
     RESULT_CONTEXT,
     Cohort,
-    RowFacts,
     anonymise,
-    capped_problems,
     load_cohort,
-    pupil_key,
-    resolve_by,
-    row_warnings,
 )
-from schoolperf.errors import InputError, Problem, SchoolperfError
-from schoolperf.frames import as_categories, concat_frames, pupil_positions, sort_order
+from schoolperf.errors import InputError, Problem
+from schoolperf.frames import as_categories, pupil_positions, sort_order
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
-from schoolperf.ingest.read import (
-    ROW,
-    file_header,
-    read_in_parts,
-    read_part,
-    split_file,
-    text_megabytes,
-)
+from schoolperf.ingest.read import ROW
 from schoolperf.measures.attainment8 import (
     ELEMENTS,
     element_order,
@@ -89,15 +74,7 @@ from schoolperf.reference import (
     load_estimates,
     national_comparators,
 )
-from schoolperf.reports.parts import (
-    ENTRY_FRAME,
-    OUTPUT_FORMATS,
-    SLOT_FRAME,
-    PartFiles,
-    PartTables,
-    settle_writers,
-    write_part,
-)
+from schoolperf.version import __version__
 
 # what the JSON's pupils array needs of the slots
 JSON_SLOT_COLUMNS = [
@@ -151,29 +128,9 @@ class AnalysisOptions:
     subgrades: SubgradeMapping | None = None  # tracking files: teachers' sub-grades
     anonymise: bool = False
     by: str | None = None  # a pupil column (e.g. school): measures per value in one pass
-    chunk_mb: float = 24  # with --by: CSV/Parquet files larger than this (MB as text) in parts
-    # with parts: the workers build the parts' pupil tables and slot audits, for write_outputs
-    # to stitch (the CLI: with --out); without, they are built from the slots if asked for
-    part_tables: bool = True
-    # with parts and part_tables: the format ("csv" or "parquet") the stitched tables are also
-    # written in, to the temporary folder, while the figures are computed (the CLI: --out's
-    # --out-format); write_outputs then moves them into place
-    prepare_outputs: str | None = None
-    # the outputs include the slot audit (write_outputs writes it; with parts and
-    # part_tables, the workers build it): the CLI unless --no-slot-audit
+    # the outputs include the slot audit (write_outputs writes it): the CLI unless
+    # --no-slot-audit
     slot_audit: bool = True
-    # with parts: each part's pupils, slots and subject entries are kept on disk for
-    # Analysis.pupils, .slots and .subject_entries (read when first asked for); without, a run
-    # that only writes its outputs spares the workers writing them (the CLI's analyse, unless
-    # it writes the JSON's pupils array; --subjects-by-group keeps them)
-    keep_pupils: bool = True
-
-    def __post_init__(self) -> None:
-        if self.prepare_outputs not in (None, *OUTPUT_FORMATS):
-            raise ValueError(
-                f"prepare_outputs must be one of {', '.join(OUTPUT_FORMATS)} or None, "
-                f"not {self.prepare_outputs!r}"
-            )
 
 
 @dataclass
@@ -182,8 +139,8 @@ class Analysis:
 
     file: str
     estimates: EstimatesTable
-    loaded_pupils: pd.DataFrame | None  # None: on disk in ``part_tables``, read when needed
-    loaded_slots: pd.DataFrame | None  # None: on disk in ``part_tables``, read when needed
+    pupils: pd.DataFrame  # every pupil's figures, by UPN
+    slots: pd.DataFrame  # every result unit and where it counted (the slot audit's rows)
     school: dict[str, object]
     warnings: list[str] = field(default_factory=list)
     groups: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -191,63 +148,18 @@ class Analysis:
     trends: dict[str, dict[str, object]] = field(default_factory=dict)
     label: str = ""
     comparator_year: int | None = None
-    loaded_entries: pd.DataFrame | None = field(default_factory=pd.DataFrame)  # None: on disk
+    # each pupil's first entry in each subject, with its residual and value added
+    subject_entries: pd.DataFrame = field(default_factory=pd.DataFrame)
     subjects: list[dict[str, object]] = field(default_factory=list)
     subjects_by: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     subjects_by_group: dict[str, list[dict[str, object]] | None] = field(default_factory=dict)
     by: dict[str, dict[str, object]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (--profile)
-    part_tables: PartTables | None = None  # a file analysed in parts: its per-pupil tables
     slot_audit: bool = True  # the outputs include the slot audit (AnalysisOptions.slot_audit)
-
-    @property
-    def pupils(self) -> pd.DataFrame:
-        """Every pupil's figures, by UPN (of a file in parts, read from the parts' files when
-        first asked for, then kept)."""
-        if self.loaded_pupils is None:
-            assert self.part_tables is not None
-            self.loaded_pupils = self.part_tables.pupils()
-        return self.loaded_pupils
-
-    @property
-    def slots(self) -> pd.DataFrame:
-        """Every result unit and where it counted (the slot audit's rows)."""
-        if self.loaded_slots is None:
-            self.loaded_slots = self.slot_columns(None)
-        return self.loaded_slots
-
-    @property
-    def subject_entries(self) -> pd.DataFrame:
-        """Each pupil's first entry in each subject, with its residual and value added (of a
-        file in parts, read from the parts' files when first asked for, then kept)."""
-        if self.loaded_entries is None:
-            self.loaded_entries = self.read_entries()
-        return self.loaded_entries
-
-    def read_entries(self) -> pd.DataFrame:
-        """:attr:`subject_entries`, of a file in parts read from the parts' files and not kept."""
-        if self.loaded_entries is not None:
-            return self.loaded_entries
-        return self._from_parts(ENTRY_FRAME, None)
-
-    def slot_columns(self, columns: list[str] | None) -> pd.DataFrame:
-        """:attr:`slots`, only ``columns`` of them (all for ``None``): of a file in parts, read
-        from the parts' files without the others (and not kept)."""
-        if self.loaded_slots is not None:
-            return self.loaded_slots if columns is None else self.loaded_slots[columns]
-        return self._from_parts(SLOT_FRAME, columns)
-
-    def _from_parts(self, name: str, columns: list[str] | None) -> pd.DataFrame:
-        """The parts' frames ``name`` (only ``columns``, all for ``None``) one after another,
-        each row's ``upn`` a pupil of :attr:`pupils`."""
-        assert self.part_tables is not None
-        frame = concat_frames(self.part_tables.frames(name, columns))
-        frame["upn"] = pupil_key(frame["upn"], self.pupils)
-        return frame
 
     def pupils_json(self) -> pa.Table:
         """The JSON's ``pupils`` array, a row per pupil (:func:`pupil_json_table`)."""
-        return pupil_json_table(self.pupils, self.slot_columns(JSON_SLOT_COLUMNS))
+        return pupil_json_table(self.pupils, self.slots[JSON_SLOT_COLUMNS])
 
     def to_dict(self, pupils: bool = True) -> dict[str, object]:
         """docs/contract.md §3: unrounded numbers, ``None`` (JSON null) for anything not computed;
@@ -542,15 +454,13 @@ def _trends(school: dict[str, object], previous: tuple[str, ...]) -> dict[str, d
 
 @dataclass
 class PupilResults:
-    """What each pupil's own results give, whatever else is in the file: the pupil table, the
-    slot audit, the subject entries, and the sums the figures are built from (the pupils by
-    cell, the subject sums, the per-``--by`` figures). Pupils of one school never depend on
-    another school's rows, so the sums of whole-school parts are simply put together."""
+    """What each pupil's own results give: the pupil table, the slot audit, the subject
+    entries, and the sums the figures are built from (the pupils by cell, the subject sums,
+    the per-``--by`` figures)."""
 
-    # None: a part's, written to disk by its worker where kept (AnalysisOptions.keep_pupils)
-    pupils: pd.DataFrame | None
-    slots: pd.DataFrame | None
-    entries: pd.DataFrame | None
+    pupils: pd.DataFrame
+    slots: pd.DataFrame
+    entries: pd.DataFrame
     subject_sums: SubjectSums  # what the subject figures are built from
     cells: PupilCells  # what the school, group and gap figures are built from
     by_table: pd.DataFrame | None  # the measures per --by value (e.g. each school)
@@ -604,10 +514,8 @@ def summarise(
     columns: frozenset[str],
     options: AnalysisOptions,
     estimates: EstimatesTable,
-    part_tables: PartTables | None = None,
 ) -> Analysis:
-    """School, group, gap and subject figures from the sums of the pupils' results (of a file
-    in parts, whose pupils, slots and subject entries are in ``part_tables``)."""
+    """School, group, gap and subject figures from the sums of the pupils' results."""
     cells = results.cells
     total = totals(cells)
     baseline = results.baseline
@@ -687,12 +595,11 @@ def summarise(
         subjects_by,
         {},
         _by_figures(results.by_table),
-        part_tables=part_tables,
         slot_audit=options.slot_audit,
     )
-    if options.subjects_by_group:  # the pupils and all the entries, for a moment
+    if options.subjects_by_group:
         pupils = analysis.pupils
-        entries = analysis.read_entries()
+        entries = analysis.subject_entries
         analysis.subjects_by_group = {
             key: None
             if group_figures[key]["suppressed"]
@@ -755,9 +662,6 @@ def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> A
     Raises :class:`schoolperf.errors.InputError` (every problem at once) for unusable input.
     """
     estimates = load_estimates(options.estimates)  # reported before the file is read
-    analysis = _analyse_in_parts(Path(path), options, estimates)
-    if analysis is not None:
-        return analysis
     start = time.perf_counter()
     cohort = load_options_cohort(path, options, estimates)
     loaded = time.perf_counter()
@@ -766,265 +670,10 @@ def analyse(path: str | Path, options: AnalysisOptions = AnalysisOptions()) -> A
     return analysis
 
 
-NOT_SPLIT = (".xlsx", ".xlsm", ".xls")
-# a file in parts up to this size (MB as text; a Parquet file's estimated from its first rows)
-# is read whole and its parts' rows shared with the workers; a larger one is split on disk, so
-# the memory a run takes is bounded by this, not the file (as Arrow text, a file takes about
-# 1.26 times its size as text, row numbers included, for the national benchmark's; more
-# for short cells)
-IN_MEMORY_MB = 512
-# each run's file read whole and its parts' rows, by the run's temporary folder, for the
-# workers forked from this process
-_SHARED: dict[str, tuple[Any, list[range] | list[np.ndarray]]] = {}
-
-
-def _analyse_in_parts(
-    path: Path, options: AnalysisOptions, estimates: EstimatesTable
-) -> Analysis | None:
-    """A large CSV or Parquet file with ``--by`` (e.g. every school in England), analysed in
-    parts of whole schools, two or more at a time; each part's output tables (and, where kept,
-    its pupils, slots and subject entries) stay on disk until written out or read, so memory
-    grows with neither the pupils nor their results (but for the pupils' order). A pupil's
-    figures never depend on another school's rows, so the parts' sums are simply put together
-    before the school, group and subject figures are worked out once.
-    ``None`` where the file is small, not a clean UTF-8 CSV or readable Parquet file, or has
-    no such column (it is then read whole)."""
-    if options.by is None or options.chunk_mb <= 0 or path.suffix.lower() in NOT_SPLIT:
-        return None
-    if not path.is_file():
-        return None
-    megabytes = text_megabytes(path)
-    parts = math.ceil(megabytes / options.chunk_mb)
-    if parts < 2:  # a small file: no need to look at its headings here
-        return None
-    heading = _by_heading(path, options)
-    if heading is None:
-        return None
-    folder = tempfile.TemporaryDirectory(prefix="schoolperf-")
-    analysis = None
-    try:
-        in_memory = megabytes <= IN_MEMORY_MB and _forking()
-        analysis = _in_parts(path, heading, parts, folder, options, estimates, in_memory)
-    finally:
-        if analysis is None:
-            folder.cleanup()
-    return analysis
-
-
-def _in_parts(
-    path: Path,
-    heading: str,
-    parts: int,
-    folder: tempfile.TemporaryDirectory[str],
-    options: AnalysisOptions,
-    estimates: EstimatesTable,
-    in_memory: bool = False,
-) -> Analysis | None:
-    """:func:`_analyse_in_parts` in ``folder``, which holds the parts' tables from then on;
-    ``in_memory``: the file is read whole and its parts' rows shared with the workers as they
-    are forked (else, or where memory runs short, it is split on disk)."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    start = time.perf_counter()
-    key = folder.name  # this run's file read whole, in _SHARED
-    try:
-        shared = None
-        if in_memory:
-            try:
-                shared = read_in_parts(path, heading, parts)
-            except MemoryError:  # split on disk instead, a block of the file at a time
-                pass
-            else:
-                if shared is None:  # not a clean file: read whole, and its problems reported
-                    return None
-        if shared is not None:
-            _SHARED[key] = shared
-            files = [Path(key) / f"part-{k:04d}.arrow" for k in range(len(shared[1]))]
-            jobs = [(path, f, options, (key, k)) for k, f in enumerate(files)]
-        else:
-            files = split_file(path, heading, parts, Path(key))
-            if files is None:
-                return None
-            jobs = [(path, f, options, None) for f in files]
-        del shared
-        split = time.perf_counter()
-        pa.default_memory_pool().release_unused()  # the split's blocks, which the pool kept
-        workers = max(1, min(len(files), os.cpu_count() or 1))
-        settle_writers()  # no thread of an earlier run's writing forked into the workers
-        with ProcessPoolExecutor(
-            workers, mp_context=_process_context(), initializer=_worker_threads
-        ) as pool:
-            done = list(pool.map(_part_results, jobs))
-    finally:
-        if _SHARED.pop(key, None) is not None:  # the file read whole, shared with the workers
-            pa.default_memory_pool().release_unused()
-    for part in files:  # the parts of the input are no longer needed
-        part.unlink(missing_ok=True)
-    measured = time.perf_counter()
-    if any(d == "whole" for d in done):
-        return None
-    done = [d for d in done if d is not None]
-    # the parts' problems as the whole file reports them: each once (a problem with the
-    # headings is found in every part), at most MAX_PROBLEMS of a kind per column, the rest
-    # counted
-    errors = [d for d in done if isinstance(d, SchoolperfError)]
-    if errors:
-        merged = InputError.merged(errors)
-        raise InputError(*capped_problems(merged.listed, merged.unlisted))
-    if not done:  # every row blank: the whole-file reader says so
-        return None
-    parts_results = [d[0] for d in done]
-    warnings = row_warnings([w for d in done for w in d[1]], sum((d[2] for d in done), RowFacts()))
-    columns = frozenset().union(*(d[3] for d in done))
-    part_files = [d[4] for d in done]
-    # the whole file's pupil order, from the parts' UPNs (not kept)
-    upns = pd.Index(np.concatenate([d[5] for d in done]))
-    del done
-    if not upns.is_unique:  # --by does not divide pupils: read the file whole
-        return None
-    order = upns.argsort()
-    del upns
-    first = parts_results[0]
-    by_tables = [r.by_table for r in parts_results if r.by_table is not None]
-    results = PupilResults(
-        None,
-        None,
-        None,
-        SubjectSums.merge([r.subject_sums for r in parts_results]),
-        PupilCells.concat([r.cells for r in parts_results]),
-        pd.concat(by_tables).sort_index(kind="stable") if by_tables else None,
-        first.baseline,
-        first.adjustment_method,
-    )
-    del parts_results
-    tables = PartTables.ordered(folder, part_files, order)
-    if (
-        options.part_tables
-        and not _pupils_kept(options)
-        and any(tables.schema(n) is None for n in _outputs(options))
-    ):
-        return None  # outputs that cannot be stitched, and no pupils kept to build them whole
-    if options.part_tables and options.prepare_outputs is not None:
-        # written while the figures are computed
-        tables.prepare(options.prepare_outputs, _outputs(options))
-    try:
-        analysis = summarise(path.name, results, warnings, columns, options, estimates, tables)
-    except BaseException:
-        tables.settle()  # no writing left in the folder as it is removed
-        raise
-    analysis.timings = {
-        "split": split - start,
-        "parts": measured - split,
-        "summary": time.perf_counter() - measured,
-    }
-    return analysis
-
-
-def _outputs(options: AnalysisOptions) -> tuple[str, ...]:
-    """The per-pupil tables a run writes: the pupil table, and the slot audit unless left out."""
-    return ("pupils", "slots") if options.slot_audit else ("pupils",)
-
-
-def _pupils_kept(options: AnalysisOptions) -> bool:
-    """The workers keep their parts' pupils, slots and entries: asked for, or read for the
-    subject table of every group."""
-    return options.keep_pupils or options.subjects_by_group
-
-
-def _worker_threads() -> None:
-    """A worker runs one Arrow thread: the workers already fill the cores (and each thread's
-    own memory pool costs memory: 1.69 GB peak against 1.84 GB nationally)."""
-    pa.set_cpu_count(1)
-
-
-def _forking() -> bool:
-    """Workers are forked where it is safe (Linux): they start at once, sharing the loaded
-    libraries and the file read whole; elsewhere (macOS and Windows) they are spawned."""
-    import sys
-
-    return sys.platform.startswith("linux")
-
-
-def _process_context() -> object:
-    """The workers' start method (:func:`_forking`)."""
-    import multiprocessing
-
-    return multiprocessing.get_context("fork" if _forking() else "spawn")
-
-
-def _by_heading(path: Path, options: AnalysisOptions) -> str | None:
-    """The file's own heading of the ``--by`` column (e.g. ``URN`` for ``--by school``),
-    found by the rule :func:`load_cohort` keys pupils by."""
-    from schoolperf.ingest.headers import canonical_columns, read_column_map
-
-    header = file_header(path)
-    if header is None or options.by is None:
-        return None
-    column_map = read_column_map(options.columns_file) if options.columns_file else None
-    rename, _ = canonical_columns([h.strip() for h in header], column_map, path.name)
-    names = {rename.get(h.strip(), h.strip()): h for h in header}
-    name = resolve_by(options.by, list(names), {c: h.strip() for c, h in names.items()})
-    return None if name is None else names[name]
-
-
-def _part_results(
-    job: tuple[Path, Path, AnalysisOptions, tuple[str, int] | None],
-) -> (
-    tuple[PupilResults, list[str], RowFacts, frozenset[str], PartFiles, np.ndarray]
-    | SchoolperfError
-    | str
-    | None
-):
-    """One part's pupil results (the output tables asked for written to disk: its pupil table,
-    its slot audit; and, where kept, its pupils, slots and subject entries), heading warnings,
-    row facts, columns and pupils' UPNs; or its error (its problems); ``"whole"`` where the
-    part cannot be read this way; ``None`` for no rows."""
-    path, part, options, shared = job
-    # the part's file, or its rows of the file read whole, as forked from the parent
-    table = read_part(part if shared is None else _shared_rows(*shared))
-    if table is None:
-        return "whole"
-    if table.empty:
-        return None
-    try:
-        estimates = load_estimates(options.estimates)
-        cohort = load_options_cohort(path, options, estimates, table)
-        results = pupil_results(cohort, options, estimates)
-    except SchoolperfError as error:  # reported with the other parts' problems
-        return error
-    if pupil_positions(results.entries["upn"], results.pupils.index).min(initial=0) < 0:
-        return "whole"  # an entry of no pupil of its part: read the file whole
-    try:
-        tables = write_part(
-            part,
-            results.pupils,
-            results.slots,
-            results.entries,
-            _outputs(options) if options.part_tables else (),
-            _pupils_kept(options),
-        )
-    except (OSError, pa.ArrowException):  # e.g. a full temporary disk
-        return "whole"
-    upns = results.pupils.index.to_numpy()
-    # on disk: the parent gets what the summary needs
-    results.pupils = results.slots = results.entries = None
-    return results, cohort.file_warnings, cohort.facts, cohort.columns, tables, upns
-
-
-def _shared_rows(key: str, part: int) -> Any:
-    """Part ``part``'s rows of the file read whole by the run ``key`` (:data:`_SHARED`)."""
-    table, parts = _SHARED[key]
-    rows = parts[part]
-    if isinstance(rows, range):  # a run of rows: a slice, no copy
-        return table.slice(rows.start, len(rows))
-    return table.take(rows)
-
-
 def load_options_cohort(
     path: str | Path,
     options: AnalysisOptions,
     estimates: EstimatesTable | None = None,
-    table: pd.DataFrame | None = None,
 ) -> Cohort:
     """The validated cohort of ``path`` under ``options`` (what ``validate`` checks)."""
     estimates = estimates or load_estimates(options.estimates)
@@ -1037,7 +686,6 @@ def load_options_cohort(
         _default_ks2_year(estimates, options),
         options.subgrades,
         options.by,
-        table,
     )
     if options.anonymise:
         cohort = anonymise(cohort, os.environ.get("SCHOOLPERF_PSEUDONYM_KEY", "").encode())

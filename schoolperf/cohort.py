@@ -151,8 +151,7 @@ def capped_problems(
 ) -> tuple[list[Problem], Unlisted]:
     """``problems`` by row (the file's own first), each once, at most MAX_PROBLEMS of a kind
     per column, and the rows of each kind not listed (``unlisted``, those already left out,
-    and those left out here): a file is reported alike whole or in parts (each part's problems
-    so capped, then all of them)."""
+    and those left out here)."""
     unique = sorted(
         dict.fromkeys(problems), key=lambda p: int(str(p.row).split(",")[0]) if p.row else 0
     )
@@ -194,7 +193,7 @@ class _Checker:
             first = held.merge(bad, on=["upn", column]).groupby("upn")[ROW].min()
             pupils = pupils.assign(**{ROW: pupils["upn"].map(first).fillna(pupils[ROW])})
             pupils[ROW] = pupils[ROW].astype(int)
-        if mask.sum() > MAX_PROBLEMS:  # those listed are the first by row, whole or in parts
+        if mask.sum() > MAX_PROBLEMS:  # those listed are the first by row
             order = np.argsort(pupils[ROW].to_numpy(), kind="stable")
             pupils, mask = pupils.iloc[order], mask[order]
         self.rows(pupils, mask, column, code, message, fix)
@@ -386,7 +385,7 @@ def _pupil_values(
         firsts[column] = value
         if len(disagree) > MAX_PROBLEMS:
             # the first MAX_PROBLEMS by the row each is listed at (the pupil's first row with a
-            # value), as capped_problems keeps them: the same pupils whole or in parts
+            # value), as capped_problems keeps them
             first = np.where(filled >= 0, rows, np.iinfo(rows.dtype).max)
             listed = np.minimum.reduceat(first, starts)
             disagree = disagree[np.argsort(listed[disagree], kind="stable")]
@@ -465,7 +464,7 @@ def _about_results(extras: list[str]) -> frozenset[str]:
 
 
 def _squeezed(text: pd.Series | pd.Index) -> pd.Series:
-    """:func:`~schoolperf.ingest.read.squeezed` text (the file's parts use the same)."""
+    """:func:`~schoolperf.ingest.read.squeezed` text."""
     import pyarrow as pa
 
     return pd.Series(squeezed(pa.array(pd.Series(text, dtype="str"))).to_pandas())
@@ -481,9 +480,9 @@ def _check_spellings(
 ) -> None:
     """One value of ``column`` spelt in several ways (``a1`` and ``A1``, ``A1 23`` and
     ``A123``) would silently make several pupils (or schools) of one: a problem, listing each
-    spelling's first row. Compared within each value of ``within`` (the school, whose rows are
-    never in two parts of a file); checked on the ``distinct`` values, and on rows only where
-    two of them clash. Pupil identifiers are never quoted; other values are."""
+    spelling's first row. Compared within each value of ``within`` (the school); checked on
+    the ``distinct`` values, and on rows only where two of them clash. Pupil identifiers are
+    never quoted; other values are."""
     spelt = _squeezed(distinct)
     if spelt.is_unique:  # the usual case: no two values alike
         return
@@ -773,8 +772,7 @@ def _points_by_qan(
 
 @dataclass(frozen=True)
 class RowFacts:
-    """What a cohort's rows tell that its warnings report. The facts of parts of a file (whole
-    schools, so no pupil in two parts) add up to the facts of the file."""
+    """What a cohort's rows tell that its warnings report."""
 
     duplicates: int = 0  # identical result rows ignored
     unrecognised: frozenset[str] = frozenset()  # subjects not in the catalogue
@@ -785,22 +783,6 @@ class RowFacts:
     blank_cells: tuple[tuple[tuple[str, str], int], ...] = ()
     # results of a kind that counts nowhere (short courses, IGCSEs): ((kind, results)), sorted
     not_counted_kinds: tuple[tuple[str, int], ...] = ()
-
-    def __add__(self, other: RowFacts) -> RowFacts:
-        return RowFacts(
-            self.duplicates + other.duplicates,
-            self.unrecognised | other.unrecognised,
-            self.without_results + other.without_results,
-            self.undated_conflicts + other.undated_conflicts,
-            self.per_result | other.per_result,
-            _summed(self.blank_cells, other.blank_cells),
-            _summed(self.not_counted_kinds, other.not_counted_kinds),
-        )
-
-
-def _summed(one: tuple, other: tuple) -> tuple:
-    """Two sorted ``(key, count)`` tuples added up, sorted."""
-    return tuple(sorted((Counter(dict(one)) + Counter(dict(other))).items()))
 
 
 def row_facts(
@@ -975,16 +957,13 @@ def load_cohort(
     ks2_year: int = 2019,
     subgrades: SubgradeMapping | None = None,
     by: str | None = None,
-    table: pd.DataFrame | None = None,
 ) -> Cohort:
     """Read, validate and model an export; raise :class:`InputError` listing every problem.
 
     ``ks2_year`` is the KS2 year of pupils without a ``ks2_year`` cell, used to check that their
-    KS2 teacher-assessment codes existed that year. ``table``: the file's cells already read
-    (one part of a file split by school), with their row numbers."""
+    KS2 teacher-assessment codes existed that year."""
     path = Path(path)
-    if table is None:
-        table = read_table(path, sheet)
+    table = read_table(path, sheet)
     column_map = read_column_map(columns_file) if columns_file else None
     rename, warnings = canonical_columns(list(table.columns), column_map, path.name)
     warnings = [*table.attrs.get("warnings", []), *warnings]  # the reader's (an encoding)

@@ -89,7 +89,7 @@ class InputError(SchoolperfError):
 
     @classmethod
     def merged(cls, errors: list[SchoolperfError]) -> InputError:
-        """One error holding every problem of ``errors`` (several files, or a file's parts),
+        """One error holding every problem of ``errors`` (several files),
         those listed and those counted."""
         unlisted: Counter[tuple[str, str, str | None]] = Counter()
         for error in errors:

@@ -420,7 +420,8 @@ def settings_from_config(config: dict[str, Any], base: Path) -> TrackSettings:
     subgrades = SubgradeMapping.from_table(config.get("subgrades", {}))
     targets = analysis.pop("targets", None)
     p8_fall = float(analysis.pop("p8_fall", 0.5))
-    run_only = {"subgrades", "label", "previous", "part_tables", "prepare_outputs", "keep_pupils"}
+    analysis.pop("chunk_mb", None)  # no longer used: accepted so existing configs still run
+    run_only = {"subgrades", "label", "previous"}
     allowed = set(AnalysisOptions.__dataclass_fields__) - run_only
     unknown = sorted(set(analysis) - allowed)
     if unknown:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import datetime
-
-import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from schoolperf.api import AnalysisOptions, analyse
 from schoolperf.errors import InputError
@@ -138,132 +133,16 @@ def test_input_file_is_never_changed(tmp_path):
     assert path.read_bytes() == before
 
 
-MIDNIGHT_OR_NOT = st.datetimes(
-    min_value=datetime.datetime(1990, 1, 1), max_value=datetime.datetime(2040, 1, 1)
-).map(lambda t: t.replace(hour=0, minute=0, second=0, microsecond=0) if t.minute % 2 else t)
-
-
-@settings(max_examples=80, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.one_of(st.none(), st.integers(-(2**62), 2**62)),
-            st.one_of(st.none(), st.floats(allow_infinity=True), st.integers(-99, 99)),
-            st.one_of(st.none(), st.text(max_size=4)),
-            st.one_of(st.none(), st.booleans()),
-            st.one_of(st.none(), st.dates()),
-            st.one_of(st.none(), MIDNIGHT_OR_NOT),
-            st.one_of(
-                st.none(),
-                st.timedeltas(datetime.timedelta(days=-99), datetime.timedelta(days=99)),
-            ),
-            st.one_of(st.none(), st.integers(0, 2**64 - 1)),
-        ),
-        min_size=1,
-        max_size=40,
-    ),
-    st.integers(1, 8),
-)
-def test_parquet_read_in_batches_is_the_whole_file_read(tmp_path_factory, rows, group_rows):
-    """Each cell of a Parquet file streamed into parts is the text the whole file's reading
-    gives it, however the file's row groups fall: pandas writes a float column of whole
-    numbers as whole numbers, and a date-and-time column of midnights as dates, only where the
-    whole column is so; integers with gaps are floats to pandas."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from schoolperf.ingest import read
-
-    path = tmp_path_factory.mktemp("pq") / "typed.parquet"
-    columns = list(zip(*rows, strict=True))
-    table = pa.table(
-        {
-            "id": pa.array(columns[0], pa.int64()),
-            "score": pa.array([None if v is None else float(v) for v in columns[1]]),
-            "text": pa.array(columns[2], pa.string()).dictionary_encode(),
-            "flag": pa.array(columns[3], pa.bool_()),
-            "day": pa.array(columns[4], pa.date32()),
-            "sat": pa.array(columns[5], pa.timestamp("ms")),
-            "span": pa.array(columns[6], pa.duration("us")),
-            "big": pa.array(columns[7], pa.uint64()),
-        }
-    )
-    pq.write_table(table, path, row_group_size=group_rows)
-    opened = read._parquet_text_batches(path)
-    # pandas reads integers with gaps through floats: beyond 2^53 it changes them, and such a
-    # file is read whole
-    changed = [
-        None in values and any(abs(v) > 2**53 for v in values if v is not None)
-        for values in (columns[0], columns[7])
-    ]
-    assert (opened is None) == any(changed)
-    if opened is None:
-        return
-    header, batches, count = opened
-    streamed = pa.Table.from_batches(list(batches)).to_pandas()
-    assert header == table.column_names and count == len(rows)
-    pd.testing.assert_frame_equal(streamed, read._read_parquet(path), check_dtype=False)
-
-
-def test_parquet_read_in_batches_without_the_index_and_with_checked_headings(tmp_path):
+def test_parquet_read_without_the_index_and_with_checked_headings(tmp_path):
     from schoolperf.ingest import read
 
     rows = pd.DataFrame({"School": [1, 2], "UPN": ["A", "B"]}, index=[5, 2])
     rows.to_parquet(tmp_path / "indexed.parquet")
-    header, batches, _ = read._parquet_text_batches(tmp_path / "indexed.parquet")
-    assert header == ["School", "UPN"] == list(read._read_parquet(tmp_path / "indexed.parquet"))
-    assert next(batches).to_pylist() == [{"School": "1", "UPN": "A"}, {"School": "2", "UPN": "B"}]
+    whole = read._read_parquet(tmp_path / "indexed.parquet")
+    assert whole.to_dict("records") == [{"School": "1", "UPN": "A"}, {"School": "2", "UPN": "B"}]
     rows.assign(**{" School": [3, 4]}).to_parquet(tmp_path / "twice.parquet")
-    for reading in (read._parquet_text_batches, read._read_parquet):
-        with pytest.raises(InputError, match="appears more than once"):
-            reading(tmp_path / "twice.parquet")
-
-
-def _streamed_and_whole(path):
-    import pyarrow as pa
-
-    from schoolperf.ingest import read
-
-    opened = read._parquet_text_batches(path)
-    if opened is None:
-        return None, read._read_parquet(path)
-    return pa.Table.from_batches(list(opened[1])).to_pandas(), read._read_parquet(path)
-
-
-@pytest.mark.parametrize(
-    "column",
-    [
-        pd.array(pd.to_datetime(["2020-01-01", None]), "timestamp[ns][pyarrow]"),
-        pd.array(pd.to_timedelta(["1 day", None]), "duration[ns][pyarrow]"),
-        pd.array([0.1, None], "float[pyarrow]"),
-        pd.array([0.5, None], "Float64"),
-        pd.array([True, None], "boolean"),
-        pd.Series(pd.to_datetime(["2020-01-01 10:30", "2020-01-02 00:00"])).dt.tz_localize("UTC"),
-    ],
-)
-def test_parquet_columns_by_pandas_metadata_read_in_batches_as_whole(tmp_path, column):
-    """A column pandas wrote with its own type (its pandas metadata) is read in batches as
-    the whole file's reading reads it."""
-    path = tmp_path / "typed.parquet"
-    pd.DataFrame({"UPN": ["A", "B"], "value": column}).to_parquet(path)
-    streamed, whole = _streamed_and_whole(path)
-    pd.testing.assert_frame_equal(streamed, whole, check_dtype=False)
-
-
-@pytest.mark.parametrize(
-    "column",
-    [
-        pd.array([2**53 + 1, None], "Int64"),  # pandas: through floats, so changed
-        pd.array([2**64 - 1, None], "uint64[pyarrow]"),
-        np.arange(2, dtype=np.float16),  # no lookup for its type
-        np.arange(70_000) + 0.5,  # too many distinct values to look up a batch at a time
-    ],
-)
-def test_parquet_columns_not_read_in_batches_are_read_whole(tmp_path, column):
-    path = tmp_path / "typed.parquet"
-    pd.DataFrame({"UPN": [f"A{k}" for k in range(len(column))], "value": column}).to_parquet(path)
-    streamed, whole = _streamed_and_whole(path)
-    assert streamed is None and len(whole) == len(column)
+    with pytest.raises(InputError, match="appears more than once"):
+        read._read_parquet(tmp_path / "twice.parquet")
 
 
 def test_parquet_file_of_broken_text_or_metadata_is_reported(tmp_path):
@@ -278,19 +157,17 @@ def test_parquet_file_of_broken_text_or_metadata_is_reported(tmp_path):
     good = pa.table({"UPN": ["A"], "Score": [1.5]})
     pq.write_table(good.replace_schema_metadata({b"pandas": b"{not json"}), tmp_path / "meta.pq")
     for name in ("text.parquet", "meta.pq"):
-        opened = read._parquet_text_batches(tmp_path / name)
-        if opened is not None:  # the text is checked as it is streamed
-            with pytest.raises(pa.ArrowInvalid):
-                list(opened[1])
         with pytest.raises(InputError, match="could not be read as Parquet"):
             read._read_parquet(tmp_path / name)
 
 
-def test_parquet_columns_cast_by_arrow_only_where_pandas_reads_them_so(tmp_path):
+def test_parquet_columns_are_read_as_pandas_reads_them(tmp_path):
     """Integers and text that the file's pandas metadata makes something else (true/false,
-    dates and times) are read in batches as the whole reading reads them."""
+    dates and times) are read as pandas reads them, then as text."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from schoolperf.ingest import read
 
     frame = pd.DataFrame(
         {
@@ -305,16 +182,15 @@ def test_parquet_columns_cast_by_arrow_only_where_pandas_reads_them_so(tmp_path)
     table = pa.Table.from_pandas(frame, preserve_index=False)  # its pandas metadata kept
     schema = table.schema.set(1, pa.field("Passed", pa.int8())).set(2, pa.field("Sat", pa.string()))
     pq.write_table(table.cast(schema), tmp_path / "retyped.parquet")
-    streamed, whole = _streamed_and_whole(tmp_path / "retyped.parquet")
+    whole = read._read_parquet(tmp_path / "retyped.parquet")
     assert whole["Passed"].tolist() == ["True", "False", ""]
-    pd.testing.assert_frame_equal(streamed, whole, check_dtype=False)
 
 
 @pytest.mark.parametrize(
     "metadata",
     [{"columns": []}, {"index_columns": ["absent"], "columns": []}, {"column_indexes": 5}],
 )
-def test_parquet_metadata_the_whole_reading_refuses_is_not_read_in_batches(tmp_path, metadata):
+def test_parquet_metadata_pandas_refuses_is_reported(tmp_path, metadata):
     import json
 
     import pyarrow as pa
@@ -327,7 +203,6 @@ def test_parquet_metadata_the_whole_reading_refuses_is_not_read_in_batches(tmp_p
         metadata = {"index_columns": [], "columns": [], **metadata}
     pandas = {b"pandas": json.dumps(metadata).encode()}
     pq.write_table(table.replace_schema_metadata(pandas), tmp_path / "meta.parquet")
-    assert read._parquet_text_batches(tmp_path / "meta.parquet") is None
     with pytest.raises(InputError, match="could not be read as Parquet"):
         read._read_parquet(tmp_path / "meta.parquet")
 
@@ -340,6 +215,5 @@ def test_parquet_bytes_that_are_not_text_are_reported(tmp_path):
 
     table = pa.table({"UPN": ["A", "B"], "Note": pa.array([b"ab", b"\xff"])})
     pq.write_table(table, tmp_path / "bytes.parquet")
-    assert read._parquet_text_batches(tmp_path / "bytes.parquet") is None
     with pytest.raises(InputError, match="could not be read as Parquet text"):
         read._read_parquet(tmp_path / "bytes.parquet")

@@ -1,16 +1,14 @@
-"""Many schools in one file (issue 9): per-school figures from one run equal each school alone."""
+"""Many schools in one file: per-school figures from one run equal each school alone, and a
+file's problems and outputs are reported and written as for any file."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -18,7 +16,6 @@ from hypothesis import strategies as st
 
 from schoolperf.api import AnalysisOptions, analyse
 from schoolperf.bench import generate
-from schoolperf.ingest.read import read_in_parts, school_parts, split_file
 
 COMPARED = [
     "pupils",
@@ -58,42 +55,8 @@ def each_school_alone(national, tmp_path_factory):
     return alone
 
 
-@pytest.fixture(params=["in memory", "on disk"])
-def part_source(request, monkeypatch):
-    """A file in parts read whole and shared with the workers, or split on disk (as a file
-    larger than IN_MEMORY_MB is): each way is the whole file's. Checks afterwards that the
-    parts were made the way named (unless the test reads the file whole only)."""
-    from schoolperf import api
-
-    if request.param == "in memory" and not api._forking():
-        pytest.skip("workers are spawned here, and share no memory with the parent")
-    made = {"on disk": 0, "in memory": 0}
-
-    def split(*args: object) -> object:
-        made["on disk"] += 1
-        return split_file(*args)
-
-    def whole(*args: object) -> object:
-        read = read_in_parts(*args)
-        made["in memory"] += read is not None
-        return read
-
-    monkeypatch.setattr(api, "split_file", split)
-    monkeypatch.setattr(api, "read_in_parts", whole)
-    if request.param == "on disk":
-        monkeypatch.setattr(api, "IN_MEMORY_MB", -1)
-    yield request.param
-    other = "on disk" if request.param == "in memory" else "in memory"
-    assert not made[other]
-    assert made[request.param] or request.node.callspec.params.get("chunk_mb") in (0, "0")
-
-
-@pytest.mark.parametrize("chunk_mb", [0, 0.2])  # 0.2 MB: the file is split into 7 parts
-def test_per_school_figures_equal_each_school_alone(
-    national, each_school_alone, chunk_mb, part_source
-):
-    together = analyse(national, AnalysisOptions(by="school", chunk_mb=chunk_mb))
-    assert ("parts" in together.timings) == (chunk_mb > 0)
+def test_per_school_figures_equal_each_school_alone(national, each_school_alone):
+    together = analyse(national, AnalysisOptions(by="school"))
     assert len(together.by) >= 150 and set(together.by) == set(each_school_alone)
     for urn, alone in each_school_alone.items():
         mine = together.by[urn]
@@ -139,43 +102,12 @@ def test_parquet_outputs(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text())["pupils"] is None
 
 
-def _same(a, b, path=""):
-    """Equal JSON documents, numbers to 1e-9 (sums in another order)."""
-    if isinstance(a, dict):
-        assert set(a) == set(b), path
-        for key in a:
-            _same(a[key], b[key], f"{path}/{key}")
-    elif isinstance(a, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert a == pytest.approx(b, rel=1e-9, abs=1e-12), path
-    else:
-        assert a == b, path
+def test_ks2_bands_of_subject_entries_in_ks2_order(national):
+    entries = analyse(national, AnalysisOptions(by="school")).subject_entries
+    assert entries["ks2_band"].cat.categories[0] == "Less than 80"  # KS2 order, not text order
 
 
-@pytest.mark.parametrize("anonymise", [False, True])
-def test_file_in_parts_gives_the_whole_file_analysis(national, anonymise, part_source):
-    whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0, anonymise=anonymise))
-    parts = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2, anonymise=anonymise))
-    assert "parts" in parts.timings and "parts" not in whole.timings
-    _same(whole.to_dict(), parts.to_dict())
-    assert whole.warnings == parts.warnings and len(whole.warnings) >= 2
-    bands = [a.subject_entries["ks2_band"].cat.categories.tolist() for a in (whole, parts)]
-    assert bands[0] == bands[1] and bands[0][0] == "Less than 80"  # KS2 order, not text order
-    from schoolperf.reports.files import pupil_table, slot_audit
-
-    for a, b in (
-        (pupil_table(whole.pupils, whole.slots), pupil_table(parts.pupils, parts.slots)),
-        (slot_audit(whole.slots), slot_audit(parts.slots)),
-    ):
-        pd.testing.assert_frame_equal(
-            a.astype(str).reset_index(drop=True), b.astype(str).reset_index(drop=True)
-        )
-
-
-def test_file_in_parts_reports_problems_with_the_files_own_rows(national, tmp_path, part_source):
+def test_problems_are_reported_with_the_files_own_rows(national, tmp_path):
     from schoolperf.errors import InputError
 
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
@@ -183,18 +115,15 @@ def test_file_in_parts_reports_problems_with_the_files_own_rows(national, tmp_pa
     rows.loc[4000, "KS2 Reading"] = "130"
     path = tmp_path / "bad.csv"
     rows.to_csv(path, index=False)
-    found = []
-    for chunk_mb in (0, 0.2):
-        with pytest.raises(InputError) as error:
-            analyse(path, AnalysisOptions(by="school", chunk_mb=chunk_mb))
-        found.append([(p.code, p.row, p.column, p.value) for p in error.value.problems])
-    assert found[0] == found[1]
-    assert {(code, row) for code, row, _, _ in found[0]} >= {
+    with pytest.raises(InputError) as error:
+        analyse(path, AnalysisOptions(by="school"))
+    found = [(p.code, p.row, p.column, p.value) for p in error.value.problems]
+    assert {(code, row) for code, row, _, _ in found} >= {
         ("unknown-grade", "7"),
         ("unknown-grade", "1702"),
         ("unknown-grade", "2902"),
     }
-    assert any(code == "ks2-out-of-range" for code, *_ in found[0])
+    assert any(code == "ks2-out-of-range" for code, *_ in found)
 
 
 def _problems(path, **options):
@@ -205,20 +134,17 @@ def _problems(path, **options):
     return [(p.code, p.row, p.column, p.value, p.message) for p in error.value.problems]
 
 
-def test_file_in_parts_reports_file_problems_once_and_row_problems_as_whole(
-    national, tmp_path, part_source
-):
+def test_problems_are_listed_once_and_capped_by_kind_per_column(national, tmp_path):
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
     renamed = tmp_path / "renamed.csv"
     rows.rename(columns={"Grade": "Score"}).to_csv(renamed, index=False)
-    assert _problems(renamed, chunk_mb=0.2) == _problems(renamed, chunk_mb=0)
-    assert len(_problems(renamed, chunk_mb=0.2)) == 1
+    assert len(_problems(renamed)) == 1
     many = tmp_path / "many.csv"
     # bad grades of two subjects, each more than the limit: the limit is of the kind of
-    # problem per column, not per subject, whole or in parts
+    # problem per column, not per subject
     bad = rows["Subject"].isin(["Mathematics", "English Language"])
     rows.assign(Grade=rows["Grade"].where(~bad, "ZZ")).to_csv(many, index=False)
-    whole = _problems(many, chunk_mb=0)
+    whole = _problems(many)
     assert len(whole) == 501  # the limit of one kind of problem per column, and the rest counted
     assert {p[4] for p in whole[:500]} == {
         f"is not a grade schoolperf can score for {s!r}."
@@ -227,50 +153,45 @@ def test_file_in_parts_reports_file_problems_once_and_row_problems_as_whole(
     rest = int(bad.sum()) - 500
     assert whole[500][:4] == ("unknown-grade", None, "Grade", None)
     assert whole[500][4] == f"{rest:,} more of this problem, like those above, are not listed."
-    assert _problems(many, chunk_mb=0.2) == whole
     # more than 500 pupils whose rows disagree, the schools in reverse order (the pupils' keys
-    # sort unlike their rows): the first 500 by row, whole or in parts
+    # sort unlike their rows): the first 500 by row
     reverse = rows.iloc[::-1].reset_index(drop=True)
     flipped = reverse.assign(Gender=np.where(reverse.index % 2 == 0, "M", "F"))
     disagree = tmp_path / "disagree.csv"
     flipped.to_csv(disagree, index=False)
-    whole = _problems(disagree, chunk_mb=0)
+    whole = _problems(disagree)
     assert len(whole) == 501 and whole[0][1].startswith("2, ")
     pupils = flipped.groupby(["School", "UPN"]).ngroups
     assert (
         whole[500][4] == f"{pupils - 500:,} more of this problem, like those above, are not listed."
     )
-    assert _problems(disagree, chunk_mb=0.2) == whole
     # more than 500 pupils with a bad gender code, the schools in reverse order: the first 500
-    # by row, whole or in parts
+    # by row
     coded = tmp_path / "coded.csv"
     reverse.assign(Gender="Q").to_csv(coded, index=False)
-    whole = _problems(coded, chunk_mb=0)
+    whole = _problems(coded)
     assert len(whole) == 501 and [int(p[1]) for p in whole[:500]] == sorted(
         int(p[1]) for p in whole[:500]
     )
     assert whole[0][1] == "2"
-    assert _problems(coded, chunk_mb=0.2) == whole
 
 
-def test_file_in_parts_reports_a_missing_baseline_cleanly(national, tmp_path):
+def test_a_missing_baseline_is_reported(national, tmp_path):
     missing = str(tmp_path / "no-such-baseline.csv")
-    assert _problems(national, chunk_mb=0.2, baseline_file=missing) == _problems(
-        national, chunk_mb=0, baseline_file=missing
-    )
+    assert [p[0] for p in _problems(national, baseline_file=missing)] == ["no-such-file"]
 
 
-def test_file_in_parts_with_a_school_of_no_grades(national, tmp_path, part_source):
+def test_schools_of_no_grades_score_nothing(national, tmp_path):
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
-    first = rows["School"].unique()[:40]  # some part has no grade at all
+    first = rows["School"].unique()[:40]
     path = tmp_path / "ungraded.csv"
     rows.assign(Grade=rows["Grade"].where(~rows["School"].isin(first), "X")).to_csv(
         path, index=False
     )
-    whole = analyse(path, AnalysisOptions(by="school", chunk_mb=0))
-    parts = analyse(path, AnalysisOptions(by="school", chunk_mb=0.2))
-    assert "parts" in parts.timings
-    _same(whole.to_dict(pupils=False), parts.to_dict(pupils=False))
+    analysis = analyse(path, AnalysisOptions(by="school"))
+    assert {analysis.by[str(urn)]["attainment8"] for urn in first} == {0.0}
+    others = [v["attainment8"] for k, v in analysis.by.items() if k not in set(map(str, first))]
+    assert min(others) > 0
 
 
 def test_by_a_column_that_does_not_divide_pupils(national, tmp_path):
@@ -278,18 +199,16 @@ def test_by_a_column_that_does_not_divide_pupils(national, tmp_path):
     rows["Tutor Group"] = "T" + (rows.index % 7).astype(str)  # a pupil's rows in several groups
     path = tmp_path / "tutor.csv"
     rows.to_csv(path, index=False)
-    options = {"by": "Tutor Group"}
-    whole = analyse(path, AnalysisOptions(**options, chunk_mb=0))
-    parts = analyse(path, AnalysisOptions(**options, chunk_mb=0.2))
-    assert "parts" in parts.timings
-    _same(whole.to_dict(pupils=False), parts.to_dict(pupils=False))
-    assert set(parts.by) == {f"T{i}" for i in range(7)}
+    analysis = analyse(path, AnalysisOptions(by="Tutor Group"))
+    assert set(analysis.by) == {f"T{i}" for i in range(7)}
+    # a pupil is a (value, UPN) pair: one of several tutor groups counts in each
+    assert sum(v["pupils"] for v in analysis.by.values()) == analysis.school["pupils"] > 2400
 
 
-def test_file_of_blank_rows_in_parts(tmp_path, part_source):
+def test_file_of_blank_rows(tmp_path):
     path = tmp_path / "blank.csv"
     path.write_text("School,UPN,Subject,Grade\n" + ",,,\n" * 5000)
-    assert _problems(path, chunk_mb=0.01) == _problems(path, chunk_mb=0)
+    assert [p[0] for p in _problems(path)] == ["no-data-rows"]
 
 
 def test_first_entry_rule_with_a_date_beyond_the_nanosecond_range(tmp_path):
@@ -313,15 +232,12 @@ def test_group_on_a_standard_key(tmp_path):
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("anonymise", [[], ["--anonymise"]])  # pseudonyms: parts interleave
+@pytest.mark.parametrize("anonymise", [[], ["--anonymise"]])
 @pytest.mark.parametrize("out_format", ["csv", "parquet"])
-def test_file_in_parts_writes_the_whole_files_outputs(
-    national, tmp_path, out_format, anonymise, part_source
-):
-    """The parts' tables, stitched on disk in the whole file's pupil order, are the whole
-    file's pupils and slots outputs, byte for byte (CSV) and value for value (Parquet); here
-    with schools named so that one school's pupils fall between another's (``1`` and ``1/B…``)
-    and a school's name that a spreadsheet would run as a formula."""
+def test_outputs_of_many_schools(national, tmp_path, out_format, anonymise):
+    """The pupils and slots outputs of a file of many schools: every pupil, in key order,
+    with schools named so that one school's pupils fall between another's (``1`` and
+    ``1/B…``) and a school's name that a spreadsheet would run as a formula."""
     from click.testing import CliRunner
 
     from schoolperf.cli import cli
@@ -334,32 +250,22 @@ def test_file_in_parts_writes_the_whole_files_outputs(
     )
     path = tmp_path / "named.csv"
     rows.to_csv(path, index=False)
-    written = {}
-    for chunk_mb in ("0", "0.2"):
-        out = tmp_path / f"out-{chunk_mb}"
-        result = CliRunner().invoke(
-            cli,
-            ["analyse", str(path), "--by", "school", "--chunk-mb", chunk_mb, "--out", str(out)]
-            + ["--out-format", out_format, "--summary-only", "--profile", *anonymise],
-        )
-        assert result.exit_code == 0, result.output
-        assert ('"stage": "parts"' in result.output) == (chunk_mb != "0")
-        written[chunk_mb] = out
-    for name in ("pupils", "slots"):
-        whole, parts = (written[c] / f"{name}.{out_format}" for c in ("0", "0.2"))
-        if out_format == "csv":
-            assert whole.read_bytes() == parts.read_bytes(), name
-        else:
-            # the same values and types: categories too, in text order; the same metadata
-            pd.testing.assert_frame_equal(pd.read_parquet(whole), pd.read_parquet(parts))
-            assert pq.read_schema(whole).metadata == pq.read_schema(parts).metadata
-            upn = pd.read_parquet(parts)["upn"]
-            if isinstance(upn.dtype, pd.CategoricalDtype):
-                assert upn.cat.categories.is_monotonic_increasing
-    read = partial(pd.read_csv, dtype=str) if out_format == "csv" else pd.read_parquet
-    upn = read(written["0.2"] / f"pupils.{out_format}")["upn"].astype(str).str.removeprefix("'")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        ["analyse", str(path), "--by", "school", "--out", str(out)]
+        + ["--out-format", out_format, "--summary-only", *anonymise],
+    )
+    assert result.exit_code == 0, result.output
+    if out_format == "csv":
+        upn = pd.read_csv(out / "pupils.csv", dtype=str)["upn"].str.removeprefix("'")
+        slots = pd.read_csv(out / "slots.csv", dtype=str)
+    else:
+        upn = pd.read_parquet(out / "pupils.parquet")["upn"].astype(str)
+        slots = pd.read_parquet(out / "slots.parquet")
+        if isinstance(slots["upn"].dtype, pd.CategoricalDtype):
+            assert slots["upn"].cat.categories.is_monotonic_increasing
     assert upn.is_monotonic_increasing and len(upn) == 2400
-    slots = read(written["0.2"] / f"slots.{out_format}")
     assert len(slots) > len(rows)
     if not anonymise:
         assert upn.str.startswith(f"{schools[0]}/{middle}/").any()
@@ -367,18 +273,15 @@ def test_file_in_parts_writes_the_whole_files_outputs(
 
 
 @pytest.mark.parametrize("out_format", ["csv", "parquet"])
-@pytest.mark.parametrize("chunk_mb", ["0", "0.2"])
-def test_no_slot_audit_writes_the_same_pupils_and_no_slots(
-    national, tmp_path, chunk_mb, out_format
-):
+def test_no_slot_audit_writes_the_same_pupils_and_no_slots(national, tmp_path, out_format):
     """``--no-slot-audit``: pupils and summary as ever, no slots file (and a warning where an
-    earlier run's is in the folder); a file in parts has its workers build no audit."""
+    earlier run's is in the folder)."""
     from click.testing import CliRunner
 
     from schoolperf.cli import cli
 
     written = {}
-    command = ["analyse", str(national), "--by", "school", "--chunk-mb", chunk_mb]
+    command = ["analyse", str(national), "--by", "school"]
     command += ["--out-format", out_format, "--summary-only"]
     for audit in ([], ["--no-slot-audit"]):
         out = tmp_path / f"out-{len(audit)}"
@@ -390,310 +293,54 @@ def test_no_slot_audit_writes_the_same_pupils_and_no_slots(
     assert (written[0] / slots).exists() and not (written[1] / slots).exists()
     for name in (f"pupils.{out_format}", "summary.json"):
         assert (written[0] / name).read_bytes() == (written[1] / name).read_bytes()
-    options = AnalysisOptions(by="school", chunk_mb=float(chunk_mb), slot_audit=False)
-    tables = analyse(national, options).part_tables
-    assert (tables is None) == (chunk_mb == "0")
-    if tables is not None:
-        assert all("pupils" in p.tables and "slots" not in p.tables for p in tables.parts)
     # into the folder of the run with an audit: its slot audit is said to be the earlier run's
     result = CliRunner().invoke(cli, [*command, "--out", str(written[0]), "--no-slot-audit"])
     assert result.exit_code == 0 and f"{slots} is from an earlier run" in result.output
 
 
-def test_write_outputs_writes_the_audit_as_the_analysis_was_run(national, tmp_path, monkeypatch):
-    """From Python: an analysis run without the slot audit writes none by default, and one
-    run with it (its outputs being prepared) leaves no writing behind when told not to."""
-    import time
-
-    from schoolperf.reports import parts
+def test_write_outputs_writes_the_audit_as_the_analysis_was_run(national, tmp_path):
+    """From Python: an analysis run without the slot audit writes none by default; one run
+    with it writes none when told not to."""
     from schoolperf.reports.files import write_outputs
 
-    prepare = parts.PartTables._prepare
-
-    def slowly(self: object, name: str, *args: object) -> bool:
-        if name == "slots":  # still writing when the pupils are written out
-            time.sleep(1.5)
-        return prepare(self, name, *args)
-
-    monkeypatch.setattr(parts.PartTables, "_prepare", slowly)
-
-    bare = AnalysisOptions(by="school", chunk_mb=0.2, slot_audit=False)
-    analysis = analyse(national, bare)
+    analysis = analyse(national, AnalysisOptions(by="school", slot_audit=False))
     written = write_outputs(tmp_path / "a", analysis.to_dict(pupils=False), analysis, ())
     assert [p.name for p in written] == ["pupils.csv", "summary.json"]
-    prepared = AnalysisOptions(by="school", chunk_mb=0.2, prepare_outputs="parquet")
-    analysis = analyse(national, prepared)
+    analysis = analyse(national, AnalysisOptions(by="school"))
     document = analysis.to_dict(pupils=False)
-    write_outputs(tmp_path / "b", document, analysis, (), "parquet", audit=False)
-    assert not (tmp_path / "b" / "slots.parquet").exists()
-    assert all(job.done() for job, _, _ in analysis.part_tables.prepared.values())
+    written = write_outputs(tmp_path / "b", document, analysis, (), "parquet", audit=False)
+    assert [p.name for p in written] == ["pupils.parquet", "summary.json"]
+    written = write_outputs(tmp_path / "c", document, analysis, (), "parquet")
+    assert [p.name for p in written] == ["pupils.parquet", "slots.parquet", "summary.json"]
 
 
-@pytest.mark.parametrize(
-    ("tables", "prepared_as", "failing", "stitched"),
-    [
-        (False, None, False, 0),  # no --out: built from the parts' slots when asked
-        (True, None, False, 2),  # stitched from the parts' tables
-        (True, "parquet", False, 2),  # prepared in another format: stitched
-        (True, "csv", False, 0),  # prepared while the figures were computed: moved
-        (True, "csv", True, 2),  # the preparing failed (a full temporary disk): stitched
-    ],
-)
-def test_file_in_parts_writes_its_outputs_however_prepared(
-    national, tmp_path, monkeypatch, tables, prepared_as, failing, stitched
-):
-    """The parts' output tables, however they were prepared, are the whole file's outputs,
-    and are also when written a second time (the prepared files handed over the first)."""
-    from schoolperf.reports import parts as part_files
-    from schoolperf.reports.files import write_outputs
-
-    def full_disk(*args: object) -> bool:
-        raise OSError(28, "No space left on device")
-
-    if failing:
-        monkeypatch.setattr(part_files.PartTables, "_prepare", full_disk)
-    whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0))
-    options = AnalysisOptions(
-        by="school", chunk_mb=0.2, part_tables=tables, prepare_outputs=prepared_as
-    )
-    parts = analyse(national, options)
-    assert parts.part_tables is not None
-    built = {
-        p.tables.keys() == {"pupil-frame", "slot-frame", "subject-entries"}
-        for p in parts.part_tables.parts
-    }
-    assert built == {not tables}
-    parts.part_tables.settle()  # what was prepared is written
-    calls = []
-    write = part_files.PartTables.write
-    monkeypatch.setattr(
-        part_files.PartTables, "write", lambda *args: calls.append(args[1]) or write(*args)
-    )
-    write_outputs(tmp_path / "whole", whole.to_dict(pupils=False), whole, (), "csv")
-    for n in (1, 2):
-        calls.clear()
-        write_outputs(tmp_path / f"parts{n}", parts.to_dict(pupils=False), parts, (), "csv")
-        assert len(calls) == (stitched if n == 1 else 2 * tables)
-        for table in ("pupils.csv", "slots.csv"):
-            expected = (tmp_path / "whole" / table).read_bytes()
-            assert (tmp_path / f"parts{n}" / table).read_bytes() == expected
-    leftover = Path(parts.part_tables.folder.name)
-    assert not list(leftover.glob("*.csv")) or failing  # moved, not copied
-
-
-@pytest.mark.parametrize("prepared_as", ["xlsx", "CSV", ""])
-def test_outputs_are_prepared_only_in_a_format_written(prepared_as):
-    with pytest.raises(ValueError, match="prepare_outputs must be one of csv, parquet or None"):
-        AnalysisOptions(by="school", prepare_outputs=prepared_as)
-
-
-def test_file_in_parts_stops_preparing_its_outputs_on_an_error(national, monkeypatch):
-    """An error in the figures cancels the outputs' writing, and the temporary folder goes."""
-    from schoolperf import api
-
-    folders = []
-    ordered = api.PartTables.ordered
-
-    def keep(*args: object) -> object:
-        tables = ordered(*args)
-        folders.append(Path(tables.folder.name))
-        return tables
-
-    def failing(*args: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(api.PartTables, "ordered", keep)
-    monkeypatch.setattr(api, "summarise", failing)
-    options = AnalysisOptions(by="school", chunk_mb=0.2, prepare_outputs="parquet")
-    with pytest.raises(KeyboardInterrupt):
-        analyse(national, options)
-    assert folders and not folders[0].exists()
-
-
-def test_file_in_parts_keeps_its_pupils_slots_and_entries_on_disk_until_asked(national):
-    analysis = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
-    assert analysis.loaded_slots is None and analysis.part_tables is not None
-    assert analysis.loaded_entries is None and analysis.loaded_pupils is None
-    whole_pupils = analyse(national, AnalysisOptions(by="school", chunk_mb=0)).pupils
-    pd.testing.assert_frame_equal(analysis.pupils, whole_pupils)
-    assert analysis.loaded_pupils is analysis.pupils and len(whole_pupils) == 2400
-    assert len(analysis.slots) > 19000 and analysis.loaded_slots is not None
-    whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0)).subject_entries
-    parts = analysis.subject_entries
-    assert analysis.loaded_entries is parts and len(parts) == len(whole) > 15000
-    assert parts["upn"].cat.categories.equals(analysis.pupils.index)
-
-    def in_order(entries: pd.DataFrame) -> pd.DataFrame:
-        return entries.sort_values(["upn", "subject_title"]).reset_index(drop=True).astype(str)
-
-    pd.testing.assert_frame_equal(in_order(parts), in_order(whole))
-
-
-def test_file_in_parts_whose_schools_rows_are_apart(national, tmp_path):
-    """Rows in subject order across schools cannot be cut into runs of whole schools: the file
-    read whole is shared out by school as the split on disk shares it (a part a set of rows),
-    and gives the whole file's analysis."""
-    from schoolperf import api
-
-    if not api._forking():
-        pytest.skip("workers are spawned here: the file is always split on disk")
-    rows = pd.read_csv(national, dtype=str, keep_default_na=False)
-    path = tmp_path / "by-subject.csv"
-    rows.sort_values(["Subject", "School"], kind="stable").to_csv(path, index=False)
-    table, parts = read_in_parts(path, "School", 4)
-    assert all(isinstance(p, np.ndarray) for p in parts)
-    assert all(isinstance(p, range) for p in read_in_parts(national, "School", 4)[1])
-    split = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(api, "split_file", lambda *a: split.append(a) or split_file(*a))
-        together = analyse(path, AnalysisOptions(by="school", chunk_mb=0.2))
-    assert not split and "parts" in together.timings
-    _same(analyse(path, AnalysisOptions(by="school", chunk_mb=0)).to_dict(), together.to_dict())
-
-
-def test_file_in_parts_read_whole_falls_back(national, tmp_path, monkeypatch):
-    """Short of memory for the file read whole, it is split on disk; a file Arrow cannot read
-    (a ragged row) is read whole and reported, without trying the split too; a temporary folder
-    named by a relative path (``TMPDIR=.``, which Python 3.11 keeps relative) serves the
-    workers as well."""
-    import tempfile
-
-    import pyarrow.csv as pacsv
-
-    from schoolperf import api
-    from schoolperf.errors import InputError
-
-    if not api._forking():
-        pytest.skip("workers are spawned here: the file is always split on disk")
-    split = []
-    monkeypatch.setattr(api, "split_file", lambda *a: split.append(a) or split_file(*a))
-
-    def short_of_memory(*args: object, **kwargs: object) -> None:
-        raise pa.ArrowMemoryError("malloc of size 1073741824 failed")
-
-    whole = analyse(national, AnalysisOptions(by="school", chunk_mb=0))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pacsv, "read_csv", short_of_memory)  # the whole read; the split streams
-        parts = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
-    assert split and "parts" in parts.timings
-    _same(whole.to_dict(), parts.to_dict())
-    split.clear()
-    ragged = tmp_path / "ragged.csv"
-    lines = national.read_text().splitlines()
-    lines[5] += ",extra"
-    ragged.write_text("\n".join(lines) + "\n")
-    problems = []
-    for chunk_mb in (0.2, 0):
-        with pytest.raises(InputError) as error:
-            analyse(ragged, AnalysisOptions(by="school", chunk_mb=chunk_mb))
-        problems.append([p.describe() for p in error.value.problems])
-    assert problems[0] == problems[1] and "row 6" in problems[0][0] and not split
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(tempfile, "tempdir", ".")
-    relative = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
-    assert "parts" in relative.timings and not split
-    _same(whole.to_dict(), relative.to_dict())
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    schools=st.lists(
-        st.tuples(
-            st.sampled_from(["1", "2", "10", "x y", "X Y", "xy"]), st.sampled_from(["", " ", "\t"])
-        ),
-        min_size=1,
-        max_size=30,
-    ),
-    parts=st.integers(1, 8),
-)
-def test_school_parts_are_of_whole_schools(schools, parts):
-    """Parts of whole schools, a school's spellings one (``" 1"`` is school ``1``, ``x y`` and
-    ``XY`` one school): runs cut at the first school to start at or after each ``k`` /
-    ``parts`` of the rows, where each school's rows are together; else each school's rows
-    wherever they are, shared out by the hash :func:`split_file` uses."""
-    import zlib
-
-    import pyarrow as pa
-
-    cells = [pad + name + pad[:1] for name, pad in schools]
-    names = ["".join(name.split()).upper() for name, _ in schools]
-    found = school_parts(pa.chunked_array([cells[:3], cells[3:]], pa.string()), parts)
-    changes = [i for i in range(1, len(names)) if names[i] != names[i - 1]]
-    together = len(changes) + 1 == len(set(names))
-    assert sorted(np.concatenate([np.asarray(list(p)) for p in found]).tolist()) == list(
-        range(len(names))
-    )
-    for part in found:
-        assert list(part) == sorted(part)
-        others = {names[i] for p in found if p is not part for i in p}
-        assert not {names[i] for i in part} & others
-    if together:
-        assert all(isinstance(p, range) for p in found)
-        wanted = [k * len(names) // parts for k in range(1, parts)]
-        cuts = sorted({min(c for c in changes if c >= w) for w in wanted if changes[-1:] >= [w]})
-        assert [p.start for p in found] == [0, *cuts]
-    else:
-        hashed = {zlib.crc32(n.encode()) % parts for n in names}
-        assert len(found) == len(hashed)
-        for part in found:
-            assert len({zlib.crc32(names[i].encode()) % parts for i in part}) == 1
-
-
-def test_file_in_parts_without_its_pupils_kept(national, tmp_path, monkeypatch):
-    """``keep_pupils=False``: the workers write only the output tables, which are the same; the
-    pupils, slots and entries are then not there to read (a clear error, not a missing file),
-    but --subjects-by-group keeps them; outputs that cannot be stitched read the file whole."""
-    from schoolperf.reports import parts as part_files
-    from schoolperf.reports.files import write_outputs
-
-    kept = analyse(national, AnalysisOptions(by="school", chunk_mb=0.2))
-    options = AnalysisOptions(by="school", chunk_mb=0.2, keep_pupils=False)
-    bare = analyse(national, options)
-    assert bare.part_tables is not None
-    assert all(p.tables.keys() == {"pupils", "slots"} for p in bare.part_tables.parts)
-    for name in ("pupils", "slots", "subject_entries"):
-        with pytest.raises(ValueError, match="keep_pupils=True"):
-            getattr(bare, name)
-    assert bare.to_dict(pupils=False) == kept.to_dict(pupils=False)
-    for analysis, out in ((kept, "kept"), (bare, "bare")):
-        write_outputs(tmp_path / out, analysis.to_dict(pupils=False), analysis, ())
-    for name in ("pupils.csv", "slots.csv", "summary.json"):
-        assert (tmp_path / "bare" / name).read_bytes() == (tmp_path / "kept" / name).read_bytes()
-    # outputs neither stitched nor built from kept pupils: an error before anything is written
-    analysis = analyse(national, replace(options, slot_audit=False))
-    out = tmp_path / "unbuilt"
-    with pytest.raises(ValueError, match="keep_pupils=True"):
-        write_outputs(out, analysis.to_dict(pupils=False), analysis, (), audit=True)
-    assert not out.exists() or not list(out.iterdir())
-    grouped = analyse(national, replace(options, subjects_by_group=True))
-    assert grouped.subjects_by_group["disadvantaged"]
-    assert (
-        grouped.subjects_by_group
-        == analyse(
-            national, replace(options, subjects_by_group=True, keep_pupils=True)
-        ).subjects_by_group
-    )
-    assert len(grouped.pupils) == 2400
-    monkeypatch.setattr(part_files.PartTables, "schema", lambda self, name: None)
-    whole = analyse(national, options)
-    assert "parts" not in whole.timings and len(whole.pupils) == 2400
-
-
-def test_cli_json_pupils_array_of_a_file_in_parts(national):
-    """The CLI keeps a file's pupils in parts only for the JSON's pupils array, which is then
-    the whole file's."""
+def test_chunk_mb_is_accepted_and_ignored(national):
+    """Scripts written for earlier versions keep working: ``--chunk-mb`` is ignored, and the
+    run says so."""
     from click.testing import CliRunner
 
     from schoolperf.cli import cli
 
-    documents = []
-    for chunk_mb in ("0", "0.2"):
-        command = ["analyse", str(national), "--by", "school", "--chunk-mb", chunk_mb]
-        result = CliRunner().invoke(cli, [*command, "--format", "json"])
-        assert result.exit_code == 0, result.output
-        documents.append(json.loads(result.stdout))
-    assert len(documents[1]["pupils"]) == 2400
-    assert documents[1]["pupils"] == documents[0]["pupils"]
+    command = ["analyse", str(national), "--by", "school", "--format", "json", "--summary-only"]
+    plain = CliRunner().invoke(cli, command)
+    chunked = CliRunner().invoke(cli, [*command, "--chunk-mb", "0.2"])
+    assert plain.exit_code == chunked.exit_code == 0, chunked.output
+    assert "--chunk-mb is no longer needed" in chunked.stderr
+    assert "--chunk-mb" not in plain.stderr
+    figures = [json.loads(r.stdout) for r in (plain, chunked)]
+    assert figures[0]["by"] == figures[1]["by"] and figures[0]["school"] == figures[1]["school"]
+
+
+def test_cli_json_pupils_array_of_many_schools(national):
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+
+    command = ["analyse", str(national), "--by", "school", "--format", "json"]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0, result.output
+    pupils = json.loads(result.stdout)["pupils"]
+    assert len(pupils) == 2400 and all(len(p["slots"]) <= 10 for p in pupils)
 
 
 _CELL_TEXT = st.one_of(st.none(), st.text(alphabet="ab ,\"\n\r=+-@é;'0.", max_size=6))
@@ -751,10 +398,9 @@ def test_csv_floats_that_repeat_are_what_pandas_writes():
     assert written.getvalue().decode() == frame.to_csv(index=False, lineterminator="\n")
 
 
-def test_parts_and_files_with_no_slot_filled(tmp_path):
-    """A school whose rows fill no slot (a blank subject, every grade X): its part, and a
-    whole file like it, still write their tables (review of issue 9: the slot texts of no
-    slot were numbers)."""
+def test_outputs_with_no_slot_filled(tmp_path):
+    """A school whose rows fill no slot (a blank subject, every grade X), and a whole file
+    like it, still write their tables (the slot texts of no slot are not numbers)."""
     from click.testing import CliRunner
 
     from schoolperf.cli import cli
@@ -767,21 +413,12 @@ def test_parts_and_files_with_no_slot_filled(tmp_path):
         lines.append(f"1,B{p:02d},100,100,Mathematics,X")
     path = tmp_path / "unfilled.csv"
     path.write_text("\n".join(lines) + "\n")
-    written = {}
-    for chunk_mb in ("0", "0.0015"):  # 0.0015 MB: two parts, one per school
-        out = tmp_path / chunk_mb
-        result = CliRunner().invoke(
-            cli,
-            ["analyse", str(path), "--by", "school", "--chunk-mb", chunk_mb, "--out", str(out)]
-            + ["--profile"],
-        )
-        assert result.exit_code == 0, result.output
-        assert ('"stage": "parts"' in result.output) == (chunk_mb != "0")
-        written[chunk_mb] = out
-    for name in ("pupils.csv", "slots.csv"):
-        assert (written["0"] / name).read_bytes() == (written["0.0015"] / name).read_bytes()
-    pupils = pd.read_csv(written["0.0015"] / "pupils.csv", dtype=str, keep_default_na=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["analyse", str(path), "--by", "school", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    pupils = pd.read_csv(out / "pupils.csv", dtype=str, keep_default_na=False)
     assert set(pupils.loc[pupils["upn"].str.startswith("1/"), "attainment8"]) == {"0.0"}
+    assert set(pupils.loc[pupils["upn"].str.startswith("1/"), "slot_maths_1"]) == {""}
     ungraded = tmp_path / "ungraded.csv"
     ungraded.write_text("UPN,Subject,Grade\nA,Mathematics,X\nB,English Language,X\n")
     result = CliRunner().invoke(cli, ["analyse", str(ungraded), "--out", str(tmp_path / "u")])
@@ -805,36 +442,15 @@ def _typed_parquet(national: Path, path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("chunk_mb", [0.2, 0.5])
-def test_parquet_file_in_parts_gives_the_whole_file_analysis(
-    national, tmp_path, chunk_mb, part_source
-):
+def test_typed_parquet_file_gives_the_csv_files_figures(national, tmp_path):
     path = _typed_parquet(national, tmp_path / "national.parquet")
     groups = ("Looked after", "Attendance", "Gender")
-    whole = analyse(path, AnalysisOptions(by="school", chunk_mb=0, groups=groups))
-    parts = analyse(path, AnalysisOptions(by="school", chunk_mb=chunk_mb, groups=groups))
-    assert "parts" in parts.timings and "parts" not in whole.timings
-    assert {"attendance=100.0", "attendance=90.5", "Looked after=True"} <= set(whole.groups)
-    _same(whole.to_dict(), parts.to_dict())
-    assert whole.by == analyse(national, AnalysisOptions(by="school", chunk_mb=0)).by
+    analysis = analyse(path, AnalysisOptions(by="school", groups=groups))
+    assert {"attendance=100.0", "attendance=90.5", "Looked after=True"} <= set(analysis.groups)
+    assert analysis.by == analyse(national, AnalysisOptions(by="school")).by
 
 
-def test_file_in_parts_with_workers_spawned(national, monkeypatch):
-    """Workers started afresh (spawn: what macOS and Windows use), from the file split on
-    disk (a spawned worker shares no memory with the parent), give the same analysis."""
-    from schoolperf import api
-
-    forked = analyse(national, AnalysisOptions(by="school", chunk_mb=0.5))
-    monkeypatch.setattr(api, "_forking", lambda: False)
-    started = []
-    monkeypatch.setattr(api, "split_file", lambda *a: started.append(a) or split_file(*a))
-    spawned = analyse(national, AnalysisOptions(by="school", chunk_mb=0.5))
-    assert "parts" in spawned.timings and started
-    _same(spawned.to_dict(), forked.to_dict())  # other parts: sums in another order
-
-
-@pytest.mark.parametrize("chunk_mb", ["0", "0.2"])
-def test_damaged_parquet_file_by_school_is_reported(national, tmp_path, chunk_mb):
+def test_damaged_parquet_file_by_school_is_reported(national, tmp_path):
     from click.testing import CliRunner
 
     from schoolperf.cli import cli
@@ -843,8 +459,7 @@ def test_damaged_parquet_file_by_school_is_reported(national, tmp_path, chunk_mb
     data = bytearray(path.read_bytes())
     data[100:150] = bytes(b ^ 0xFF for b in data[100:150])  # inside the first data page
     path.write_bytes(bytes(data))
-    arguments = ["analyse", str(path), "--by", "school", "--chunk-mb", chunk_mb]
-    result = CliRunner().invoke(cli, arguments)
+    result = CliRunner().invoke(cli, ["analyse", str(path), "--by", "school"])
     assert result.exit_code == 2, result.output
     assert "could not be read as Parquet" in result.output
     assert "Traceback" not in result.output
@@ -925,7 +540,7 @@ def test_benchmark_without_keep_leaves_no_file(tmp_path, monkeypatch, capsys):
 
 def test_parquet_metadata_describes_the_columns_as_written(tmp_path, monkeypatch):
     """A categorical column's pandas metadata gives the 32-bit codes written (its count of
-    categories, a file in parts against the whole, is checked with the parts' outputs); one of
+    categories); one of
     more values than a dictionary holds is written, read back and described as text."""
     from schoolperf.reports import files
 
@@ -978,22 +593,8 @@ def test_more_problems_than_listed_are_counted(tmp_path):
     assert "… and 400 more problems (see schoolperf validate)." in result.output
 
 
-def test_parquet_text_batches_come_in_order(national, tmp_path, monkeypatch):
-    """A Parquet file's batches, turned into text on several threads, come in the file's
-    order: many small batches give the table one large batch gives."""
-    from schoolperf.ingest import read
-
-    path = _typed_parquet(national, tmp_path / "typed.parquet")
-    whole = pa.Table.from_batches(list(read._parquet_text_batches(path)[1]))
-    monkeypatch.setattr(read, "TEXT_BATCH_ROWS", 700)
-    small = list(read._parquet_text_batches(path)[1])
-    assert len(small) > 20 and pa.Table.from_batches(small).equals(whole)
-    assert whole.column("School").to_pylist()[:2] == ["100000", "100000"]
-
-
-def test_row_warnings_alike_whole_or_in_parts(tmp_path, part_source):
-    """Blank group cells are counted, and columns about each result named, alike whole or in
-    parts (each part sees only some of them)."""
+def test_row_warnings_of_many_schools(tmp_path):
+    """Blank group cells are counted, and columns about each result named."""
     rows = ["School,UPN,PP,Subject,Awarding Body,Grade"]
     for school in range(12):
         for pupil in range(15):
@@ -1003,24 +604,19 @@ def test_row_warnings_alike_whole_or_in_parts(tmp_path, part_source):
             rows.append(f"S{school},P{pupil},{pp},Mathematics,{board},6")
     path = tmp_path / "trust.csv"
     path.write_text("\n".join(rows) + "\n")
-    whole = analyse(path, AnalysisOptions(by="school", chunk_mb=0))
-    parts = analyse(path, AnalysisOptions(by="school", chunk_mb=0.002))
-    assert "parts" in parts.timings
-    assert parts.warnings == whole.warnings
-    assert whole.warnings[0].startswith("No column could be read as SEN or gender")
-    assert whole.warnings[1].startswith("8 pupil(s) have a blank 'PP' cell")
-    assert whole.warnings[2].startswith("Column(s) 'Awarding Body' differ between a pupil's rows")
+    warnings = analyse(path, AnalysisOptions(by="school")).warnings
+    assert warnings[0].startswith("No column could be read as SEN or gender")
+    assert warnings[1].startswith("8 pupil(s) have a blank 'PP' cell")
+    assert warnings[2].startswith("Column(s) 'Awarding Body' differ between a pupil's rows")
 
 
-def test_spellings_of_one_school_meet_in_one_part(national, tmp_path, part_source):
-    """A school spelt two ways (one row moved to the end of the file as ``school 1``): its
-    spellings go to one part, so the file is reported alike whole or in parts."""
+def test_spellings_of_one_school_are_reported(national, tmp_path):
+    """A school spelt two ways (one row moved to the end of the file as ``school 1``)."""
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
     rows["School"] = "School " + rows["School"]
     last = rows.index[rows["School"] == rows["School"].iloc[0]][-1]
     moved = rows.loc[[last]].assign(School=rows["School"].iloc[0].lower().replace(" ", "  "))
     path = tmp_path / "spelt.csv"
     pd.concat([rows.drop(index=last), moved]).to_csv(path, index=False)
-    whole = _problems(path, chunk_mb=0)
-    assert [p[:3] for p in whole] == [("value-spellings", f"2, {len(rows) + 1}", "School")]
-    assert _problems(path, chunk_mb=0.2) == whole
+    problems = _problems(path)
+    assert [p[:3] for p in problems] == [("value-spellings", f"2, {len(rows) + 1}", "School")]

@@ -310,34 +310,3 @@ def _same_rows(got: list[dict], expected: list[dict]) -> None:
                 assert value == pytest.approx(b[key], rel=1e-9, abs=1e-12), key
             else:
                 assert value == b[key], key
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_entries(), st.data())
-def test_subject_sums_of_parts_add_up_to_the_whole(entries: pd.DataFrame, data) -> None:
-    """A file's entries in parts (issue 9: never in memory together): the parts' sums, merged,
-    give the whole's subject and class rows; one part gives them exactly."""
-    from schoolperf.measures.subjects import (
-        SubjectSums,
-        context_rows,
-        subject_rows,
-        subject_sums,
-    )
-
-    classes = data.draw(st.lists(st.sampled_from(["", "10A", "10B"]), min_size=len(entries)))
-    entries = entries.assign(**{"class": pd.Categorical(classes[: len(entries)])})
-    for column in ("subject_title", "grade_group", "class"):  # categories in any order
-        order = data.draw(st.permutations(list(entries[column].cat.categories)))
-        entries[column] = entries[column].cat.reorder_categories(order)
-    parts = data.draw(st.integers(1, 4))
-    part = data.draw(st.lists(st.integers(0, parts - 1), min_size=len(entries)))
-    part = pd.Series(part[: len(entries)], dtype=int, index=entries.index)
-    whole = subject_sums(entries, ("class",))
-    pieces = [subject_sums(entries[part == k], ("class",)) for k in range(parts)]
-    merged = SubjectSums.merge(pieces)
-    _same_rows(subject_rows(merged, 40), subject_rows(whole, 40))
-    _same_rows(
-        context_rows(merged.context["class"], "class"),
-        context_rows(whole.context["class"], "class"),
-    )
-    assert SubjectSums.merge([whole]) is whole

@@ -8,12 +8,12 @@ import os
 
 import click
 
-from schoolperf import __version__
 from schoolperf.cli.analyse import analyse, validate
 from schoolperf.cli.compare import compare_command, targets_command
 from schoolperf.cli.pack import pack_command
 from schoolperf.cli.subjects import subjects
 from schoolperf.cli.track import track_command
+from schoolperf.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

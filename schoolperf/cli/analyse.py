@@ -64,12 +64,10 @@ from schoolperf.cli.options import (
 )
 @click.option(
     "--chunk-mb",
-    type=click.FloatRange(min=0),
-    default=24,
-    show_default=True,
-    help="With --by, a CSV or Parquet file larger than this many MB (as text) is analysed "
-    "in parts of whole schools, on every core; their output tables stay on disk until "
-    "written (0: never).",
+    type=float,
+    hidden=True,
+    help="No longer needed: every file is analysed on every core. Accepted and ignored, so "
+    "existing scripts keep working.",
 )
 @click.option("--profile", is_flag=True, help="Print each stage's time to standard error.")
 @reports_errors
@@ -84,20 +82,14 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
 
     from schoolperf.api import analyse as run
 
-    # a file in parts has its output tables built by the workers only where they are written,
-    # and written in the format asked for while the figures are computed
-    writing = out_dir is not None
-    prepared = kwargs["out_format"] if writing else None
-    # the pupils themselves are read back only for the JSON's pupils array
-    pupils_array = not kwargs["summary_only"] and (writing or output_format == "json")
-    options = replace(
-        analysis_options(**kwargs),
-        part_tables=writing,
-        prepare_outputs=prepared,
-        slot_audit=not kwargs["no_slot_audit"],
-        keep_pupils=pupils_array,
-    )
+    pupils_array = not kwargs["summary_only"] and (out_dir is not None or output_format == "json")
+    options = replace(analysis_options(**kwargs), slot_audit=not kwargs["no_slot_audit"])
     analysis = run(file, options)
+    if kwargs.get("chunk_mb") is not None:
+        analysis.warnings.append(
+            "--chunk-mb is no longer needed and was ignored: every file is analysed on every "
+            "core. Remove it from the command."
+        )
     earlier = out_dir / f"slots.{kwargs['out_format']}" if out_dir is not None else None
     if not options.slot_audit and earlier is not None and earlier.exists():
         analysis.warnings.append(

@@ -138,7 +138,6 @@ def analysis_options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported
         ks2_year=kwargs["ks2_year"],
         anonymise=kwargs.get("anonymise", False),
         by=kwargs.get("by"),
-        chunk_mb=kwargs.get("chunk_mb", 24),
         **measures,
     )
 

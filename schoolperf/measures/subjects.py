@@ -22,7 +22,7 @@ import pandas as pd
 from schoolperf.frames import on_distinct, rank_within, sort_order
 from schoolperf.measures.points import is_double_grade, threshold_grades
 from schoolperf.measures.progress8 import half_width
-from schoolperf.measures.totals import mean_sums, pooled_sums
+from schoolperf.measures.totals import mean_sums
 from schoolperf.reference import transition_matrices
 
 GRADES = ["9", "8", "7", "6", "5", "4", "3", "2", "1", "U"]
@@ -216,26 +216,11 @@ def _keyed(
 @dataclass(frozen=True)
 class SubjectSums:
     """What the subject figures are built from: counts and sums per subject and grade scale
-    (and per subject and class/teacher), which the parts of a file add up to the whole's
-    (:meth:`merge`), so a file's entries need never be in memory together."""
+    (and per subject and class/teacher)."""
 
     subjects: pd.DataFrame  # index (subject_title, scale): counts and sums
     grades: pd.Series  # index (subject_title, scale, grade_group): entries
     context: dict[str, pd.DataFrame]  # column (class, teacher): index (subject_title, column)
-
-    @classmethod
-    def merge(cls, parts: list[SubjectSums]) -> SubjectSums:
-        """The sums of all the parts' entries: counts and sums added, squared deviations as
-        Chan et al.'s parallel variance, M2 = Σ (M2ₚ + nₚ (meanₚ − mean)²). One part is
-        returned as it is, so a file read whole gets the same figures as before."""
-        if len(parts) == 1:
-            return parts[0]
-        columns = {c for p in parts for c in p.context}
-        return cls(
-            pooled_sums([p.subjects for p in parts]),
-            pd.concat([p.grades for p in parts]).groupby(level=[0, 1, 2], sort=True).sum(),
-            {c: pooled_sums([p.context[c] for p in parts if c in p.context]) for c in columns},
-        )
 
 
 def subject_sums(entries: pd.DataFrame, context: tuple[str, ...] = ()) -> SubjectSums:

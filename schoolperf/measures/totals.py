@@ -96,14 +96,6 @@ class PupilCells:
     keys: pd.DataFrame
     sums: pd.DataFrame  # per figure: n, sum, m2, and its least and greatest (min, max)
 
-    @classmethod
-    def concat(cls, parts: list[PupilCells]) -> PupilCells:
-        """The cells of a file's parts, one after another (a cell may be in several)."""
-        return cls(
-            pd.concat([p.keys for p in parts], ignore_index=True),
-            pd.concat([p.sums for p in parts], ignore_index=True),
-        )
-
     @cached_property
     def matrix(self) -> np.ndarray:
         """:attr:`sums` as one float matrix, made once for every group's :func:`totals`."""

@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from schoolperf import __version__
 from schoolperf.api import Analysis
 from schoolperf.cohort import MISSING_GROUP_COLUMNS
 from schoolperf.measures.similar_schools import percentile_words
 from schoolperf.reference import attribution_lines, national_comparators
 from schoolperf.reports import charts
+from schoolperf.version import __version__
 
 AUDIENCES = ("governors", "staff")
 GROUP_LABELS = {

@@ -302,8 +302,7 @@ def write_outputs(
     audit: bool | None = None,
 ) -> list[Path]:
     """Write pupils and (with ``audit``; ``None``: as the analysis was run) slots, as CSV or
-    Parquet, and ``summary.json`` into ``out_dir``; a file analysed in parts has its tables
-    stitched from the parts' (never whole in memory). ``pupils_json``
+    Parquet, and ``summary.json`` into ``out_dir``. ``pupils_json``
     (:func:`~schoolperf.api.pupil_json_table`) is streamed into the summary as its pupils
     array."""
     audit = analysis.slot_audit if audit is None else audit
@@ -311,28 +310,11 @@ def write_outputs(
     tables = {"pupils": lambda: pupil_table(analysis.pupils, analysis.slots)}
     if audit:
         tables["slots"] = lambda: slot_audit(analysis.slots)
-    parts = analysis.part_tables
-    try:
-        check_targets([*(out_dir / f"{n}.{file_format}" for n in tables), out_dir / "summary.json"])
-        if parts is not None:
-            parts.check_writable(tables)
-    except (ValueError, InputError):
-        if parts is not None:
-            parts.settle()  # no output left being prepared
-        raise
+    check_targets([*(out_dir / f"{n}.{file_format}" for n in tables), out_dir / "summary.json"])
     for name, table in tables.items():  # one table in memory at a time
         path = out_dir / f"{name}.{file_format}"
-        prepared = None if parts is None else parts.take_prepared(name, file_format)
-        target = None if parts is None or prepared else parts.output_schema(name)
-        if prepared is not None:  # written while the figures were computed
-            write_atomic(path, partial(move_file, prepared), inputs)
-        elif target is None:  # not in parts, or the parts' columns differ: the table whole
-            write_atomic(path, partial(write_table, table(), file_format), inputs)
-        else:
-            write_atomic(path, partial(parts.write, name, file_format, target), inputs)
+        write_atomic(path, partial(write_table, table(), file_format), inputs)
         written.append(path)
-    if parts is not None:
-        parts.settle()  # an output prepared but not written (no audit asked for after all)
     path = out_dir / "summary.json"
     write_atomic(path, partial(_write_text, document_text(analysis_dict, pupils_json)), inputs)
     written.append(path)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from schoolperf import __version__
 from schoolperf.reports.context import GROUP_LABELS, MEASURE_LABELS
 from schoolperf.reports.render import environment
+from schoolperf.version import __version__
 
 LABELS = MEASURE_LABELS
 

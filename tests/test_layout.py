@@ -12,7 +12,6 @@ MAX_LINES = 500
 # modules still over the limit, with their length today: they may shrink, never grow
 TOO_LONG = {
     "schoolperf/api.py": 692,
-    "schoolperf/cohort.py": 1157,
     "schoolperf/ingest/read.py": 578,
     "schoolperf/tracking.py": 520,
 }

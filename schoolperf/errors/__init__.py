@@ -1,14 +1,19 @@
 """Problems in the input, and the exceptions that carry them to the command line.
 
 A :class:`Problem` is data (file, spreadsheet row, column, value, message, fix), modelled on
-frictionless-py's error reports. The library raises :class:`InputError` holding every problem it
-found; ``cli.py`` prints one line per problem and exits with status 2 (docs/contract.md §4).
+frictionless-py's error reports; its code is one of :data:`PROBLEMS` (the catalogue). The library
+raises :class:`InputError` holding every problem it found; the command line prints one line per
+problem and exits with status 2 (docs/contract.md §4).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
+
+from schoolperf.errors.catalogue import PROBLEMS
+
+__all__ = ["PROBLEMS", "InputError", "Problem", "ReferenceDataError", "SchoolperfError"]
 
 
 @dataclass(frozen=True)
@@ -96,9 +101,6 @@ class InputError(SchoolperfError):
             unlisted.update(getattr(error, "unlisted", {}))
         return cls([p for e in errors for p in getattr(e, "listed", e.problems)], dict(unlisted))
 
-    def __reduce__(self) -> tuple[type, tuple[list[Problem], Unlisted]]:  # across workers
-        return (type(self), (self.listed, self.unlisted))
-
 
 class ReferenceDataError(SchoolperfError):
     """A reference table (estimates, catalogue, mapping file) is missing or malformed."""
@@ -106,6 +108,3 @@ class ReferenceDataError(SchoolperfError):
     def __init__(self, problem: Problem):
         self.problems = [problem]
         super().__init__(problem.describe())
-
-    def __reduce__(self) -> tuple[type, tuple[Problem]]:  # across worker processes
-        return (type(self), (self.problems[0],))

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -449,15 +449,39 @@ def write_table(frame: pd.DataFrame, file_format: str, path: str) -> None:
         table = with_sorted_dictionaries(pa.Table.from_pandas(frame, preserve_index=False))
         pq.write_table(table, path, **parquet_options(table.schema))
     else:
-        with open(path, "wb") as handle:
-            write_csv(frame, handle)
+        write_csv(frame, path)
 
 
-def write_csv(frame: pd.DataFrame, handle: BinaryIO, header: bool = True) -> None:
-    """``frame`` as CSV rows (as pandas writes them), spreadsheet formulas neutralised."""
-    from schoolperf.reports.csvwriter import write_frame_csv
+def write_csv(frame: pd.DataFrame, path: str) -> None:
+    """``frame`` as CSV at ``path``, spreadsheet formulas neutralised, written by DuckDB on
+    every core. The cells are those pandas' ``to_csv`` writes: minimal quoting, an empty cell
+    for a missing value and for empty text, ``True``/``False``, floats in their shortest
+    round-trip form; a cell holding a carriage return is also quoted (RFC 4180)."""
+    import duckdb
+    import pyarrow as pa
 
-    write_frame_csv(safe_for_spreadsheet(frame), handle, header)
+    table = pa.Table.from_pandas(safe_for_spreadsheet(frame), preserve_index=False)
+    cells = ", ".join(_csv_cell(field) for field in table.schema) or "*"
+    target = path.replace("'", "''")
+    with duckdb.connect() as connection:
+        connection.register("frame", table)
+        connection.execute(
+            f"COPY (SELECT {cells} FROM frame) TO '{target}' "
+            "(FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"')"
+        )
+
+
+def _csv_cell(field: Any) -> str:
+    """The DuckDB expression of one column's CSV cells, as pandas writes them."""
+    import pyarrow as pa
+
+    name = '"' + field.name.replace('"', '""') + '"'
+    kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+    if pa.types.is_boolean(kind):
+        return f"CASE WHEN {name} THEN 'True' WHEN NOT {name} THEN 'False' END AS {name}"
+    if arrow_text(kind):
+        return f"nullif(CAST({name} AS VARCHAR), '') AS {name}"
+    return name
 
 
 def subject_csv(subjects: list[dict]) -> str:

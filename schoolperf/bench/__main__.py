@@ -1,0 +1,3 @@
+from schoolperf.bench import main
+
+main()

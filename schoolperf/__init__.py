@@ -19,12 +19,12 @@ from schoolperf.version import __version__
 __all__ = ["Analysis", "AnalysisOptions", "__version__", "analyse"]
 
 if TYPE_CHECKING:
-    from schoolperf.api import Analysis, AnalysisOptions, analyse
+    from schoolperf.analysis import Analysis, AnalysisOptions, analyse
 
 
 def __getattr__(name: str) -> Any:
     if name in ("Analysis", "AnalysisOptions", "analyse"):
-        from schoolperf import api
+        from schoolperf import analysis
 
-        return getattr(api, name)
+        return getattr(analysis, name)
     raise AttributeError(f"module 'schoolperf' has no attribute {name!r}")

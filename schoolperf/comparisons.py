@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from schoolperf.api import Analysis
+from schoolperf.analysis import Analysis
 from schoolperf.errors import InputError, Problem
 from schoolperf.ingest.benchmark import (
     Benchmark,

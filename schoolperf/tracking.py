@@ -21,10 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-from schoolperf.api import Analysis, AnalysisOptions, analyse, plain_value
+from schoolperf.analysis import Analysis, AnalysisOptions, analyse, plain_value
 from schoolperf.errors import InputError, Problem
 from schoolperf.measures.points import SubgradeMapping
-from schoolperf.reports.files import check_targets, write_atomic
+from schoolperf.outputs.files import check_targets, write_atomic
 
 TRACK_MEASURES = [
     "attainment8",

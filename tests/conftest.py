@@ -45,7 +45,7 @@ def write_long(path: Path, pupils: dict[str, dict]) -> Path:
 @pytest.fixture
 def analyse_pupils(tmp_path):
     """Analyse pupils given as in :func:`write_long`; returns the Analysis."""
-    from schoolperf.api import AnalysisOptions, analyse
+    from schoolperf.analysis import AnalysisOptions, analyse
 
     def run(pupils: dict[str, dict], **options):
         return analyse(write_long(tmp_path / "results.csv", pupils), AnalysisOptions(**options))

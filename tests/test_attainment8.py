@@ -151,7 +151,7 @@ def test_non_counting_qualifications_and_unknown_subjects(analyse_pupils):
 
 def test_btec_large_qualification_is_credited_as_the_small_one(tmp_path):
     """§1.6: a Pearson BTEC First Certificate (large) counts as its First Award (small)."""
-    from schoolperf.api import analyse
+    from schoolperf.analysis import analyse
 
     export = tmp_path / "qan.csv"
     export.write_text("UPN,QAN,Grade\nA,60068218,D2\nA,60047811,M2\n")

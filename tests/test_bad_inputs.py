@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schoolperf.api import analyse
+from schoolperf.analysis import analyse
 from schoolperf.cli import cli
 from schoolperf.errors import SchoolperfError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from schoolperf.api import analyse
+from schoolperf.analysis import analyse
 
 
 @pytest.fixture(scope="module")

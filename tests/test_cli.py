@@ -221,12 +221,12 @@ def test_user_estimates_table_in_dfe_shape(tmp_path):
 
 
 def test_internal_errors_are_one_line_without_debug(monkeypatch):
-    import schoolperf.api
+    import schoolperf.analysis
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(schoolperf.api, "analyse", broken)
+    monkeypatch.setattr(schoolperf.analysis, "analyse", broken)
     result = run("analyse", str(DEMO))
     assert result.exit_code == 3
     assert "internal error: RuntimeError: boom" in result.stderr

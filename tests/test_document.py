@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.cli import cli
-from schoolperf.reports import document
-from schoolperf.reports.document import document_text, indented, json_lines
+from schoolperf.outputs import document
+from schoolperf.outputs.document import document_text, indented, json_lines
 from tests.conftest import DEMO
 
 SLOT = pa.struct([("subject", pa.string()), ("points", pa.float64()), ("weight", pa.int64())])

@@ -50,7 +50,7 @@ def test_every_code_in_the_catalogue_is_reported_somewhere():
 
 def test_the_bad_input_corpus_reports_only_catalogued_codes():
     """Every problem the corpus of bad exports produces has a catalogued code."""
-    from schoolperf.api import AnalysisOptions, load_options_cohort
+    from schoolperf.analysis import AnalysisOptions, load_options_cohort
     from schoolperf.errors import InputError
 
     folder = ROOT / "tests" / "bad_inputs" / "files"

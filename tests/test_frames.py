@@ -134,7 +134,7 @@ def test_sorted_categorical_is_what_as_categories_makes(texts: list[str]) -> Non
 def test_slot_columns_keep_the_types_of_their_text(tmp_path) -> None:
     """Categoricals built from codes (elements, grade codes) hold only the values that occur,
     typed as ``astype("category")`` types them, as before the codes were spread directly."""
-    from schoolperf.api import analyse
+    from schoolperf.analysis import analyse
 
     path = tmp_path / "maths.csv"
     path.write_text("UPN,Subject,Grade\nA,Mathematics,5\nB,Mathematics,6\nC,Mathematics,X\n")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.reference import national_comparators
 from tests.conftest import write_long
 

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.errors import InputError
 
 

@@ -120,7 +120,7 @@ def test_same_input_same_output_bytes(tmp_path):
 
 SLOW_RENAME = """
 import os, sys, time
-import schoolperf.reports.files as files
+import schoolperf.outputs.files as files
 real = os.replace
 def slow(src, dst):
     if str(dst).endswith(".html"):
@@ -170,7 +170,7 @@ def test_killed_pack_render_leaves_the_previous_pack_whole(tmp_path):
 
 
 def test_interrupted_write_cleans_up(tmp_path, monkeypatch):
-    import schoolperf.reports.files as files
+    import schoolperf.outputs.files as files
 
     target = tmp_path / "summary.json"
     target.write_text("old")
@@ -213,7 +213,7 @@ def test_a_pack_chart_that_cannot_be_written(tmp_path):
 
 
 def test_a_write_the_system_refuses_is_a_problem(tmp_path, monkeypatch):
-    import schoolperf.reports.files as files
+    import schoolperf.outputs.files as files
     from schoolperf.errors import InputError
 
     def full(src, dst):

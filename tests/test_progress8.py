@@ -204,7 +204,7 @@ def test_school_p8_is_the_mean_of_pupil_p8(analyse_pupils):
 
 
 def test_no_ks2_column_says_why_there_is_no_p8(analyse_pupils, tmp_path):
-    from schoolperf.api import analyse
+    from schoolperf.analysis import analyse
 
     export = tmp_path / "no_ks2.csv"
     export.write_text("UPN,Subject,Grade\nA,Maths,5\nA,English Language,6\n")

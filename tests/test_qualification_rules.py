@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.cli import cli
 
 HEADER = "UPN,KS2 Reading,KS2 Maths,Subject,Qualification,QAN,Grade,Exam Date\n"

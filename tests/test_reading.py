@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.errors import InputError
 from schoolperf.ingest.headers import canonical_columns
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.cli import cli
 from tests.conftest import DEMO, write_long
 from tests.test_tracking import config, write_drop

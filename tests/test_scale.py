@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.analysis import AnalysisOptions, analyse
 from tests.conftest import write_schools
 
 COMPARED = [
@@ -300,7 +300,7 @@ def test_no_slot_audit_writes_the_same_pupils_and_no_slots(national, tmp_path, o
 def test_write_outputs_writes_the_audit_as_the_analysis_was_run(national, tmp_path):
     """From Python: an analysis run without the slot audit writes none by default; one run
     with it writes none when told not to."""
-    from schoolperf.reports.files import write_outputs
+    from schoolperf.outputs.files import write_outputs
 
     analysis = analyse(national, AnalysisOptions(by="school", slot_audit=False))
     written = write_outputs(tmp_path / "a", analysis.to_dict(pupils=False), analysis, ())
@@ -364,7 +364,7 @@ def test_csv_rows_are_the_rows_pandas_writes(rows, tmp_path_factory):
     carriage return, which is quoted (RFC 4180), and reads back the same."""
     import io
 
-    from schoolperf.reports.files import safe_for_spreadsheet, write_csv
+    from schoolperf.outputs.files import safe_for_spreadsheet, write_csv
 
     text, floats, ints, flags, coded, counts = rows
     frame = pd.DataFrame(
@@ -400,7 +400,7 @@ def test_csv_rows_are_the_rows_pandas_writes(rows, tmp_path_factory):
 
 def test_csv_floats_are_what_pandas_writes(tmp_path):
     """Floats in their shortest round-trip form, as pandas writes them."""
-    from schoolperf.reports.files import write_csv
+    from schoolperf.outputs.files import write_csv
 
     values = [-0.0, 0.0, float("nan"), 1e-5, 4.5, 7.0, 1e16, -2.25, 0.1, 123456789.5, 1 / 3]
     values += [float("inf"), -float("inf"), 5e-324, 1.7976931348623157e308, 2.5e-7, 1e15]
@@ -481,7 +481,7 @@ def test_parquet_metadata_describes_the_columns_as_written(tmp_path, monkeypatch
     """A categorical column's pandas metadata gives the 32-bit codes written (its count of
     categories); one of
     more values than a dictionary holds is written, read back and described as text."""
-    from schoolperf.reports import files
+    from schoolperf.outputs import files
 
     frame = pd.DataFrame(
         {

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.cli import cli
 from schoolperf.comparisons import similar_schools, similar_schools_for_urn, targets
 from schoolperf.ingest.benchmark import read_benchmark

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schoolperf.api import analyse
+from schoolperf.analysis import analyse
 from schoolperf.measures.totals import (
     ATTAINMENT,
     HEADLINES,
@@ -103,7 +103,7 @@ def test_gap_standard_errors_are_the_pupils_own():
 def test_group_columns_are_the_files_own_not_the_sums(tmp_path):
     """Cells keep their sums apart from the columns groups are defined by: a file column named
     like a sum makes its own groups, and a sum is never taken for a column."""
-    from schoolperf.api import AnalysisOptions
+    from schoolperf.analysis import AnalysisOptions
     from schoolperf.errors import InputError
     from tests.conftest import write_long
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schoolperf.api import AnalysisOptions, analyse
+from schoolperf.analysis import AnalysisOptions, analyse
 from tests.conftest import public_data
 
 ELEMENTS = [

@@ -69,6 +69,18 @@ from schoolperf.cli.options import (
     help="No longer needed: every file is analysed on every core. Accepted and ignored, so "
     "existing scripts keep working.",
 )
+@click.option(
+    "--memory-limit",
+    help="At most this much memory for the engine (e.g. 4GB; default: 80% of the machine's); "
+    "beyond it, work spills to --temp-dir.",
+)
+@click.option(
+    "--temp-dir",
+    "temp_directory",
+    type=click.Path(file_okay=False),
+    help="Folder the engine spills to beyond --memory-limit (default: the system's temporary "
+    "folder).",
+)
 @click.option("--profile", is_flag=True, help="Print each stage's time to standard error.")
 @reports_errors
 def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any) -> None:
@@ -80,10 +92,15 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         schoolperf analyse results.xlsx --estimates 2023-revised --out results-2024
     """
 
-    from schoolperf.api import analyse as run
+    from schoolperf.analysis import analyse as run
 
     pupils_array = not kwargs["summary_only"] and (out_dir is not None or output_format == "json")
-    options = replace(analysis_options(**kwargs), slot_audit=not kwargs["no_slot_audit"])
+    options = replace(
+        analysis_options(**kwargs),
+        slot_audit=not kwargs["no_slot_audit"],
+        memory_limit=kwargs["memory_limit"],
+        temp_directory=kwargs["temp_directory"],
+    )
     analysis = run(file, options)
     if kwargs.get("chunk_mb") is not None:
         analysis.warnings.append(
@@ -100,7 +117,7 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
     document = analysis.to_dict(pupils=False)
     pupils = analysis.pupils_json() if pupils_array else None
     if out_dir is not None:
-        from schoolperf.reports.files import write_outputs
+        from schoolperf.outputs.files import write_outputs
 
         inputs = tuple(
             Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
@@ -110,13 +127,13 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         stages = {**analysis.timings, "output": time.perf_counter() - started}
         for stage, seconds in stages.items():
             click.echo("BENCH-STAGE" + json.dumps({"stage": stage, "seconds": seconds}), err=True)
-    from schoolperf.console import print_warnings, stderr
+    from schoolperf.outputs.console import print_warnings, stderr
 
     if output_format == "json":  # the warnings are in the document, and on stderr as always
         print_warnings(analysis.warnings, stderr())
         echo_json(document, pupils)
         return
-    from schoolperf.console import groups_table, headline_table, stdout, subjects_table
+    from schoolperf.outputs.console import groups_table, headline_table, stdout, subjects_table
 
     stdout().print(headline_table(analysis.school, analysis.estimates.name, analysis.file))
     if analysis.groups:
@@ -154,7 +171,7 @@ def validate(file: Path, output_format: str, **kwargs: Any) -> None:
     Example:
         schoolperf validate results.csv
     """
-    from schoolperf.api import load_options_cohort
+    from schoolperf.analysis import load_options_cohort
     from schoolperf.errors import InputError
 
     options = analysis_options(**kwargs)
@@ -164,7 +181,7 @@ def validate(file: Path, output_format: str, **kwargs: Any) -> None:
         if output_format == "json":
             click.echo(json.dumps({"problems": [p.to_dict() for p in error.problems]}, indent=2))
         else:
-            from schoolperf.console import problems_table, stdout
+            from schoolperf.outputs.console import problems_table, stdout
 
             stdout().print(problems_table(error.problems))
             click.echo(f"{file.name}: {error.count} problem(s); fix them and run again.", err=True)
@@ -182,7 +199,7 @@ def validate(file: Path, output_format: str, **kwargs: Any) -> None:
             )
         )
         return
-    from schoolperf.console import print_warnings, stderr, stdout
+    from schoolperf.outputs.console import print_warnings, stderr, stdout
 
     print_warnings(cohort.warnings, stderr())
     stdout().print(

@@ -19,7 +19,7 @@ from schoolperf.cli.options import (
 
 
 def compare_school(file: Path, kwargs: dict[str, Any]):  # noqa: ANN202 - (Analysis, dict)
-    from schoolperf.api import analyse as run
+    from schoolperf.analysis import analyse as run
     from schoolperf.comparisons import similar_schools
     from schoolperf.measures.similar_schools import PeerSettings
 
@@ -32,7 +32,7 @@ def compare_school(file: Path, kwargs: dict[str, Any]):  # noqa: ANN202 - (Analy
         kwargs["min_pupils"],
     )
     comparison = similar_schools(analysis, kwargs["benchmark"], settings, kwargs["benchmark_year"])
-    from schoolperf.console import print_warnings, stderr
+    from schoolperf.outputs.console import print_warnings, stderr
 
     print_warnings(comparison.get("warnings", []), stderr())
     return analysis, comparison
@@ -65,7 +65,7 @@ def compare_command(file: Path, output_format: str, **kwargs: Any) -> None:
         document["similar_schools"] = comparison
         echo_json(document, analysis.pupils_json(), default=float)
         return
-    from schoolperf.console import similar_schools_table, stdout
+    from schoolperf.outputs.console import similar_schools_table, stdout
 
     stdout().print(similar_schools_table(comparison))
 
@@ -99,7 +99,7 @@ def targets_command(file: Path, output_format: str, subject_level: bool, **kwarg
         schoolperf targets results.csv --by-subject --format json
     """
     from schoolperf.comparisons import targets
-    from schoolperf.reports.files import safe_for_spreadsheet
+    from schoolperf.outputs.files import safe_for_spreadsheet
 
     analysis, comparison = compare_school(file, kwargs)
     pupils, subjects, method = targets(analysis, comparison)

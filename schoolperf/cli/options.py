@@ -81,7 +81,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except SchoolperfError as error:
             if kwargs.get("debug"):
                 raise
-            from schoolperf.console import print_problems, stderr
+            from schoolperf.outputs.console import print_problems, stderr
 
             # the problems listed, then how many more (a kind's beyond 500 counted, not listed)
             listed = getattr(error, "listed", error.problems)  # type: ignore[attr-defined]
@@ -108,7 +108,7 @@ def echo_json(
     document: dict[str, Any], pupils: Any, default: Callable[[Any], Any] | None = None
 ) -> None:
     """``document`` on standard output, its pupils array (an Arrow table) streamed."""
-    from schoolperf.reports.document import document_text
+    from schoolperf.outputs.document import document_text
 
     binary = hasattr(sys.stdout, "buffer")  # not so where standard output is redirected to text
     for piece in document_text(document, pupils, default):
@@ -116,7 +116,7 @@ def echo_json(
 
 
 def analysis_options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
-    from schoolperf.api import AnalysisOptions
+    from schoolperf.analysis import AnalysisOptions
 
     measures = {
         "groups": tuple(kwargs.get("groups") or ()),

@@ -79,7 +79,7 @@ def pack_command(
     if with_similar or kwargs["benchmark"] or kwargs["urn"]:
         analysis, comparison = compare_school(file, kwargs)
     else:
-        from schoolperf.api import analyse as run
+        from schoolperf.analysis import analyse as run
 
         analysis, comparison = run(file, analysis_options(**kwargs)), None
     context = build_context(analysis, audience, kwargs["min_group"], comparison)

@@ -69,7 +69,7 @@ def subjects(
         schoolperf subjects results.csv
         schoolperf subjects results.csv --subject Geography --sort residual --format csv
     """
-    from schoolperf.api import analyse as run
+    from schoolperf.analysis import analyse as run
     from schoolperf.reference import normalise_label
 
     analysis = run(file, analysis_options(**kwargs))
@@ -77,11 +77,11 @@ def subjects(
         if output_format == "json":
             click.echo(json.dumps(analysis.to_dict(pupils=False)["subjects"], indent=2))
         elif output_format == "csv":
-            from schoolperf.reports.files import subject_csv
+            from schoolperf.outputs.files import subject_csv
 
             click.echo(subject_csv(analysis.subjects), nl=False)
         else:
-            from schoolperf.console import stdout, subjects_table
+            from schoolperf.outputs.console import stdout, subjects_table
 
             stdout().print(subjects_table(analysis.subjects))
         return
@@ -115,10 +115,10 @@ def subjects(
     if output_format == "json":
         click.echo(table.to_json(orient="records", indent=2))
     elif output_format == "csv":
-        from schoolperf.reports.files import safe_for_spreadsheet
+        from schoolperf.outputs.files import safe_for_spreadsheet
 
         click.echo(safe_for_spreadsheet(table).to_csv(index=False, lineterminator="\n"), nl=False)
     else:
-        from schoolperf.console import drill_down_table, stdout
+        from schoolperf.outputs.console import drill_down_table, stdout
 
         stdout().print(drill_down_table(table, subject_name))

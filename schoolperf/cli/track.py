@@ -120,7 +120,7 @@ def track_command(
     ordered = tracking.order_drops(list(drops), labels.split(",") if labels else None)
     document, _analyses = tracking.track(ordered, settings)
     if output_format == "table":
-        from schoolperf.console import stdout, tracking_table
+        from schoolperf.outputs.console import stdout, tracking_table
 
         stdout().print(tracking_table(document))
         return
@@ -134,7 +134,7 @@ def track_command(
     if out_path is None:
         click.echo(text, nl=False)
     else:
-        from schoolperf.reports.files import write_atomic
+        from schoolperf.outputs.files import write_atomic
 
         write_atomic(out_path, text, tuple(drops))
 

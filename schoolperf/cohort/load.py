@@ -33,9 +33,8 @@ from schoolperf.ingest.headers import (
 )
 from schoolperf.ingest.layouts import detect_layout, subject_columns, wide_to_long
 from schoolperf.ingest.read import ROW, read_table
-from schoolperf.measures.groups import NAME_COLUMNS
 from schoolperf.measures.points import SubgradeMapping
-from schoolperf.reference import identifies_pupils, normalise_label, subject_catalogue
+from schoolperf.reference import NAME_COLUMNS, identifies_pupils, normalise_label, subject_catalogue
 
 
 def anonymise(cohort: Cohort, key: bytes = b"") -> Cohort:

@@ -10,8 +10,7 @@ from schoolperf.cohort.checks import Checker
 from schoolperf.cohort.model import BLANK_GROUPS, RowFacts
 from schoolperf.frames import distinct_rows, pupil_positions
 from schoolperf.ingest.read import ROW
-from schoolperf.measures.attainment8 import discount_key
-from schoolperf.measures.eligibility import kind_counts, kind_warnings
+from schoolperf.measures.eligibility import discount_key, kind_counts, kind_warnings
 from schoolperf.reference import normalise_label, subject_catalogue
 
 

@@ -17,10 +17,10 @@ Rules:
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from schoolperf.reference import AS_LEVEL, IGCSE, QUALIFICATION_KINDS, SHORT_COURSE
+from schoolperf.frames import on_distinct
+from schoolperf.reference import IGCSE, QUALIFICATION_KINDS, SHORT_COURSE
 
 NOT_COUNTING = "not_counting"
 # why a result of each kind counts nowhere (the warning's words)
@@ -35,6 +35,16 @@ NOT_COUNTED_REASONS = {
 AS_EXCEPTION_ROLES = ("maths", "english_language", "english_literature")
 
 
+def discount_key(results: pd.DataFrame) -> pd.Series:
+    """What a result discounts against: its discount code, or without one its subject."""
+
+    def key(distinct: pd.DataFrame) -> pd.DataFrame:
+        code = distinct["discount_code"]
+        return code.where(code != "", "subject:" + distinct["subject_title"]).to_frame("key")
+
+    return on_distinct(results, ["discount_code", "subject_title"], key, True)["key"]
+
+
 def counting_roles(results: pd.DataFrame) -> pd.DataFrame:
     """``results`` with the role ``not_counting`` for every result of a kind that counts
     nowhere (short courses, IGCSEs), whatever its subject."""
@@ -46,24 +56,6 @@ def counting_roles(results: pd.DataFrame) -> pd.DataFrame:
     role[never] = NOT_COUNTING
     out["role"] = role
     return out
-
-
-def not_counted_reason(results: pd.DataFrame) -> np.ndarray:
-    """The reason a result of a kind that counts nowhere does not count; ``""`` otherwise."""
-    if "kind" not in results.columns:
-        return np.full(len(results), "", dtype=object)
-    kind = results["kind"].astype(object)
-    return kind.map(NOT_COUNTED_REASONS).fillna("").to_numpy(dtype=object)
-
-
-def as_exception(results: pd.DataFrame) -> np.ndarray:
-    """True for an AS level in English or maths: it discounts a GCSE with its discount code
-    whatever the dates and points (AS level exception discounting)."""
-    if "kind" not in results.columns:
-        return np.zeros(len(results), dtype=bool)
-    return (
-        results["kind"].astype(object).eq(AS_LEVEL) & results["role"].isin(AS_EXCEPTION_ROLES)
-    ).to_numpy()
 
 
 def kind_counts(results: pd.DataFrame) -> tuple[tuple[str, int], ...]:

@@ -16,9 +16,15 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from schoolperf.measures.progress8 import Z95, bandings, half_width
+from schoolperf.measures.progress8 import Z95
+from schoolperf.measures.suppression import PARTITIONS
 from schoolperf.measures.totals import PupilCells, mean, totals, variance
-from schoolperf.reference import identifies_pupils, national_comparators, normalise_label
+from schoolperf.reference import (
+    PERSONAL_COLUMNS,
+    identifies_pupils,
+    national_comparators,
+    normalise_label,
+)
 
 STANDARD_GROUPS: dict[str, tuple[str, object]] = {
     # key: (column that must be known, the value of the group's pupils in it)
@@ -68,40 +74,6 @@ PUPIL_COLUMN = {
     "ebacc_entry_pct": "ebacc_entered",
     "ebacc_aps": "ebacc_aps",
 }
-SMALL_GROUP = 10
-
-
-# Groups that together make up every pupil whose defining column is known: with the school's
-# own figures, one suppressed member could be worked out from the others (secondary
-# suppression), so the next-smallest member is suppressed with it.
-PARTITIONS = [
-    ("disadvantaged", "non_disadvantaged"),
-    ("boys", "girls"),
-    ("sen_support", "ehcp", "no_sen"),
-    ("low_prior", "middle_prior", "high_prior"),
-]
-
-
-def secondary_suppressions(
-    figures: dict[str, dict], partitions: list[tuple[str, ...]] = ()
-) -> list[str]:
-    """Groups to suppress as well, so no suppressed group can be recovered by subtraction
-    (``partitions``: the groups of each ``--group COLUMN``, which also make up a whole)."""
-    extra = []
-    for members in [*PARTITIONS, *partitions]:
-        present = [m for m in members if m in figures]
-        hidden = [m for m in present if figures[m]["suppressed"]]
-        shown = sorted(
-            (m for m in present if not figures[m]["suppressed"]),
-            key=lambda m: (figures[m]["pupils"], m),
-        )
-        if len(hidden) == 1 and shown:
-            extra.append(shown[0])
-    return extra
-
-
-NAME_COLUMNS = ("forename", "surname", "name")  # never quoted, never a group
-PERSONAL_COLUMNS = {"upn", *NAME_COLUMNS}
 
 
 class GroupSpecError(ValueError):
@@ -307,58 +279,3 @@ def gap_table(
                     }
                 )
     return rows
-
-
-def measures_by(
-    pupils: pd.DataFrame, key: pd.Series, national_sd: dict[str, float]
-) -> pd.DataFrame:
-    """School-style measures for every value of ``key`` (e.g. each school) in one pass.
-
-    The same definitions as the school block (A8 means over all pupils, P8 means over pupils
-    with prior attainment, CI = ±1.96 × national SD / √n, DfE banding), computed with groupby.
-    """
-    means = [
-        "attainment8",
-        "attainment8_english",
-        "attainment8_maths",
-        "attainment8_ebacc",
-        "attainment8_open",
-        "ebacc_aps",
-        "ebacc_slots_filled",
-        "open_slots_filled",
-    ]
-    shares = {
-        "basics_4": "basics_4_pct",
-        "basics_5": "basics_5_pct",
-        "ebacc_entered": "ebacc_entry_pct",
-        "ebacc_94": "ebacc_94_pct",
-        "ebacc_95": "ebacc_95_pct",
-        "english_maths_entered": "english_maths_entry_pct",
-    }
-    elements = ("english", "maths", "ebacc", "open")
-    progress = ["progress8", "progress8_adjusted", *(f"progress8_{e}" for e in elements)]
-    # only the columns used are grouped: a national pupil table is wide
-    grouped = pupils[[*means, *shares, *progress]].groupby(key.to_numpy(), sort=True)
-    out = pd.DataFrame({"pupils": grouped.size()})
-    for column in means:
-        out[column] = grouped[column].mean()
-    for column, name in shares.items():
-        out[name] = grouped[column].mean() * 100
-    out["progress8_pupils"] = grouped["progress8"].count()
-    n = out["progress8_pupils"].to_numpy(dtype=float)
-    for column in progress:
-        mean = grouped[column].mean()
-        element = column.removeprefix("progress8_")
-        sd = national_sd[element if element in elements else "progress8"]
-        half = half_width(sd, n)
-        out[column] = mean
-        out[f"{column}_ci_low"] = mean - half
-        out[f"{column}_ci_high"] = mean + half
-    for column, name in (
-        ("progress8_adjusted", "progress8_banding"),  # the DfE's: on the adjusted headline
-        ("progress8", "progress8_unadjusted_banding"),
-        ("progress8_adjusted", "progress8_adjusted_banding"),
-    ):
-        out[name] = bandings(out[column], out[f"{column}_ci_low"], out[f"{column}_ci_high"])
-    out.index.name = key.name or "key"
-    return out

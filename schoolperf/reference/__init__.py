@@ -16,10 +16,23 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import Problem, ReferenceDataError
+from schoolperf.reference.vocabulary import (  # noqa: F401 (the package's own names)
+    AS_LEVEL,
+    AS_LEVEL_WORDS,
+    ELEMENTS,
+    IGCSE,
+    NAME_COLUMNS,
+    NOT_IGCSE,
+    PERSONAL_COLUMNS,
+    QUALIFICATION_COLUMN_KINDS,
+    QUALIFICATION_KINDS,
+    ROLES,
+    ROW,
+    SHORT_COURSE,
+    TITLE_KINDS,
+)
 
 HERE = Path(__file__).resolve().parent
-ELEMENTS = ("english", "maths", "ebacc", "open")
-ROW = "_row"  # the column holding each row's number as a spreadsheet shows it (header = 1)
 LATEST_ESTIMATES = "2024"
 OGL_ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -258,56 +271,7 @@ def identifies_pupils(heading: str) -> bool:
 # Kinds of qualification that are not plain GCSEs, as a subject title or the ``qualification``
 # column names them (normalised text, see :func:`normalise_label`). The rules for each kind are
 # in ``schoolperf.measures.eligibility``.
-SHORT_COURSE = "short_course"
-IGCSE = "igcse"
-AS_LEVEL = "as_level"
-QUALIFICATION_KINDS = {
-    SHORT_COURSE: "GCSE short course",
-    IGCSE: "IGCSE or Level 1/2 Certificate",
-    AS_LEVEL: "AS level",
-}
-_IGCSE_WORDS = r"igcse|international gcse|(?:level|l) ?1 (?:level |l)?2 certificate"
-# in a subject title: "Religious Studies Short Course", "GCSE (Short Course) RS",
-# "IGCSE English Language", "AS Mathematics", "GCE AS Level Maths", "Mathematics (AS)"
-TITLE_KINDS = {
-    SHORT_COURSE: re.compile(r"\bshort course\b"),
-    IGCSE: re.compile(rf"\b(?:{_IGCSE_WORDS})\b"),
-    AS_LEVEL: re.compile(
-        r"^(?:(?:aqa|pearson|edexcel|ocr|wjec|eduqas|ccea) )*(?:gce )?as(?: level)?\b"
-        r"(?! a\b| an\b)|\bas level\b|\badvanced subsidiary\b|"
-        r"\bgce as\b|\bas$"
-    ),
-}
-# in the qualification column: "GCSE Short Course", "Short Course", "International GCSE",
-# "IGCSE", "Level 1/2 Certificate", "AS", "AS Level", "GCE AS", "Advanced Subsidiary"
-QUALIFICATION_COLUMN_KINDS = {
-    SHORT_COURSE: re.compile(r"\bshort\b"),
-    IGCSE: re.compile(rf"\b(?:{_IGCSE_WORDS})\b"),
-    AS_LEVEL: re.compile(r"^(?:gce )?as(?: level)?$|\badvanced subsidiary\b|\bgce as\b"),
-}
-# a Level 1/2 Certificate that is a technical award (Cambridge National Certificate, VRQ), not an
-# IGCSE-style certificate
-NOT_IGCSE = re.compile(r"\b(?:cambridge national|technical|vocational|btec|vrq|ncfe|award)\b")
-# words left out of an AS level's title to find its subject ("GCE AS Level Mathematics" → maths)
-AS_LEVEL_WORDS = re.compile(
-    r"\b(?:gce|as level|advanced subsidiary|level 3|as)\b|\bin\b(?= )|^\s*in\b"
-)
-
 SUBJECT_COLUMNS = ["subject", "role", "scale", "discount_code", "aliases"]
-ROLES = {
-    "english_language",
-    "english_literature",
-    "maths",
-    "combined_science",
-    "science",
-    "computer_science",
-    "history",
-    "geography",
-    "language",
-    "open",
-    "open_technical",
-    "not_counting",
-}
 
 
 def _catalogue_from(table: pd.DataFrame, file: str) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from schoolperf.api import Analysis
+from schoolperf.analysis import Analysis
 from schoolperf.cohort import MISSING_GROUP_COLUMNS
 from schoolperf.measures.similar_schools import percentile_words
 from schoolperf.reference import attribution_lines, national_comparators

@@ -30,7 +30,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.reports.files import cannot_write, check_targets, write_atomic
+from schoolperf.outputs.files import cannot_write, check_targets, write_atomic
 from schoolperf.reports.formatters import FILTERS
 
 FORMATS = ("html", "md")

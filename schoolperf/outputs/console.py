@@ -1,4 +1,4 @@
-"""Terminal output for ``cli.py`` only: the headline table, problems and warnings (rich)."""
+"""Terminal output for the command line only: the headline table, problems and warnings (rich)."""
 
 from __future__ import annotations
 

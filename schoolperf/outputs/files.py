@@ -26,10 +26,11 @@ from schoolperf.frames import (
     sort_order,
     text_categorical,
 )
-from schoolperf.reports.document import document_text
+from schoolperf.outputs.document import document_text
+from schoolperf.reference import ROW
 
 if TYPE_CHECKING:
-    from schoolperf.api import Analysis
+    from schoolperf.analysis import Analysis
 
 FORMULA_START = ("=", "+", "-", "@")
 SLOT_COLUMNS = [
@@ -198,7 +199,7 @@ def slot_audit(slots: pd.DataFrame) -> pd.DataFrame:
         subject=slots["subject_title"],
         subject_as_given=slots["subject"],
         exam_date=on_distinct(slots, ["exam_date"], date_text)["exam_date"],
-        row=slots["_row"],
+        row=slots[ROW],
         counted=slots["weight"] > 0,
     )
     columns = [
@@ -303,7 +304,7 @@ def write_outputs(
 ) -> list[Path]:
     """Write pupils and (with ``audit``; ``None``: as the analysis was run) slots, as CSV or
     Parquet, and ``summary.json`` into ``out_dir``. ``pupils_json``
-    (:func:`~schoolperf.api.pupil_json_table`) is streamed into the summary as its pupils
+    (:func:`~schoolperf.analysis.pupil_json_table`) is streamed into the summary as its pupils
     array."""
     audit = analysis.slot_audit if audit is None else audit
     written = []

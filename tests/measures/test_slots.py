@@ -1,8 +1,9 @@
-"""The DuckDB slot filling (:mod:`schoolperf.engine.slots`) equals the pandas rules
-(:func:`fill_slots`, :func:`pupil_attainment8`): every unit's element, slot, weight, reason and
-slot points, and every column of the slot audit, in the same row order; every pupil's A8 and
-elements to the last bit. On the demo cohort, hand-made edge cases, and random cohorts
-(``SCHOOLPERF_ENGINE_EXAMPLES`` of each, 50 by default)."""
+"""Slot filling (:func:`fill_slots`, :func:`pupil_attainment8`): hand-made edge cases, each
+checked for the unit it is named after; and on the demo cohort, random cohorts and random
+result frames (``SCHOOLPERF_ENGINE_EXAMPLES`` of each, 50 by default) the invariants every slot
+audit holds: every unit once, in the results' order; at most one English, one maths, three
+EBacc and three open slots, weighted as the rules say; no slot for a unit with a reason; and
+each pupil's A8 the sum of their slot points, element by element."""
 
 from __future__ import annotations
 
@@ -11,19 +12,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schoolperf.cohort import load_cohort
-from schoolperf.engine.slots import (
-    attainment8_to_pandas,
-    connect,
-    fill_slots_duckdb,
-    pupil_attainment8_duckdb,
+from schoolperf.engine.query import connect
+from schoolperf.measures.attainment8 import (
+    ELEMENTS,
+    fill_slots,
+    fill_slots_arrow,
+    pupil_attainment8,
     slots_to_pandas,
 )
-from schoolperf.measures.attainment8 import fill_slots, pupil_attainment8
 from tests.conftest import DEMO, write_long
 from tests.test_properties import cohort_strategy, write_rows
 
@@ -37,32 +39,53 @@ UNIT_RULES = ["element", "slot", "weight", "reason", "slot_points"]
 
 
 def assert_same(results: pd.DataFrame, pupils: pd.Index, connection=None) -> pd.DataFrame:
-    """DuckDB gives what pandas gives, exactly; returns the pandas slot audit."""
-    expected = fill_slots(results)
-    table = fill_slots_duckdb(results, connection)
-    got = slots_to_pandas(table, results)
-    # the rules first (a clearer message), then every column, dtype and row, in order
-    for column in UNIT_RULES:
-        assert got[column].astype(object).tolist() == expected[column].astype(object).tolist()
-    pd.testing.assert_frame_equal(got, expected, check_exact=True)
-    a8 = pupil_attainment8(expected, pupils)
-    got_a8 = attainment8_to_pandas(pupil_attainment8_duckdb(table, pupils, connection))
-    pd.testing.assert_frame_equal(got_a8, a8, check_exact=True)
-    # and from the pandas slot audit too
-    from_pandas = attainment8_to_pandas(pupil_attainment8_duckdb(expected, pupils, connection))
-    pd.testing.assert_frame_equal(from_pandas, a8, check_exact=True)
-    return expected
+    """The slot audit of ``results`` holds every invariant of the rules; returns it."""
+    slots = fill_slots(results, connection)
+    units = results["units"].to_numpy(dtype=np.int64)
+    assert len(slots) == units.sum()
+    # every unit once, each result's units in turn, in the results' order
+    expected_ids = np.repeat(results.index.to_numpy(), units)
+    assert slots["result_id"].to_numpy().tolist() == expected_ids.tolist()
+    assert slots["unit"].to_numpy().tolist() == [u for n in units for u in range(n)]
+    filled = slots[slots["weight"] > 0]
+    assert (filled["reason"].astype(str) == "").all()
+    assert (slots.loc[slots["weight"] == 0, "element"].astype(str) == "").all()
+    assert set(filled["weight"]) <= {1, 2}
+    per_pupil = filled.groupby([filled["upn"].astype(str), filled["element"].astype(str)]).size()
+    most = {"english": 1, "maths": 1, "ebacc": 3, "open": 3}
+    for (upn, element), count in per_pupil.items():
+        assert count <= most[element], (upn, element)
+    assert (filled.loc[filled["element"] == "maths", "weight"] == 2).all()
+    assert (filled.loc[filled["element"].isin(["ebacc", "open"]), "weight"] == 1).all()
+    slot_points = filled["points"].fillna(0) * filled["weight"]
+    assert np.allclose(filled["slot_points"], slot_points)
+    a8 = pupil_attainment8(slots, pupils, connection)
+    assert a8.index.equals(pupils)
+    for element in ELEMENTS:
+        mine = filled[filled["element"] == element]
+        sums = mine.groupby(mine["upn"].astype(str))["slot_points"].sum()
+        expected = sums.reindex(pupils.astype(str), fill_value=0.0).to_numpy()
+        assert np.allclose(a8[f"attainment8_{element}"].to_numpy(dtype=float), expected)
+    total = a8[[f"attainment8_{e}" for e in ELEMENTS]].sum(axis=1)
+    assert np.allclose(a8["attainment8"].to_numpy(dtype=float), total.to_numpy(dtype=float))
+    return slots
 
 
 def test_demo_cohort(tmp_path):
+    """With a memory limit and a folder to spill to, as ``--memory-limit`` and ``--temp-dir``
+    give them: the demo's A8 as the analysis reports it."""
+    from schoolperf.analysis import analyse
+
     cohort = load_cohort(DEMO)
     with connect(memory_limit="1GB", temp_directory=str(tmp_path / "spill")) as connection:
         slots = assert_same(cohort.results, cohort.pupils.index, connection)
+        a8 = pupil_attainment8(slots, cohort.pupils.index, connection)
     assert (slots["weight"] > 0).sum() > 0
+    assert a8["attainment8"].mean() == pytest.approx(analyse(DEMO).school["attainment8"])
 
 
 # Each case: pupils as for conftest.write_long, and a (subject, unit, element, weight, reason
-# start) the pandas rules give, so each case is known to exercise what it is named after.
+# start) the rules give, so each case is known to exercise what it is named after.
 EDGE_CASES = {
     "both_englishes": (
         {"P": {"results": [("English Language", "5"), ("English Literature", "7")]}},
@@ -194,8 +217,8 @@ def test_all_edge_cases_in_one_cohort(tmp_path):
 
 # Hand-made frames for what a loaded cohort never holds but fill_slots takes: identical results
 # (only row order tells them apart), no discount code, an undated result against one dated
-# after pandas' latest timestamp, no points, no units, text instead of categoricals, rows in no
-# order, points whose sums depend on the order they are added in, and pupils without rows.
+# after pandas' latest timestamp, no points, text instead of categoricals, rows in no order,
+# points whose sums depend on the order they are added in, and pupils without rows.
 SUBJECTS = [  # title, role, discount code, kind
     ("English Language", "english_language", "FK2B", ""),
     ("English Literature", "english_literature", "FC4", ""),
@@ -289,6 +312,8 @@ def test_no_results():
         }
     )
     assert_same(frame, pd.Index(["A"], name="upn"))
+    a8 = pupil_attainment8(fill_slots(frame), pd.Index(["A"], name="upn"))
+    assert a8.loc["A"].tolist() == [0, 0, 0, 0, 0, 0, 0]
 
 
 @PROFILE
@@ -301,8 +326,8 @@ def test_random_cohorts(tmp_path_factory, cohort):
 
 def test_arrow_input_equals_pandas_input():
     cohort = load_cohort(DEMO)
-    import pyarrow as pa
-
     arrow = pa.Table.from_pandas(cohort.results, preserve_index=False)
-    from_arrow = slots_to_pandas(fill_slots_duckdb(arrow), cohort.results)
-    pd.testing.assert_frame_equal(from_arrow, fill_slots(cohort.results), check_exact=True)
+    from_arrow = slots_to_pandas(fill_slots_arrow(arrow), cohort.results)
+    expected = fill_slots(cohort.results).reset_index(drop=True)
+    expected["result_id"] = np.repeat(np.arange(len(cohort.results)), cohort.results["units"])
+    pd.testing.assert_frame_equal(from_arrow, expected, check_exact=True)

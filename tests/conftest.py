@@ -1,18 +1,26 @@
-"""Shared test helpers: paths, the public DfE data in ``tests/data``, and a way to build a small
-long-layout export from a list of results and analyse it."""
+"""Shared test helpers: paths, the public DfE data in ``tests/data``, the corpus of bad exports
+in ``tests/bad_inputs``, the command line run in-process, a way to build a small long-layout
+export from a list of results and analyse it, random cohorts of the subjects the independent
+A8 calculator knows, and a synthetic file of many schools."""
 
 from __future__ import annotations
 
 import csv
+import json
+import random
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
+
+from tests import oracle_a8
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 DEMO = FIXTURES / "demo_cohort.csv"
 PUBLIC_DATA = ROOT / "tests" / "data"
+BAD_INPUTS = ROOT / "tests" / "bad_inputs"  # expected.csv, and the exports in files/
 
 PUPIL_HEADINGS = ["UPN", "KS2 Reading", "KS2 Maths", "Subject", "Grade", "Exam Date"]
 
@@ -22,6 +30,30 @@ def public_data(path: str) -> Path:
     full = PUBLIC_DATA / path
     assert full.exists(), f"missing test data: {full}"
     return full
+
+
+def invoke(*args: str):
+    """Run ``schoolperf ARGS`` in this process and return click's ``Result`` (exit code, stdout,
+    stderr); an exception is caught into the result (exit code 1), not raised."""
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture(scope="module")
+def demo_json() -> dict:
+    """The demo cohort's JSON document, as ``schoolperf analyse --format json`` prints it."""
+    from click.testing import CliRunner
+
+    from schoolperf.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["analyse", str(DEMO), "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def write_long(path: Path, pupils: dict[str, dict]) -> Path:
@@ -51,6 +83,70 @@ def analyse_pupils(tmp_path):
         return analyse(write_long(tmp_path / "results.csv", pupils), AnalysisOptions(**options))
 
     return run
+
+
+# Random cohorts of the subjects the independent A8 calculator (``tests/oracle_a8.py``) knows,
+# each graded on its own scale or X (absent).
+ORACLE_SUBJECTS = sorted(oracle_a8.SUBJECTS)
+ORACLE_GRADES = {
+    "gcse": ["U", *"123456789"],
+    "double": ["U"] + [f"{a}-{b}" for a in range(1, 10) for b in (a, a - 1) if b >= 1],
+    "technical": ["U", "L1P", "L1M", "L1D", "L2P", "L2M", "L2D", "L2D*"],
+}
+
+
+def oracle_scale(subject: str) -> str:
+    """The grading scale of one of :data:`ORACLE_SUBJECTS`: gcse, double or technical."""
+    return oracle_a8.SUBJECTS[subject][2]
+
+
+@st.composite
+def results_strategy(draw, dated: bool, unique: bool):
+    subjects = draw(
+        st.lists(st.sampled_from(ORACLE_SUBJECTS), min_size=0, max_size=12, unique=unique)
+    )
+    results = []
+    for subject in subjects:
+        grade = draw(st.sampled_from(ORACLE_GRADES[oracle_scale(subject)] + ["X"]))
+        date = draw(st.sampled_from(["2023-06-01", "2023-11-01", "2024-06-01"])) if dated else ""
+        results.append((subject, grade, date))
+    return results
+
+
+@st.composite
+def cohort_strategy(draw, unique: bool = False):
+    """Up to six pupils (upn → {"ks2": (reading, maths) or None, "results": [(subject, grade,
+    date)]}); with ``unique`` no subject twice for a pupil, and no dates."""
+    dated = draw(st.booleans()) and not unique
+    n = draw(st.integers(min_value=1, max_value=6))
+    cohort = {}
+    for i in range(n):
+        ks2 = draw(st.one_of(st.none(), st.tuples(st.integers(80, 120), st.integers(80, 120))))
+        cohort[f"P{i:02d}"] = {"ks2": ks2, "results": draw(results_strategy(dated, unique))}
+    return cohort
+
+
+def write_rows(path: Path, cohort: dict, shuffle_seed: int | None = None) -> Path:
+    """Write a cohort of :func:`cohort_strategy` as a long export, its rows shuffled by
+    ``shuffle_seed`` if given. Unlike :func:`write_long`, a pupil without results still has a
+    row (a maths result of X)."""
+    rows = []
+    for upn, pupil in cohort.items():
+        reading, maths = pupil["ks2"] or ("", "")
+        # a pupil with no results still appears, with a blank subject cell marked X
+        for subject, grade, date in pupil["results"] or [("Mathematics", "X", "")]:
+            rows.append([upn, reading, maths, subject, grade, date])
+    if shuffle_seed is not None:
+        random.Random(shuffle_seed).shuffle(rows)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(PUPIL_HEADINGS)
+        writer.writerows(rows)
+    return path
+
+
+# The DfE's state-funded mainstream school types (NFTYPE): the only schools that may be peers.
+MAINSTREAM = {"AC", "ACC", "CY", "VA", "VC", "FD", "F", "CTC", "UTC", "SS"}
 
 
 SCHOOL_SUBJECTS = {  # subject: share of pupils entered (about 8.3 results a pupil, as nationally)

@@ -7,7 +7,7 @@ import csv
 import re
 
 from schoolperf.errors import PROBLEMS
-from tests.conftest import ROOT
+from tests.conftest import BAD_INPUTS, ROOT
 
 CODE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
 # texts shaped like a code that are not problem codes: encodings, chart names, browsers, folders
@@ -53,8 +53,8 @@ def test_the_bad_input_corpus_reports_only_catalogued_codes():
     from schoolperf.analysis import AnalysisOptions, load_options_cohort
     from schoolperf.errors import InputError
 
-    folder = ROOT / "tests" / "bad_inputs" / "files"
-    with open(ROOT / "tests" / "bad_inputs" / "expected.csv", encoding="utf-8") as handle:
+    folder = BAD_INPUTS / "files"
+    with open(BAD_INPUTS / "expected.csv", encoding="utf-8") as handle:
         names = [row["file"] for row in csv.DictReader(handle) if row["exit"] == "2"]
     codes = set()
     for name in names:

@@ -1,6 +1,6 @@
-"""Privacy and output safety (issue 8): no names or UPNs in any anonymised output or any
-governor-facing output; spreadsheet formulas neutralised; byte-identical reruns; an interrupted
-pack render leaves the previous pack whole."""
+"""Privacy and output safety: no names or UPNs in any anonymised output or any governor-facing
+output; spreadsheet formulas neutralised; byte-identical reruns; an interrupted pack render
+leaves the previous pack whole; an output that cannot be written is one clean error."""
 
 from __future__ import annotations
 
@@ -11,15 +11,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from schoolperf.cli import cli
-from tests.conftest import DEMO
+from tests.conftest import BAD_INPUTS, DEMO, invoke
 
-CORPUS = Path(__file__).parent / "bad_inputs" / "files"
+CORPUS = BAD_INPUTS / "files"
 
 
 def secrets() -> set[str]:
@@ -199,6 +198,14 @@ def test_an_output_that_cannot_be_written_leaves_every_output_as_it_was(tmp_path
     assert f"{out / blocked}: cannot be written (a folder is in the way)." in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert sorted(p.name for p in out.iterdir()) == sorted([*before, blocked])
+
+
+def test_unwritable_output_is_a_clean_error(tmp_path):
+    """An output folder that cannot be made (a file is in its path): exit 2, one message."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    result = invoke("analyse", str(DEMO), "--out", str(blocker / "out"))
+    assert result.exit_code == 2 and "cannot be written" in result.stderr
 
 
 def test_a_pack_chart_that_cannot_be_written(tmp_path):

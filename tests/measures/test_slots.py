@@ -26,8 +26,7 @@ from schoolperf.measures.attainment8 import (
     pupil_attainment8,
     slots_to_pandas,
 )
-from tests.conftest import DEMO, write_long
-from tests.test_properties import cohort_strategy, write_rows
+from tests.conftest import DEMO, cohort_strategy, write_long, write_rows
 
 EXAMPLES = int(os.environ.get("SCHOOLPERF_ENGINE_EXAMPLES", "50"))
 PROFILE = settings(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -13,13 +12,14 @@ from hypothesis import strategies as st
 
 from schoolperf.analysis import AnalysisOptions, analyse
 from tests import oracle_a8
+from tests.conftest import (
+    ORACLE_GRADES,
+    ORACLE_SUBJECTS,
+    cohort_strategy,
+    oracle_scale,
+    write_rows,
+)
 
-SUBJECTS = sorted(oracle_a8.SUBJECTS)
-GRADES = {
-    "gcse": ["U", *"123456789"],
-    "double": ["U"] + [f"{a}-{b}" for a in range(1, 10) for b in (a, a - 1) if b >= 1],
-    "technical": ["U", "L1P", "L1M", "L1D", "L2P", "L2M", "L2D", "L2D*"],
-}
 PROFILE = settings(
     max_examples=40,
     deadline=None,
@@ -28,56 +28,14 @@ PROFILE = settings(
 SETTINGS = AnalysisOptions(label="property test")
 
 
-def scale(subject: str) -> str:
-    return oracle_a8.SUBJECTS[subject][2]
-
-
-@st.composite
-def results_strategy(draw, dated: bool, unique: bool):
-    subjects = draw(st.lists(st.sampled_from(SUBJECTS), min_size=0, max_size=12, unique=unique))
-    results = []
-    for subject in subjects:
-        grade = draw(st.sampled_from(GRADES[scale(subject)] + ["X"]))
-        date = draw(st.sampled_from(["2023-06-01", "2023-11-01", "2024-06-01"])) if dated else ""
-        results.append((subject, grade, date))
-    return results
-
-
-@st.composite
-def cohort_strategy(draw, unique: bool = False):
-    dated = draw(st.booleans()) and not unique
-    n = draw(st.integers(min_value=1, max_value=6))
-    cohort = {}
-    for i in range(n):
-        ks2 = draw(st.one_of(st.none(), st.tuples(st.integers(80, 120), st.integers(80, 120))))
-        cohort[f"P{i:02d}"] = {"ks2": ks2, "results": draw(results_strategy(dated, unique))}
-    return cohort
-
-
-def write_rows(path: Path, cohort: dict, shuffle_seed: int | None = None) -> Path:
-    rows = []
-    for upn, pupil in cohort.items():
-        reading, maths = pupil["ks2"] or ("", "")
-        # a pupil with no results still appears, with a blank subject cell marked X
-        for subject, grade, date in pupil["results"] or [("Mathematics", "X", "")]:
-            rows.append([upn, reading, maths, subject, grade, date])
-    if shuffle_seed is not None:
-        random.Random(shuffle_seed).shuffle(rows)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["UPN", "KS2 Reading", "KS2 Maths", "Subject", "Grade", "Exam Date"])
-        writer.writerows(rows)
-    return path
-
-
 def write_wide(path: Path, cohort: dict) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["UPN", "KS2 Reading", "KS2 Maths", *SUBJECTS])
+        writer.writerow(["UPN", "KS2 Reading", "KS2 Maths", *ORACLE_SUBJECTS])
         for upn, pupil in cohort.items():
             reading, maths = pupil["ks2"] or ("", "")
             grades = {subject: grade for subject, grade, _ in pupil["results"]}
-            writer.writerow([upn, reading, maths, *(grades.get(s, "") for s in SUBJECTS)])
+            writer.writerow([upn, reading, maths, *(grades.get(s, "") for s in ORACLE_SUBJECTS)])
     return path
 
 
@@ -117,10 +75,10 @@ def test_long_and_wide_layouts_give_identical_json(tmp_path, cohort):
 
 
 def raised(subject: str, grade: str) -> str | None:
-    scale_grades = GRADES[scale(subject)]
+    scale_grades = ORACLE_GRADES[oracle_scale(subject)]
     if grade not in scale_grades:
         return None
-    if scale(subject) == "double":
+    if oracle_scale(subject) == "double":
         order = ["U"] + sorted(scale_grades[1:], key=lambda g: int(g[0]) + int(g[2]))
     else:
         order = scale_grades

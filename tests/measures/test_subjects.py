@@ -1,5 +1,5 @@
-"""Subject analysis (issue 4): the subject table, relative performance, and value added against
-the DfE's national transition matrices, checked by hand against the matrix rows."""
+"""Subject analysis: the subject table, relative performance, and value added against the DfE's
+national transition matrices, checked by hand against the matrix rows."""
 
 from __future__ import annotations
 

@@ -19,12 +19,11 @@ from schoolperf.comparisons import similar_schools, similar_schools_for_urn, tar
 from schoolperf.ingest.benchmark import read_benchmark
 from schoolperf.measures.similar_schools import PeerSettings, candidates
 from schoolperf.reference import load_estimates
-from tests.conftest import DEMO, ROOT, public_data
+from tests.conftest import DEMO, MAINSTREAM, ROOT, invoke, public_data
 
 EMBEDDED = ROOT / "schoolperf" / "reference" / "benchmarks" / "england_ks4_2019.csv"
 FINAL_2019 = "dfe-ks4-2019-final-national-subset/england_ks4final_2019_subset.csv"
 HEADER = "RECTYPE,URN,SCHNAME,NFTYPE,TPUP,P8PUP,ATT8SCR,P8MEA_ORIG,P8MEA,PTL2BASICS_95\n"
-MAINSTREAM = {"AC", "ACC", "CY", "VA", "VC", "FD", "F", "CTC", "UTC", "SS"}
 
 
 def school(urn, expected, p8, kind="ACC", rectype=1, pupils=150, basics=""):
@@ -39,12 +38,8 @@ def write(tmp_path, rows, name="england_ks4final_2018-19.csv", header=HEADER):
     return str(path)
 
 
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
-
-
 def section(*args):
-    result = run("compare", str(DEMO), "--format", "json", *args)
+    result = invoke("compare", str(DEMO), "--format", "json", *args)
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)["similar_schools"]
 
@@ -121,7 +116,7 @@ def test_minimum_cohort_is_the_dfe_publication_minimum_and_an_option(tmp_path):
 
 
 def test_unknown_urn_exits_2_and_says_so():
-    result = run("compare", str(DEMO), "--urn", "999999")
+    result = invoke("compare", str(DEMO), "--urn", "999999")
     assert result.exit_code == 2
     assert "URN 999999 is not in the benchmark file" in result.stderr
 
@@ -137,13 +132,13 @@ def test_known_urn_is_left_out_of_its_own_group():
 
 def test_two_usable_schools_give_no_percentile(tmp_path):
     path = write(tmp_path, [school(101, 44.0, 0.1), school(102, 45.0, -0.1)])
-    result = run("compare", str(DEMO), "--benchmark", path)
+    result = invoke("compare", str(DEMO), "--benchmark", path)
     assert result.exit_code == 2
     assert "only 2 usable similar schools" in result.stderr
 
 
 def test_fewer_than_ten_peers_asked_for_is_refused():
-    result = run("compare", str(DEMO), "--peers", "5")
+    result = invoke("compare", str(DEMO), "--peers", "5")
     assert result.exit_code == 2 and "--peers 5 is too few" in result.stderr
 
 

@@ -1,10 +1,9 @@
-"""Results-meeting packs (issue 6): rendered in a real headless Chromium, parsed as GFM, scanned
-for pupil data, escaped, overridable, and byte-stable."""
+"""Results-meeting packs: rendered in a real headless Chromium, parsed as GFM, scanned for pupil
+data, escaped (in charts too), overridable (a broken template a clean error), and byte-stable."""
 
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import shutil
@@ -18,7 +17,7 @@ from click.testing import CliRunner
 
 from schoolperf.cli import cli
 from schoolperf.reports.render import CHROMIUM_FLAGS, chromium
-from tests.conftest import DEMO
+from tests.conftest import DEMO, invoke, write_long
 
 # Hosts Chromium itself calls (sign-in, updates, time); anything else would come from the page.
 BROWSER_HOSTS = re.compile(r"^https?://[^/]*(google\.com|googleapis\.com|gstatic\.com)/")
@@ -46,11 +45,6 @@ def packs(tmp_path_factory):
                 str(out / f"{audience}.{fmt}"),
             )
     return out
-
-
-@pytest.fixture(scope="module")
-def demo_json():
-    return json.loads(run("analyse", str(DEMO), "--format", "json").stdout)
 
 
 def browser() -> str:
@@ -239,6 +233,31 @@ def test_markup_in_a_name_is_escaped(tmp_path):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
 
+def test_dollar_signs_in_chart_labels(tmp_path):
+    """A group's name with dollar signs and a backslash (math markup to a chart library) still
+    renders as a chart label."""
+    pupils = {
+        f"P{i}": {
+            "ks2": (105, 105),
+            "Tutor": "Tom $\\frac$",
+            "results": [("Maths", "5"), ("English Language", "6")],
+        }
+        for i in range(8)
+    }
+    export = write_long(tmp_path / "r.csv", pupils)
+    result = invoke(
+        "pack",
+        str(export),
+        "--audience",
+        "staff",
+        "--group",
+        "Tutor",
+        "--out",
+        str(tmp_path / "p.html"),
+    )
+    assert result.exit_code == 0, result.stderr
+
+
 def test_template_override_changes_one_heading_and_nothing_else(tmp_path):
     override = tmp_path / "templates" / "html"
     override.mkdir(parents=True)
@@ -263,6 +282,29 @@ def test_template_override_changes_one_heading_and_nothing_else(tmp_path):
     assert changed == [
         ("<h2>Disadvantaged pupils and other groups</h2>", "<h2>How our pupil groups did</h2>")
     ]
+
+
+def test_broken_template_is_a_clean_error(tmp_path):
+    """An override template naming an unknown variable, or not a template at all: exit 2 with
+    one message naming the file and row."""
+    override = tmp_path / "t" / "html"
+    override.mkdir(parents=True)
+    pack = [
+        "pack",
+        str(DEMO),
+        "--audience",
+        "staff",
+        "--out",
+        str(tmp_path / "p.html"),
+        "--template",
+        str(tmp_path / "t"),
+    ]
+    (override / "_groups.html").write_text("{{ no_such_variable }}")
+    result = invoke(*pack)
+    assert result.exit_code == 2 and "could not be rendered" in result.stderr
+    (override / "_groups.html").write_text("{% if %}")
+    result = invoke(*pack)
+    assert result.exit_code == 2 and "_groups.html, row 1" in result.stderr
 
 
 def test_same_input_same_bytes(tmp_path):

@@ -1,4 +1,5 @@
-"""The command line: exit statuses, one clear line per problem, JSON contract, output files."""
+"""The command line: exit statuses, one clear line per problem (and a count of those beyond the
+ones listed), JSON contract, output files."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from schoolperf.analysis import analyse
 from schoolperf.cli import cli
+from schoolperf.errors import InputError
 from tests.conftest import DEMO
 
 CONTRACT_SCHOOL_KEYS = {
@@ -50,13 +54,6 @@ CONTRACT_PUPIL_KEYS = {
 
 def run(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def demo_json():
-    result = run("analyse", str(DEMO), "--format", "json")
-    assert result.exit_code == 0
-    return json.loads(result.stdout)
 
 
 def test_demo_json_follows_the_contract(demo_json):
@@ -182,6 +179,31 @@ def test_every_problem_is_listed_by_validate(tmp_path):
         ("3", "unknown-grade"),
         ("4", "missing-upn"),
     ]
+
+
+def test_more_problems_than_listed_are_counted(tmp_path):
+    """A wide export repeating 600 pupils: 500 listed, and one entry counting the other 100
+    (in a validate report too)."""
+    upns = [f"P{i:04d}" for i in range(600)] * 2
+    path = tmp_path / "wide.csv"
+    pd.DataFrame({"UPN": upns, "Mathematics": "5", "English Language": "6"}).to_csv(
+        path, index=False
+    )
+    with pytest.raises(InputError) as error:
+        analyse(path)
+    problems = error.value.problems
+    assert len(problems) == 501 and {p.code for p in problems} == {"duplicate-pupil"}
+    assert problems[-1].row is None
+    assert problems[-1].message == "100 more of this problem, like those above, are not listed."
+    result = CliRunner().invoke(cli, ["validate", str(path), "--format", "json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["problems"][-1]["message"] == problems[-1].message
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert "wide.csv: 600 problem(s); fix them and run again." in result.stderr
+    # analyse prints 200 of the 500 listed, then counts the other 300 and the 100 unlisted
+    result = CliRunner().invoke(cli, ["analyse", str(path)])
+    assert result.exit_code == 2 and result.output.count("error: ") == 200
+    assert "… and 400 more problems (see schoolperf validate)." in result.output
 
 
 def test_validate_clean_file():

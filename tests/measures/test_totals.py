@@ -1,5 +1,5 @@
-"""Pupil totals by cell (issue 9, build 4): the figures of a group pooled from its cells, of a
-file whole or in parts, are its pupils' own means and variances."""
+"""Pupil totals by cell: the figures of a group pooled from its cells, of a file whole or in
+parts, are its pupils' own means and variances."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Tracking points (issue 7): three synthetic drops with known movements, sub-grades, and the
-unattended cron run (identical reruns, one history row per drop, untouched outputs on bad input).
-"""
+"""Tracking points: three synthetic drops with known movements, sub-grades (a sub-grade still
+counting as its grade for thresholds), governor reports without pupils, and the unattended cron
+run (identical reruns, one history row per drop, untouched outputs on bad input or a bad
+configuration, and a lock against a second run that a dead or empty lock does not block)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from schoolperf.cli import cli
 from schoolperf.errors import InputError
 from schoolperf.measures.points import SubgradeMapping, subgrade_points
 from schoolperf.tracking import run_config
+from tests.conftest import invoke
 
 ESTIMATE = 45.12  # 2024 table, KS2 105/105 → group 19
 SUBJECTS = [
@@ -139,6 +141,18 @@ def test_subgrades_are_errors_outside_tracking(tmp_path):
     assert result.exit_code == 2 and "value '6+'" in result.stderr
 
 
+def test_minus_subgrade_still_counts_as_the_grade_for_thresholds(tmp_path):
+    """A 4- is worth a third of a grade less in A8, but still a 4 for the basics threshold."""
+    drop = write_drop(tmp_path / "y11_2025-10-15.csv", {"P00": "4-"})
+    mapping = tmp_path / "sub.toml"
+    mapping.write_text("[subgrades]\nminus = -0.33\n")
+    doc = json.loads(
+        invoke("track", str(drop), "--subgrades", str(mapping), "--format", "json").stdout
+    )
+    assert doc["drops"][0]["school"]["basics_4_pct"] == 100.0
+    assert doc["drops"][0]["school"]["attainment8"] == pytest.approx((11 * 50 + 36.7) / 12)
+
+
 def config(tmp_path: Path, **alerts: float) -> Path:
     lines = [
         "[input]",
@@ -242,6 +256,26 @@ def test_bad_drops_count_every_problem(drops, tmp_path):
     assert "bad input: 1023 problem(s); nothing written" in log
 
 
+@pytest.mark.parametrize(
+    "replace, message",
+    [
+        ('formats = ["json", "md", "html"]', 'formats = "pdf"'),
+        ("[alerts]", '[subgrades]\nplus = "abc"\n[alerts]'),
+    ],
+)
+def test_bad_tracking_configuration_is_exit_2_and_writes_nothing(tmp_path, replace, message):
+    """Formats that are not a list, or a sub-grade value that is not a number: exit 2 naming
+    tracking.toml, and no output folder made."""
+    drops = tmp_path / "drops"
+    drops.mkdir()
+    write_drop(drops / "y11_2025-10-15.csv", {})
+    cfg = config(tmp_path)
+    cfg.write_text(cfg.read_text().replace(replace, message))
+    result = invoke("track", "--config", str(cfg))
+    assert result.exit_code == 2 and "tracking.toml" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_second_run_refused_while_one_is_going(drops, tmp_path):
     cfg = config(tmp_path)
     lock = tmp_path / "out" / ".schoolperf-track.lock"
@@ -254,6 +288,17 @@ def test_second_run_refused_while_one_is_going(drops, tmp_path):
     assert not lock.exists()
 
 
+def test_empty_lock_file_is_stale(tmp_path):
+    """A lock file holding no process (left by a crash as it was written) does not block a run."""
+    drops = tmp_path / "drops"
+    drops.mkdir()
+    write_drop(drops / "y11_2025-10-15.csv", {})
+    cfg = config(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".schoolperf-track.lock").write_text("")
+    assert invoke("track", "--config", str(cfg)).exit_code == 0
+
+
 def test_markdown_and_governor_reports(drops, tmp_path):
     runner = CliRunner()
     staff = runner.invoke(cli, ["track", *map(str, drops[:2]), "--format", "md"]).stdout
@@ -264,3 +309,33 @@ def test_markdown_and_governor_reports(drops, tmp_path):
     out = tmp_path / "report.html"
     runner.invoke(cli, ["track", *map(str, drops), "--format", "html", "--out", str(out)])
     assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_governor_tracking_has_no_pupils_and_suppresses_small_subjects(tmp_path):
+    """For governors the falling pupils are counted, never listed, and no UPN appears."""
+    first = write_drop(tmp_path / "y11_2025-10-15.csv", {})
+    second = write_drop(tmp_path / "y11_2026-01-20.csv", {"P00": "3"})
+    doc = json.loads(
+        invoke(
+            "track", str(first), str(second), "--format", "json", "--audience", "governors"
+        ).stdout
+    )
+    assert doc["falling_pupils"] == [] and doc["falling_pupils_count"] == 1
+    assert "P00" not in json.dumps(doc)
+
+
+def test_cron_governor_json_has_no_upns(tmp_path):
+    """The unattended run configured for governors writes JSON without a UPN."""
+    drops = tmp_path / "drops"
+    drops.mkdir()
+    write_drop(drops / "y11_2025-10-15.csv", {})
+    write_drop(drops / "y11_2026-01-20.csv", {"P00": "3"})
+    cfg = config(tmp_path)
+    cfg.write_text(
+        cfg.read_text().replace(
+            'formats = ["json", "md", "html"]', 'formats = ["json"]\naudience = "Governors"'
+        )
+    )
+    assert invoke("track", "--config", str(cfg)).exit_code == 0
+    text = (tmp_path / "out" / "tracking_2026-01-20.json").read_text()
+    assert "P00" not in text

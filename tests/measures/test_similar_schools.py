@@ -1,5 +1,5 @@
-"""Similar schools and targets (issue 5): the DfE school files parse with all their quirks, and
-the peer group, percentiles and rank match an independent calculation on the raw DfE file."""
+"""Similar schools and targets: the DfE school files parse with all their quirks, and the peer
+group, percentiles and rank match an independent calculation on the raw DfE file."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from schoolperf.cli import cli
 from schoolperf.comparisons import similar_schools_for_urn
 from schoolperf.ingest.benchmark import read_benchmark
 from schoolperf.measures.similar_schools import PeerSettings
-from tests.conftest import DEMO, public_data
+from tests.conftest import DEMO, MAINSTREAM, public_data
 
 SAMPLES = [
     "dfe-ks4-2019-final-national-subset/england_ks4final_2019_subset.csv",
@@ -79,9 +79,6 @@ def test_fractions_in_republished_extracts_become_percentages():
     benchmark = read_benchmark(public_data(SAMPLES[2]))
     assert benchmark.schools["disadvantaged_pct"].max() > 1
     assert any("fractions" in note for note in benchmark.notes)
-
-
-MAINSTREAM = {"AC", "ACC", "CY", "VA", "VC", "FD", "F", "CTC", "UTC", "SS"}
 
 
 def independent_peers(raw: pd.DataFrame, urn: str, peers: int) -> pd.DataFrame:

@@ -1,5 +1,6 @@
-"""Headline measures, the extreme-score adjustment, pupil groups, gaps, substitute baselines and
-trends (issue 3), against hand-worked pupils and the DfE's published national figures."""
+"""Headline measures, the extreme-score adjustment, pupil groups (their suppression, and the
+columns that may define them), gaps, substitute baselines and trends, against hand-worked pupils
+and the DfE's published national figures."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.reference import national_comparators
-from tests.conftest import write_long
+from tests.conftest import DEMO, invoke, write_long
 
 SD_2024 = 1.41628
 
@@ -302,6 +303,21 @@ def test_p8_resting_on_too_few_pupils_is_suppressed(tmp_path):
     assert group["progress8_pupils"] == 1 and group["progress8"] is None
 
 
+def test_column_groups_get_secondary_suppression(tmp_path):
+    """A group from a column of the export too small to show is suppressed, and so is the
+    next-smallest group of that column, so that neither can be worked out from the others."""
+    pupils = {
+        f"P{i:02d}": {
+            "Tutor": "11F" if i < 3 else f"11{'ABC'[i % 3]}",
+            "results": [("Maths", str(3 + i % 6))],
+        }
+        for i in range(30)
+    }
+    analysis = analyse(write_long(tmp_path / "r.csv", pupils), AnalysisOptions(groups=("Tutor",)))
+    shown = {k: v["suppressed"] for k, v in analysis.groups.items() if k.startswith("Tutor=")}
+    assert shown["Tutor=11F"] and sum(shown.values()) == 2  # 11F and the next-smallest
+
+
 def test_warnings_never_quote_column_values(tmp_path):
     pupils = {f"P{i}": {"House": f"Secret{i}", "results": [("Maths", "5")]} for i in range(3)}
     analysis = analyse(write_long(tmp_path / "r.csv", pupils), AnalysisOptions(groups=("House",)))
@@ -344,6 +360,28 @@ def test_requested_groups_and_intersections(tmp_path):
 
     with pytest.raises(InputError, match="neither a pupil group nor a column"):
         analyse(export, AnalysisOptions(groups=("house",)))
+
+
+def test_group_on_a_standard_key(tmp_path):
+    result = invoke("analyse", str(DEMO), "--group", "boys", "--format", "json")
+    assert result.exit_code == 0, result.output
+
+
+def test_name_columns_cannot_define_groups(tmp_path):
+    """A column that names pupils cannot define a group: exit 2, and no pack written."""
+    result = invoke(
+        "pack",
+        str(DEMO),
+        "--audience",
+        "governors",
+        "--group",
+        "forename",
+        "--out",
+        str(tmp_path / "p.html"),
+    )
+    assert result.exit_code == 2
+    assert "names or identifies pupils" in result.stderr
+    assert not (tmp_path / "p.html").exists()
 
 
 def test_substitute_baseline_gives_labelled_progress(tmp_path):

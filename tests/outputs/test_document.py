@@ -1,6 +1,6 @@
 """The JSON document's text: the pupils array streamed a line per pupil, each line exactly what
 ``json.dumps`` writes for the pupil, and the whole document what ``json.loads`` reads back as
-``Analysis.to_dict()`` (issue 9)."""
+``Analysis.to_dict()``."""
 
 from __future__ import annotations
 

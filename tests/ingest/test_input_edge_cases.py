@@ -1,4 +1,4 @@
-"""Awkward real-export shapes found in review: each gets a right answer or one clear problem."""
+"""Awkward shapes of real exports: each gets a right answer or one clear problem."""
 
 from __future__ import annotations
 
@@ -141,8 +141,8 @@ def test_bad_user_estimates_tables(tmp_path, content, code):
 
 
 def test_a_discount_code_column_of_the_export_is_used_not_a_crash(tmp_path):
-    """A long export with its own Discount Code column (found by review: it crashed): the
-    export's code overrides the catalogue's, so two subjects sharing it discount each other."""
+    """A long export with its own Discount Code column is read, not a crash: the export's code
+    overrides the catalogue's, so two subjects sharing it discount each other."""
     path = tmp_path / "codes.csv"
     path.write_text(
         "UPN,Discount Code,Subject,Grade\nA,ZZ1,Maths,5\nA,ZZ1,Statistics,7\nA,,History,6\n"
@@ -452,8 +452,8 @@ def test_an_invisible_character_in_an_identifier(tmp_path):
     assert [p[0] for p in problems(path)] == ["upn-spellings"]
 
 
-def test_false_positives_of_the_third_review(tmp_path):
-    """Valid exports the new checks refused: pupils identified by name (the README's own
+def test_valid_exports_that_resemble_problems_are_read(tmp_path):
+    """Valid exports the checks must not refuse: pupils identified by name (the README's own
     mapping), --by "Name of School", --group "Month of Birth", per-result columns about a
     teacher or the candidate's entry, a series by its season, --by in another case."""
     names = write(tmp_path, "Surname Forename,Subject,Grade\nSmith John,Maths,5\nKhan Aisha,,\n")

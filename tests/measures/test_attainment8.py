@@ -129,6 +129,19 @@ def test_undated_repeats_take_the_better_with_a_warning(analyse_pupils):
     assert any("first-entry rule could not be applied" in w for w in analysis.warnings)
 
 
+def test_first_entry_rule_with_a_date_beyond_the_nanosecond_range(tmp_path):
+    from schoolperf.analysis import analyse
+
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        "UPN,Subject,Grade,Exam Date\nA,Maths,5,2024-06-01\nA,Maths,9,3024-06-01\n"
+        "A,English Language,5,2024-06-01\n"
+    )
+    maths = analyse(path).slots.query("subject_title == 'Mathematics'")
+    counted = maths.loc[maths["weight"] > 0, "grade"].astype(str).tolist()
+    assert counted == ["5"]
+
+
 def test_non_counting_qualifications_and_unknown_subjects(analyse_pupils):
     analysis = analyse_pupils(
         {

@@ -1,6 +1,7 @@
-"""The malformed-input corpus (issue 8): every file gets exit 2 and its exact first message
-(or, where the data can still be used unambiguously, exit 0, the right A8 and its warning), one
-line per problem, never a traceback; plus a 1 GB file and a hypothesis fuzz of random exports."""
+"""The malformed-input corpus in ``tests/bad_inputs``: every file gets exit 2 and its exact first
+message (or, where the data can still be used unambiguously, exit 0, the right A8 and its
+warning), one line per problem, never a traceback; plus a 1 GB file and a hypothesis fuzz of
+random exports."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import json
 import os
 import random
 import string
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from schoolperf.analysis import analyse
 from schoolperf.cli import cli
 from schoolperf.errors import SchoolperfError
+from tests.conftest import BAD_INPUTS
 
-CORPUS = Path(__file__).parent / "bad_inputs"
+CORPUS = BAD_INPUTS
 with open(CORPUS / "expected.csv", encoding="utf-8") as _f:
     EXPECTED = list(csv.DictReader(_f))
 

@@ -44,7 +44,18 @@ _SEASONS = {"summer": "June", "autumn": "November", "winter": "January", "spring
 
 def parse_exam_dates(dates: pd.Series) -> pd.Series:
     """Exam dates as datetimes from ISO dates, ``2024-06``, ``June 2024``, ``Jun-24``,
-    ``30/06/2024``, ``Summer 2024`` (a season as its series' month) …"""
+    ``30/06/2024``, ``Summer 2024`` (a season as its series' month) …; each distinct text
+    parsed once (an export repeats a few exam dates over every row)."""
+
+    def parsed(distinct: pd.DataFrame) -> pd.DataFrame:
+        return _parsed_dates(distinct["exam_date"]).to_frame("exam_date")
+
+    frame = dates.astype(str).to_frame("exam_date")
+    return on_distinct(frame, ["exam_date"], parsed)["exam_date"].rename(dates.name)
+
+
+def _parsed_dates(dates: pd.Series) -> pd.Series:
+    """:func:`parse_exam_dates` of every text of ``dates``."""
     text = dates.astype(str).str.strip()
     text = text.str.replace(
         r"(?i)\b(summer|autumn|winter|spring)\b",

@@ -10,10 +10,7 @@ from tests.conftest import ROOT
 PACKAGE = ROOT / "schoolperf"
 MAX_LINES = 500
 # modules still over the limit, with their length today: they may shrink, never grow
-TOO_LONG = {
-    "schoolperf/ingest/read.py": 578,
-    "schoolperf/tracking.py": 520,
-}
+TOO_LONG: dict[str, int] = {}
 
 
 def _modules() -> dict[str, set[str]]:

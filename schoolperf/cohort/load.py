@@ -302,15 +302,7 @@ def _long_rows(table: pd.DataFrame, file: str) -> pd.DataFrame:
 
 def _extra_columns(table: pd.DataFrame, chosen: str) -> list[str]:
     """The columns schoolperf has no use of its own for, the context columns first."""
-    known = set(PUPIL_COLUMNS) | {
-        "subject",
-        "qualification",
-        "qan",
-        "discount_code",
-        "grade",
-        "exam_date",
-        ROW,
-    }
+    known = {*PUPIL_COLUMNS, *RESULT_COLUMNS, ROW}
     if chosen == "long":  # in a long export, class and teacher belong to each result
         known |= set(RESULT_CONTEXT)
     extras = [c for c in table.columns if c not in known]

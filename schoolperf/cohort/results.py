@@ -10,6 +10,7 @@ import pandas as pd
 from schoolperf.cohort.checks import Checker
 from schoolperf.cohort.model import RESULT_CONTEXT
 from schoolperf.frames import on_distinct
+from schoolperf.ingest.headers import RESULT_COLUMNS
 from schoolperf.ingest.read import ROW
 from schoolperf.ingest.subjects import normalise_qan, resolve_subjects
 from schoolperf.measures.eligibility import counting_roles
@@ -82,21 +83,7 @@ def build_results(
     subgrades: SubgradeMapping | None = None,
 ) -> pd.DataFrame:
     """One row per result with subject role, grade code, points per unit and units."""
-    keep = [
-        c
-        for c in (
-            "upn",
-            ROW,
-            "subject",
-            "qualification",
-            "qan",
-            "discount_code",
-            "grade",
-            "exam_date",
-            *RESULT_CONTEXT,
-        )
-        if c in long.columns
-    ]
+    keep = [c for c in ("upn", ROW, *RESULT_COLUMNS, *RESULT_CONTEXT) if c in long.columns]
     results = long[keep].copy()
     subject_keys = [
         c for c in ("subject", "qualification", "qan", "discount_code") if c in results.columns

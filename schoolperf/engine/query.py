@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from schoolperf.errors import InputError, Problem
 from schoolperf.frames import arrow_text
 
 
@@ -32,7 +33,18 @@ def connect(
         config = {"temp_directory": temp_directory}
         if memory_limit is not None:
             config["memory_limit"] = memory_limit
-        connection = duckdb.connect(config=config)
+        try:
+            connection = duckdb.connect(config=config)
+        except duckdb.Error as error:  # a memory limit DuckDB cannot read
+            raise InputError(
+                [
+                    Problem(
+                        "bad-memory-limit",
+                        f"--memory-limit {memory_limit!r} is not an amount of memory ({error}).",
+                        "Give a number and a unit, such as 4GB or 500MB.",
+                    )
+                ]
+            ) from None
         stack.callback(connection.close)
         yield connection
 

@@ -64,6 +64,7 @@ PROBLEMS: dict[str, str] = {
     "value-spellings": "One value of the --by column (a school) is spelt in several ways.",
     "bad-group": "--group names neither a pupil group nor a column.",
     "bad-comparator-year": "--comparator-year has no national figures.",
+    "bad-memory-limit": "--memory-limit is not an amount of memory.",
     "bad-previous": "A --previous file is not a schoolperf summary.json.",
     "bad-baseline": "A baseline file cell is not a score.",
     "bad-baseline-map": "The baseline mapping could not be used.",

@@ -32,23 +32,16 @@ import pyarrow.compute as pc
 
 from schoolperf.engine.query import as_arrow, in_order, run_query, text_order
 from schoolperf.frames import arrow_text, positions_in
-from schoolperf.measures.eligibility import (
-    AS_EXCEPTION_ROLES,
-    NOT_COUNTED_REASONS,
+from schoolperf.measures.eligibility import AS_EXCEPTION_ROLES, NOT_COUNTED_REASONS
+from schoolperf.reference import (
+    AS_LEVEL,
+    EBACC_ROLES,
+    ELEMENTS,
+    ENGLISH_ROLES,
     NOT_COUNTING,
+    OPEN_ROLES,
 )
-from schoolperf.reference import AS_LEVEL, ELEMENTS
 
-EBACC_ROLES = (
-    "combined_science",
-    "science",
-    "computer_science",
-    "history",
-    "geography",
-    "language",
-)
-ENGLISH_ROLES = ("english_language", "english_literature")
-OPEN_ROLES = ("open", "open_technical")
 # why a result, or a unit of one, fills no slot (the slot audit's words)
 NO_RESULT = "no result (blank, X or absent)"
 NOT_A_QUALIFICATION = "not a qualification that counts in the performance tables"

@@ -20,9 +20,8 @@ from __future__ import annotations
 import pandas as pd
 
 from schoolperf.frames import on_distinct
-from schoolperf.reference import IGCSE, QUALIFICATION_KINDS, SHORT_COURSE
+from schoolperf.reference import IGCSE, NOT_COUNTING, QUALIFICATION_KINDS, SHORT_COURSE
 
-NOT_COUNTING = "not_counting"
 # why a result of each kind counts nowhere (the warning's words)
 NOT_COUNTED_BECAUSE = {
     SHORT_COURSE: "short courses have not counted in the performance tables since 2014",

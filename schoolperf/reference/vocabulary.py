@@ -10,20 +10,19 @@ ELEMENTS = ("english", "maths", "ebacc", "open")
 ROW = "_row"  # the column holding each row's number as a spreadsheet shows it (header = 1)
 NAME_COLUMNS = ("forename", "surname", "name")  # never quoted, never a group
 PERSONAL_COLUMNS = {"upn", *NAME_COLUMNS}  # columns that identify a pupil
-ROLES = {
-    "english_language",
-    "english_literature",
-    "maths",
+# the role a subject plays in Attainment 8 (the subject catalogue's ``role`` column)
+ENGLISH_ROLES = ("english_language", "english_literature")
+EBACC_ROLES = (
     "combined_science",
     "science",
     "computer_science",
     "history",
     "geography",
     "language",
-    "open",
-    "open_technical",
-    "not_counting",
-}
+)
+OPEN_ROLES = ("open", "open_technical")
+NOT_COUNTING = "not_counting"  # a result of a kind that counts nowhere (short courses, IGCSEs)
+ROLES = {*ENGLISH_ROLES, "maths", *EBACC_ROLES, *OPEN_ROLES, NOT_COUNTING}
 
 SHORT_COURSE = "short_course"
 IGCSE = "igcse"

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from schoolperf.analysis import analyse
 from schoolperf.cli import cli
 from schoolperf.errors import InputError
-from tests.conftest import DEMO
+from tests.conftest import DEMO, invoke
 
 CONTRACT_SCHOOL_KEYS = {
     "pupils",
@@ -276,3 +276,25 @@ def test_command_turns_off_numpys_huge_pages_unless_the_caller_chose(given, monk
     monkeypatch.setattr(schoolperf.cli, "cli", lambda **kwargs: None)
     schoolperf.cli.main()
     assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == (given or "0")
+
+
+def test_memory_limit_and_spill_folder(tmp_path):
+    """--memory-limit and --temp-dir bound the engine without changing a figure; a limit that
+    is not an amount of memory is one problem and exit 2."""
+    plain = invoke("analyse", str(DEMO), "--format", "json", "--summary-only")
+    bounded = invoke(
+        "analyse",
+        str(DEMO),
+        "--format",
+        "json",
+        "--summary-only",
+        "--memory-limit",
+        "500MB",
+        "--temp-dir",
+        str(tmp_path / "spill"),
+    )
+    assert plain.exit_code == bounded.exit_code == 0, bounded.output
+    assert json.loads(plain.stdout)["school"] == json.loads(bounded.stdout)["school"]
+    wrong = invoke("analyse", str(DEMO), "--memory-limit", "lots")
+    assert wrong.exit_code == 2 and "Traceback" not in wrong.output
+    assert "--memory-limit 'lots' is not an amount of memory" in wrong.stderr

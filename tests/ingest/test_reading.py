@@ -134,22 +134,22 @@ def test_input_file_is_never_changed(tmp_path):
 
 
 def test_parquet_read_without_the_index_and_with_checked_headings(tmp_path):
-    from schoolperf.ingest import read
+    from schoolperf.ingest import parquet
 
     rows = pd.DataFrame({"School": [1, 2], "UPN": ["A", "B"]}, index=[5, 2])
     rows.to_parquet(tmp_path / "indexed.parquet")
-    whole = read._read_parquet(tmp_path / "indexed.parquet")
+    whole = parquet.read_parquet(tmp_path / "indexed.parquet")
     assert whole.to_dict("records") == [{"School": "1", "UPN": "A"}, {"School": "2", "UPN": "B"}]
     rows.assign(**{" School": [3, 4]}).to_parquet(tmp_path / "twice.parquet")
     with pytest.raises(InputError, match="appears more than once"):
-        read._read_parquet(tmp_path / "twice.parquet")
+        parquet.read_parquet(tmp_path / "twice.parquet")
 
 
 def test_parquet_file_of_broken_text_or_metadata_is_reported(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from schoolperf.ingest import read
+    from schoolperf.ingest import parquet
 
     broken = pa.array([b"Maths", b"\xffArt"], pa.binary()).view(pa.string())  # not UTF-8
     table = pa.table({"UPN": ["A", "B"], "Subject": broken, "Grade": ["5", "6"]})
@@ -158,7 +158,7 @@ def test_parquet_file_of_broken_text_or_metadata_is_reported(tmp_path):
     pq.write_table(good.replace_schema_metadata({b"pandas": b"{not json"}), tmp_path / "meta.pq")
     for name in ("text.parquet", "meta.pq"):
         with pytest.raises(InputError, match="could not be read as Parquet"):
-            read._read_parquet(tmp_path / name)
+            parquet.read_parquet(tmp_path / name)
 
 
 def test_parquet_columns_are_read_as_pandas_reads_them(tmp_path):
@@ -167,7 +167,7 @@ def test_parquet_columns_are_read_as_pandas_reads_them(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from schoolperf.ingest import read
+    from schoolperf.ingest import parquet
 
     frame = pd.DataFrame(
         {
@@ -182,7 +182,7 @@ def test_parquet_columns_are_read_as_pandas_reads_them(tmp_path):
     table = pa.Table.from_pandas(frame, preserve_index=False)  # its pandas metadata kept
     schema = table.schema.set(1, pa.field("Passed", pa.int8())).set(2, pa.field("Sat", pa.string()))
     pq.write_table(table.cast(schema), tmp_path / "retyped.parquet")
-    whole = read._read_parquet(tmp_path / "retyped.parquet")
+    whole = parquet.read_parquet(tmp_path / "retyped.parquet")
     assert whole["Passed"].tolist() == ["True", "False", ""]
 
 
@@ -196,7 +196,7 @@ def test_parquet_metadata_pandas_refuses_is_reported(tmp_path, metadata):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from schoolperf.ingest import read
+    from schoolperf.ingest import parquet
 
     table = pa.table({"UPN": ["A"], "Score": [1]})
     if "columns" not in metadata:
@@ -204,16 +204,16 @@ def test_parquet_metadata_pandas_refuses_is_reported(tmp_path, metadata):
     pandas = {b"pandas": json.dumps(metadata).encode()}
     pq.write_table(table.replace_schema_metadata(pandas), tmp_path / "meta.parquet")
     with pytest.raises(InputError, match="could not be read as Parquet"):
-        read._read_parquet(tmp_path / "meta.parquet")
+        parquet.read_parquet(tmp_path / "meta.parquet")
 
 
 def test_parquet_bytes_that_are_not_text_are_reported(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from schoolperf.ingest import read
+    from schoolperf.ingest import parquet
 
     table = pa.table({"UPN": ["A", "B"], "Note": pa.array([b"ab", b"\xff"])})
     pq.write_table(table, tmp_path / "bytes.parquet")
     with pytest.raises(InputError, match="could not be read as Parquet text"):
-        read._read_parquet(tmp_path / "bytes.parquet")
+        parquet.read_parquet(tmp_path / "bytes.parquet")

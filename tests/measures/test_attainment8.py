@@ -202,12 +202,8 @@ def test_each_pool_fills_its_slots_in_rank_order_with_every_tie_broken(tmp_path,
     ``sort_values`` and ``cumcount`` over that pool gives: many equal grades make the
     tie-breaks decide which subject fills which slot (ks4-methodology §1.2-§1.5)."""
     from schoolperf.cohort import load_cohort
-    from schoolperf.measures.attainment8 import (
-        EBACC_ROLES,
-        ENGLISH_ROLES,
-        OPEN_ROLES,
-        fill_slots,
-    )
+    from schoolperf.measures.attainment8 import fill_slots
+    from schoolperf.reference import EBACC_ROLES, ENGLISH_ROLES, OPEN_ROLES
     from tests.conftest import write_long
 
     rng = np.random.default_rng(seed)

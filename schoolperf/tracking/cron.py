@@ -1,0 +1,140 @@
+"""The unattended tracking run for cron: a folder of drops, dated outputs written atomically, one
+history row per drop, a lock against overlapping runs, a log without pupil data, exit status 1
+when an alert fires."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from schoolperf.analysis import Analysis
+from schoolperf.errors import InputError, Problem
+from schoolperf.outputs.files import check_targets, write_atomic
+from schoolperf.tracking.config import (
+    TrackSettings,
+    config_problem,
+    load_config,
+    output_settings,
+    settings_from_config,
+)
+from schoolperf.tracking.drops import order_drops
+from schoolperf.tracking.summary import for_audience, history_table, track
+
+
+class Lock:
+    """An exclusive lock file: a second run while one is going refuses to start."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> Lock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            if self._stale():
+                self.path.unlink(missing_ok=True)
+                return self.__enter__()
+            raise InputError(
+                [
+                    Problem(
+                        "already-running",
+                        "shows another tracking run is in progress.",
+                        "Wait for it to finish (or delete the lock file if no run is going).",
+                        file=str(self.path),
+                    )
+                ]
+            ) from None
+        with os.fdopen(handle, "w") as f:
+            f.write(str(os.getpid()))
+        return self
+
+    def _stale(self) -> bool:
+        try:
+            pid = int(self.path.read_text().strip() or 0)
+            if pid <= 0:  # empty or broken lock file: nobody holds it
+                return True
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError, FileNotFoundError):
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def __exit__(self, *exc: object) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _log(path: Path, message: str) -> None:
+    """Append one line to the run log: counts and labels only, never pupil data."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(f"{stamp} {message}\n")
+
+
+def run_config(path: Path) -> tuple[int, dict[str, Any] | None, list[Path]]:
+    """One unattended run. Returns (exit status, document, files written)."""
+    config = load_config(path)
+    base = path.parent
+    out = base / config["output"].get("folder", "tracking")
+    log = out / config["output"].get("log", "tracking.log")
+    try:
+        settings = settings_from_config(config, base)
+        output = output_settings(config["output"])
+    except (TypeError, ValueError) as exc:
+        raise config_problem(path, str(exc)) from None
+    folder = base / config["input"].get("folder", ".")
+    paths = sorted(folder.glob(config["input"].get("glob", "*.csv")))
+    if not paths:
+        raise config_problem(
+            path, f"finds no drops in {folder} matching {config['input'].get('glob', '*.csv')!r}."
+        )
+    with Lock(out / ".schoolperf-track.lock"):
+        try:
+            document, analyses = track(order_drops(paths), settings)
+        except InputError as error:
+            _log(log, f"bad input: {error.count} problem(s); nothing written")
+            raise
+        written = write_outputs(document, analyses, out, output, settings)
+        fired = [a for a in document["alerts"] if a["fired"]]
+        _log(
+            log,
+            f"{len(paths)} drop(s), latest {document['drops'][-1]['label']}; "
+            f"{len(written)} file(s) written; alerts fired: "
+            f"{', '.join(a['alert'] for a in fired) or 'none'}",
+        )
+    return (1 if fired else 0), document, written
+
+
+def write_outputs(
+    document: dict[str, Any],
+    analyses: list[Analysis],
+    out: Path,
+    output: dict[str, Any],
+    settings: TrackSettings,
+) -> list[Path]:
+    """Dated outputs (named after the latest drop) and the history, each written atomically."""
+    from schoolperf.reports.tracking import render_tracking
+
+    latest = re.sub(r"[^\w.-]+", "-", document["drops"][-1]["label"])
+    document = for_audience(document, output["audience"], settings.options.min_group)
+    written = []
+    formats = output.get("formats", ["json", "md", "html"])
+    check_targets([*(out / f"tracking_{latest}.{fmt}" for fmt in formats), out / "history.csv"])
+    for fmt in formats:
+        target = out / f"tracking_{latest}.{fmt}"
+        text = (
+            json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            if fmt == "json"
+            else render_tracking(document, fmt, output["audience"], settings.options.min_group)
+        )
+        write_atomic(target, text)
+        written.append(target)
+    history = out / "history.csv"
+    write_atomic(history, history_table(document))
+    return [*written, history]

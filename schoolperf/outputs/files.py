@@ -458,13 +458,14 @@ def write_csv(frame: pd.DataFrame, path: str) -> None:
     every core. The cells are those pandas' ``to_csv`` writes: minimal quoting, an empty cell
     for a missing value and for empty text, ``True``/``False``, floats in their shortest
     round-trip form; a cell holding a carriage return is also quoted (RFC 4180)."""
-    import duckdb
     import pyarrow as pa
+
+    from schoolperf.engine.query import connect
 
     table = pa.Table.from_pandas(safe_for_spreadsheet(frame), preserve_index=False)
     cells = ", ".join(_csv_cell(field) for field in table.schema) or "*"
     target = path.replace("'", "''")
-    with duckdb.connect() as connection:
+    with connect() as connection:  # spilling, if ever, to its own temporary folder
         connection.register("frame", table)
         connection.execute(
             f"COPY (SELECT {cells} FROM frame) TO '{target}' "

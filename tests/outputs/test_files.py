@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schoolperf.outputs import files
+from schoolperf.outputs import files, parquet
 from schoolperf.outputs.files import safe_for_spreadsheet, write_csv
 from tests.conftest import DEMO, invoke
 
@@ -122,7 +122,7 @@ def test_parquet_metadata_describes_the_columns_as_written(tmp_path, monkeypatch
             "subject": pd.Categorical(["x", "y", "x"], categories=["w", "x", "y"]),
         }
     )
-    monkeypatch.setattr(files, "LARGEST_DICTIONARY", 3)
+    monkeypatch.setattr(parquet, "LARGEST_DICTIONARY", 3)
     path = tmp_path / "t.parquet"
     files.write_table(frame, "parquet", str(path))
     columns = {

@@ -36,23 +36,6 @@ def arrow_text(kind: Any) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Frames one after another; categorical columns stay categorical, over the union of
-    their categories (sorted), instead of falling back to text."""
-    from pandas.api.types import union_categoricals
-
-    columns = list(frames[0].columns)
-    coded = [c for c in columns if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
-    out = pd.concat([f.drop(columns=coded) for f in frames], ignore_index=True)
-    for column in coded:
-        parts = [f[column] for f in frames]
-        if len({p.cat.categories.dtype for p in parts}) > 1:  # e.g. a part with no grades
-            parts = [p.astype(pd.CategoricalDtype(p.cat.categories.astype(object))) for p in parts]
-        same = all(p.cat.categories.equals(parts[0].cat.categories) for p in parts)
-        out[column] = union_categoricals(parts, sort_categories=not same)  # keep a fixed order
-    return out[columns]
-
-
 def plain_text(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with categorical columns back as their categories' own type (text)."""
     return frame.astype(

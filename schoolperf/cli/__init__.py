@@ -35,7 +35,7 @@ def estimates() -> None:
 def main() -> None:
     """The ``schoolperf`` command. numpy asks the kernel for 2 MB pages for every large array,
     and a large run makes and frees many, which costs seconds of page zeroing: huge pages are
-    off unless the caller chose otherwise (the workers of a run inherit the setting)."""
+    off unless the caller chose otherwise."""
     os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
     cli(prog_name="schoolperf")
 

@@ -141,7 +141,7 @@ def points_for(scales: pd.Series, codes: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class SubgradeMapping:
-    """How teachers' sub-grades become points (tracking only; issue 7).
+    """How teachers' sub-grades become points (tracking only).
 
     Default: the whole grade (``6+``, ``6=``, ``6-``, ``6a``/``6b``/``6c`` are 6; ``5/6`` is the
     lower grade, 5) and decimals kept (``6.5`` is 6.5). Each part can be changed in the tracking

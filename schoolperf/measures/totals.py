@@ -1,13 +1,12 @@
-"""Pupil totals: what the school, group and gap figures are built from (issue 9, build 4).
+"""Pupil totals: what the school, group and gap figures are built from.
 
 The pupils are counted in *cells*, one per distinct combination of the columns that define the
 pupil groups (disadvantaged, gender, SEN, EAL, prior-attainment band and any ``--group``
 column). Each cell keeps, for every figure, how many pupils have it, their sum, their squared
 deviations from the cell's mean, and the least and greatest value. A group is a set of cells,
 so its mean and sample variance come from its cells' totals pooled (Chan, Golub and LeVeque's
-parallel variance); the cells of a file's parts are simply put together, so a file's pupils
-need never be in memory at once. Means over cells equal the pupils' means up to the order of
-the additions (1e-15).
+parallel variance). Means over cells equal the pupils' means up to the order of the additions
+(1e-15).
 """
 
 from __future__ import annotations

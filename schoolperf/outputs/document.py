@@ -1,11 +1,10 @@
-"""The JSON document (docs/contract.md §3) as text, its pupils array streamed (issue 9).
+"""The JSON document (docs/contract.md §3) as text, its pupils array streamed.
 
 Everything but the pupils array is indented as ``json.dumps(..., indent=2)`` writes it. The
 pupils array holds one pupil per line, each the compact object ``json.dumps`` writes for it,
 built column by column through Arrow: every distinct value is encoded once by the standard
-library's own encoder, then spread by Arrow's string kernels. A national file's 600,000 pupils
-were ten million Python objects and 1.3 GB of indented text; now memory holds one block of
-pupils' text at a time.
+library's own encoder, then spread by Arrow's string kernels; memory holds one block of pupils'
+text at a time, never the whole array as Python objects.
 """
 
 from __future__ import annotations

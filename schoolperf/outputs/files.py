@@ -243,7 +243,6 @@ def pupil_table(pupils: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
         },
         index=pupils.index,
     )
-    # result ids restart in each part of a file analysed in parts
     unused = slots.loc[
         slots["weight"] == 0, ["upn", "result_id", "subject_title", "grade", "reason"]
     ].drop_duplicates(["upn", "result_id"])

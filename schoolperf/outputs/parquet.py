@@ -61,9 +61,9 @@ def recode(values: Any, dictionary: Any) -> Any:
 
 def text_dictionaries(schema: Any, found: dict[str, list[Any]]) -> tuple[Any, dict[str, Any]]:
     """An output's schema and its text columns' dictionaries: each the values of every
-    dictionary ``found`` for the column (the chunks of one table, or the parts of a file), once
-    and in text order, with 32-bit codes. A Parquet output then reads back as categoricals whose
-    categories sort like their text, whether the file was analysed whole or in parts. A column
+    dictionary ``found`` for the column (the chunks of one table), once and in text order, with
+    32-bit codes. A Parquet output then reads back as categoricals whose categories sort like
+    their text. A column
     of more than LARGEST_DICTIONARY values is plain text."""
     import pyarrow as pa
 

@@ -14,6 +14,7 @@ import click
 from schoolperf.cli.options import (
     analysis_options,
     echo_json,
+    format_option,
     input_options,
     measure_options,
     reports_errors,
@@ -23,14 +24,7 @@ from schoolperf.cli.options import (
 @click.command()
 @input_options
 @measure_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table: headlines in the terminal; json: docs/contract.md §3.",
-)
+@format_option(["table", "json"], "table: headlines in the terminal; json: docs/contract.md §3.")
 @click.option(
     "--out",
     "out_dir",
@@ -147,14 +141,7 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
 
 @click.command()
 @input_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="How to list the problems.",
-)
+@format_option(["table", "json"], "How to list the problems.")
 @click.option(
     "--by",
     "by",

@@ -11,6 +11,7 @@ import click
 from schoolperf.cli.options import (
     analysis_options,
     echo_json,
+    format_option,
     input_options,
     measure_options,
     reports_errors,
@@ -42,14 +43,7 @@ def compare_school(file: Path, kwargs: dict[str, Any]):  # noqa: ANN202 - (Analy
 @input_options
 @measure_options
 @similar_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="json: the analyse document with a similar_schools section.",
-)
+@format_option(["table", "json"], "json: the analyse document with a similar_schools section.")
 @reports_errors
 def compare_command(file: Path, output_format: str, **kwargs: Any) -> None:
     """Compare the school with similar schools at a chosen percentile.
@@ -74,14 +68,7 @@ def compare_command(file: Path, output_format: str, **kwargs: Any) -> None:
 @input_options
 @measure_options
 @similar_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["csv", "json"]),
-    default="csv",
-    show_default=True,
-    help="Output format (the method is in the header/metadata).",
-)
+@format_option(["csv", "json"], "Output format (the method is in the header/metadata).")
 @click.option(
     "--by-subject",
     "subject_level",

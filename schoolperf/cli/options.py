@@ -69,6 +69,18 @@ def input_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def format_option(choices: list[str], help: str) -> Callable[..., Any]:
+    """The ``--format`` option of a command: one of ``choices``, the first by default."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn schoolperf's own errors into one line per problem and exit status 2."""
 

@@ -10,6 +10,7 @@ import click
 from schoolperf.cli.compare import compare_school
 from schoolperf.cli.options import (
     analysis_options,
+    format_option,
     input_options,
     measure_options,
     reports_errors,
@@ -27,14 +28,7 @@ from schoolperf.cli.options import (
     required=True,
     help="governors: no pupil names, UPNs or pupil rows; staff: with pupil lists.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["html", "md"]),
-    default="html",
-    show_default=True,
-    help="One self-contained HTML file, or Markdown + chart files.",
-)
+@format_option(["html", "md"], "One self-contained HTML file, or Markdown + chart files.")
 @click.option(
     "--out",
     "out_path",

@@ -10,6 +10,7 @@ import click
 
 from schoolperf.cli.options import (
     analysis_options,
+    format_option,
     input_options,
     measure_options,
     reports_errors,
@@ -50,14 +51,7 @@ SORT_KEYS = {
     show_default=True,
     help="Drill-down order (lowest first).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(["table", "csv", "json"], "Output format.")
 @reports_errors
 def subjects(
     file: Path, subject_name: str | None, sort: str, output_format: str, **kwargs: Any

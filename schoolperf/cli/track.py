@@ -12,6 +12,7 @@ import click
 
 from schoolperf.cli.options import (
     analysis_options,
+    format_option,
     input_flags,
     measure_options,
     reports_errors,
@@ -52,14 +53,7 @@ from schoolperf.cli.options import (
     type=click.Path(dir_okay=False),
     help="TOML with a [subgrades] table: how 6+, 6-, 5/6, 5a … become points.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json", "md", "html"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(["table", "json", "md", "html"], "Output format.")
 @click.option(
     "--audience",
     type=click.Choice(["governors", "staff"]),

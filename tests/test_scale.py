@@ -4,6 +4,7 @@ file's problems and outputs are reported and written as for any file."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -39,12 +40,19 @@ def national(tmp_path_factory):
     return path
 
 
+# schools analysed alone and compared with the file's per-school figures: every fifth school
+# by default (about 40); SCHOOLPERF_SCALE_SCHOOLS=0 compares every school
+EVERY_NTH_SCHOOL = int(os.environ.get("SCHOOLPERF_SCALE_SCHOOLS", "5")) or 1
+
+
 @pytest.fixture(scope="module")
 def each_school_alone(national, tmp_path_factory):
     folder = tmp_path_factory.mktemp("alone")
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
     alone = {}
-    for urn, school_rows in rows.groupby("School"):
+    for number, (urn, school_rows) in enumerate(rows.groupby("School")):
+        if number % EVERY_NTH_SCHOOL:
+            continue
         path = folder / f"{urn}.csv"
         school_rows.to_csv(path, index=False)
         alone[str(urn)] = analyse(path).school
@@ -53,7 +61,8 @@ def each_school_alone(national, tmp_path_factory):
 
 def test_per_school_figures_equal_each_school_alone(national, each_school_alone):
     together = analyse(national, AnalysisOptions(by="school"))
-    assert len(together.by) >= 150 and set(together.by) == set(each_school_alone)
+    assert len(together.by) >= 150 and set(each_school_alone) <= set(together.by)
+    assert len(each_school_alone) >= len(together.by) // EVERY_NTH_SCHOOL
     for urn, alone in each_school_alone.items():
         mine = together.by[urn]
         for key in COMPARED:

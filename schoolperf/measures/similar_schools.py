@@ -30,9 +30,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 
+from schoolperf.engine.query import connect
 from schoolperf.ingest.benchmark import Benchmark
 from schoolperf.measures.attainment8 import fill_slots, pupil_attainment8
 from schoolperf.measures.subjects import grade_chances, matrix_grade_points
@@ -351,15 +353,19 @@ _SLOTTING = {"reason", "counts", "unit", "result_id", "element", "slot", "weight
 
 
 def _a8_of_targets(
-    results: pd.DataFrame, slot_of: np.ndarray, target_points: np.ndarray, pupils: pd.Index
+    results: pd.DataFrame,
+    slot_of: np.ndarray,
+    target_points: np.ndarray,
+    pupils: pd.Index,
+    connection: duckdb.DuckDBPyConnection,
 ) -> np.ndarray:
     """A8 by the A8 rules (:func:`fill_slots`, :func:`pupil_attainment8`) of each pupil's
     results with the target points in place of the points of results that have a target."""
     points = results["points"].to_numpy(dtype=float).copy()
     has = slot_of >= 0
     points[has] = target_points[slot_of[has]]
-    units = fill_slots(results.assign(points=points))
-    return pupil_attainment8(units, pupils)["attainment8"].to_numpy()
+    units = fill_slots(results.assign(points=points), connection)
+    return pupil_attainment8(units, pupils, connection)["attainment8"].to_numpy()
 
 
 def consistent_subject_targets(
@@ -396,7 +402,8 @@ def consistent_subject_targets(
 
     def a8_at(q: np.ndarray) -> np.ndarray:
         share = np.maximum(q, 1e-9)[np.maximum(pupil_of, 0)]
-        return _a8_of_targets(results, slot_of, points[_grade_at(cumulative, share)], pupils)
+        target_points = points[_grade_at(cumulative, share)]
+        return _a8_of_targets(results, slot_of, target_points, pupils, connection)
 
     def bisect(aim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per pupil, the highest q whose total is below ``aim`` and the lowest reaching it
@@ -408,11 +415,12 @@ def consistent_subject_targets(
             high, low = np.where(reaches, middle, high), np.where(reaches, low, middle)
         return low, high
 
-    low, high = bisect(goal)
-    at_low, at_high = a8_at(low), a8_at(high)
-    take_high = (at_high - goal) <= (goal - at_low)
-    q = bisect(np.where(take_high, at_high, at_low))[1]  # the lowest q giving that total
-    total = a8_at(q)
+    with connect() as connection:  # one engine for every slotting of the bisection
+        low, high = bisect(goal)
+        at_low, at_high = a8_at(low), a8_at(high)
+        take_high = (at_high - goal) <= (goal - at_low)
+        q = bisect(np.where(take_high, at_high, at_low))[1]  # the lowest q giving that total
+        total = a8_at(q)
     has_target = ~np.isnan(goal) & np.isin(np.arange(len(pupils)), pupil_of[known])
     q = np.where(has_target, q, np.nan)
     per_pupil = pd.DataFrame(

@@ -22,7 +22,16 @@ import time
 from pathlib import Path
 
 BARE_READ = "import sys, pyarrow.csv as c; c.read_csv(sys.argv[1])"
-DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo_cohort.csv"
+# the demo cohort of the repository: beside the package (an editable install), or in the folder
+# the benchmark is run from (the repository's root)
+DEMO = next(
+    (
+        folder / "fixtures" / "demo_cohort.csv"
+        for folder in (Path(__file__).resolve().parents[2], Path.cwd())
+        if (folder / "fixtures" / "demo_cohort.csv").is_file()
+    ),
+    Path("fixtures") / "demo_cohort.csv",
+)
 
 
 def timed(command: list[str]) -> tuple[float, int]:
@@ -127,7 +136,7 @@ def _run(args: argparse.Namespace, folder: Path) -> None:
             f"{wall / bare:5.1f}× bare read  {wall / reference:5.2f}× reference"
         )
     if not DEMO.is_file():  # installed without the repository's fixtures
-        print(f"the demo cohort is not at {DEMO}: its runs are left out")
+        print("the demo cohort (fixtures/demo_cohort.csv) is not here: run from the repository")
         return
     print("the demo cohort:")
     for name, (wall, peak) in measure(_small_runs(folder), args.repeat).items():

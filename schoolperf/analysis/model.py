@@ -13,9 +13,7 @@ import pyarrow as pa
 
 from schoolperf.frames import pupil_positions, sort_order
 from schoolperf.measures.points import SubgradeMapping
-from schoolperf.measures.subjects import (
-    SubjectSums,
-)
+from schoolperf.measures.subjects import SubjectSums
 from schoolperf.measures.totals import PupilCells
 from schoolperf.reference import (
     LATEST_ESTIMATES,

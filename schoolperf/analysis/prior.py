@@ -10,14 +10,10 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.analysis.model import AnalysisOptions
-from schoolperf.cohort import (
-    Cohort,
-)
+from schoolperf.cohort import Cohort
 from schoolperf.errors import InputError, Problem
 from schoolperf.ingest.baseline import map_to_ks2, read_baseline
-from schoolperf.measures.prior_attainment import (
-    prior_attainment,
-)
+from schoolperf.measures.prior_attainment import prior_attainment
 from schoolperf.reference import (
     EstimatesTable,
     national_comparators,

@@ -41,9 +41,7 @@ from schoolperf.measures.groups import (
     standard_groups,
 )
 from schoolperf.measures.headlines import pupil_headlines
-from schoolperf.measures.prior_attainment import (
-    prior_attainment_band,
-)
+from schoolperf.measures.prior_attainment import prior_attainment_band
 from schoolperf.measures.progress8 import (
     adjust_extreme_negative,
     pupil_progress8,

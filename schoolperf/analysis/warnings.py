@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schoolperf.measures.prior_attainment import (
-    NO_KS2_YEARS,
-)
-from schoolperf.reference import (
-    EstimatesTable,
-)
+from schoolperf.measures.prior_attainment import NO_KS2_YEARS
+from schoolperf.reference import EstimatesTable
 
 
 def progress8_warnings(
     total: pd.Series, estimates: EstimatesTable, columns: frozenset[str]
 ) -> list[str]:
+    """The run's warnings about Progress 8, from the pupils' ``total``: no P8 at all (and why),
+    pupils left out for want of KS2, pupils with one KS2 score, and CIs without DfE SDs."""
     warnings = []
     none = int(total["no_ks2_sum"])
     one = int(total["one_ks2_sum"])

@@ -39,6 +39,7 @@ from schoolperf.measures.groups import (
     group_columns,
     requested_groups,
     standard_groups,
+    suppress_recoverable,
 )
 from schoolperf.measures.headlines import pupil_headlines
 from schoolperf.measures.prior_attainment import prior_attainment_band
@@ -56,7 +57,7 @@ from schoolperf.measures.subjects import (
     subject_sums,
     subject_table,
 )
-from schoolperf.measures.suppression import SMALL_GROUP, secondary_suppressions, suppress
+from schoolperf.measures.suppression import SMALL_GROUP
 from schoolperf.measures.totals import pupil_cells, totals
 from schoolperf.reference import (
     EstimatesTable,
@@ -120,7 +121,7 @@ def summarise(
     school["progress8_baseline"] = baseline
     school["progress8_adjustment_method"] = results.adjustment_method
     try:
-        groups, partitions = _groups(cells.keys, options)
+        groups = _groups(cells.keys, options)
     except GroupSpecError as error:
         raise InputError(
             [
@@ -141,10 +142,12 @@ def summarise(
     group_figures = {
         k: group_measures(totals(cells, m), estimates, options.min_group) for k, m in groups.items()
     }
-    for key in secondary_suppressions(group_figures, partitions):
-        group_figures[key] = suppress(group_figures[key])
+    group_figures, hidden_rest = suppress_recoverable(
+        group_figures, groups, cells, options.min_group
+    )
     year = comparator_year(estimates, options)
-    gaps = gap_table(cells, groups, group_figures, year, estimates.national_sd["progress8"])
+    national_sd = estimates.national_sd["progress8"]
+    gaps = gap_table(cells, groups, group_figures, year, national_sd, hidden_rest)
     if options.baseline_file is None:
         warnings = cohort_warnings + progress8_warnings(total, estimates, columns)
     else:
@@ -201,19 +204,15 @@ def summarise(
             key: None
             if group_figures[key]["suppressed"]
             else subject_table(entries[entries["upn"].isin(pupils.index[mask])], int(mask.sum()))
-            for key, mask in _groups(pupils, options)[0].items()
+            for key, mask in _groups(pupils, options).items()
         }
     return analysis
 
 
-def _groups(
-    pupils: pd.DataFrame, options: AnalysisOptions
-) -> tuple[dict[str, pd.Series], list[tuple[str, ...]]]:
-    """The standard and ``--group`` groups of ``pupils`` (or of their cells), and the
-    partitions the ``--group`` columns make."""
+def _groups(pupils: pd.DataFrame, options: AnalysisOptions) -> dict[str, pd.Series]:
+    """The standard and ``--group`` groups of ``pupils`` (or of their cells)."""
     standard = standard_groups(pupils)
-    extra, partitions = requested_groups(pupils, list(options.groups), standard)
-    return standard | extra, partitions
+    return standard | requested_groups(pupils, list(options.groups), standard)
 
 
 def _by_table(

@@ -17,7 +17,11 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.measures.progress8 import Z95
-from schoolperf.measures.suppression import PARTITIONS
+from schoolperf.measures.suppression import (
+    secondary_suppressions,
+    suppress,
+    suppress_progress8,
+)
 from schoolperf.measures.totals import PupilCells, mean, totals, variance
 from schoolperf.reference import (
     PERSONAL_COLUMNS,
@@ -65,6 +69,8 @@ GAP_MEASURES = {
     "ebacc_entry_pct": "pct",
     "ebacc_aps": "mean",
 }
+# Which suppression family each gap measure's figures belong to (all pupils unless named).
+COMPARISON_FAMILY = {"progress8": "progress8"}
 # Published national P8 is the adjusted score (§2.4, §5.2), so gaps use adjusted P8 throughout.
 PUPIL_COLUMN = {
     "attainment8": "attainment8",
@@ -131,14 +137,13 @@ def _personal(name: str) -> bool:
 
 def requested_groups(
     pupils: pd.DataFrame, specs: list[str], standard: dict[str, pd.Series] | None = None
-) -> tuple[dict[str, pd.Series], list[tuple[str, ...]]]:
+) -> dict[str, pd.Series]:
     """Groups asked for with ``--group``: ``a,b`` is the intersection of a and b, where each part
     is a standard group key or a pupil column (one group per value, keyed ``column=value``);
     ``pupils``: the pupils, or their cells' keys; ``standard``: the :func:`standard_groups` of
     ``pupils``, where already known."""
     standard = standard_groups(pupils) if standard is None else standard
     groups: dict[str, pd.Series] = {}
-    partitions: list[tuple[str, ...]] = []
     for spec in specs:
         options = []
         for part in (p.strip() for p in spec.split(",") if p.strip()):
@@ -155,12 +160,10 @@ def requested_groups(
                 )
             else:
                 raise GroupSpecError(part)
-        if len(options) == 1 and len(options[0]) > 1:  # one column: its values make a whole
-            partitions.append(tuple(name for name, _ in options[0]))
         for combination in product(*options):
             key = "_".join(name for name, _ in combination)
             groups[key] = np.logical_and.reduce([mask for _, mask in combination])
-    return groups, partitions
+    return groups
 
 
 def group_columns(pupils: pd.DataFrame, specs: list[str]) -> list[str]:
@@ -180,6 +183,49 @@ def complement(
     column = STANDARD_GROUPS[key][0] if key in STANDARD_GROUPS else None
     cells = known[column] if column else pd.Series(True, pupils.index)
     return cells & ~mask
+
+
+def rests_of_school(pupils: pd.DataFrame, groups: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """The "rest of the school" each gap group of ``groups`` is compared with."""
+    known = _known_cells(pupils)
+    return {k: complement(pupils, k, groups[k], known) for k in GAP_GROUPS if k in groups}
+
+
+def suppress_recoverable(
+    figures: dict[str, dict], groups: dict[str, pd.Series], cells: PupilCells, min_group: int
+) -> tuple[dict[str, dict], set[tuple[str, str]]]:
+    """``figures`` (each group's, from :func:`~schoolperf.measures.school.group_measures`)
+    with secondary suppression (:mod:`schoolperf.measures.suppression`): first of whole groups
+    (A8 and percentages, over all their pupils), then of Progress 8 (over pupils with prior
+    attainment); and the comparisons with the rest of the school hidden for the same reason,
+    as ``(group, family)`` with family ``attainment8`` or ``progress8``
+    (:data:`COMPARISON_FAMILY`). Hiding a comparison is preferred to hiding a group."""
+    figures = dict(figures)
+    rests = rests_of_school(cells.keys, groups)
+    hidden_rest: set[tuple[str, str]] = set()
+    families = [
+        ("attainment8", "pupils", suppress),
+        ("progress8", "progress8_n", suppress_progress8),
+    ]
+    for family, count, hide in families:
+        shown = {k for k in groups if figures[k][family] is not None}
+        sets = {k: np.asarray(groups[k], dtype=bool) for k in shown}
+        # a rest of the school beside a hidden group would give the group: it is hidden too
+        hidden_rest |= {(k, family) for k in rests if k not in shown}
+        comparisons = {
+            f"rest:{k}": np.asarray(m, dtype=bool)
+            for k, m in rests.items()
+            if (k, family) not in hidden_rest
+        }
+        counts = cells.sums[count].to_numpy(dtype=float)
+        for name in secondary_suppressions(sets | comparisons, counts, min_group, comparisons):
+            if name.startswith("rest:"):
+                hidden_rest.add((name.removeprefix("rest:"), family))
+            else:
+                figures[name] = hide(figures[name])
+                if family == "attainment8":  # a group hidden whole has no P8 to compare
+                    hidden_rest.add((name, "progress8"))
+    return figures, hidden_rest
 
 
 def _standard_error(
@@ -215,25 +261,23 @@ def gap_table(
     group_figures: dict[str, dict],
     year: int,
     national_sd: float,
+    hidden_rest: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
 ) -> list[dict[str, object]]:
     """One row per group, measure and comparator (school rest / national) with the gap, its
     standard error and whether it is distinguishable from zero at 95% (|gap| > 1.96 SE); from
     the pupils' :func:`~schoolperf.measures.totals.pupil_cells`, ``groups`` being sets of
-    cells."""
+    cells; ``hidden_rest``: the comparisons with the rest of the school not shown
+    (:func:`suppress_recoverable`)."""
     national = national_comparators()
     national = national[national["year"] == year].set_index(["group", "measure"])["value"]
     rows = []
-    known = _known_cells(cells.keys)
-    for key in [k for k in GAP_GROUPS if k in groups]:
-        mask = groups[key]
-        in_group = totals(cells, mask)
-        in_rest = totals(cells, complement(cells.keys, key, mask, known))
+    rests = rests_of_school(cells.keys, groups)
+    for key, rest in rests.items():
+        in_group = totals(cells, groups[key])
+        in_rest = totals(cells, rest)
         pupil_count = int(in_group["pupils"])
         figures = group_figures[key]
         suppressed = bool(figures.get("suppressed"))
-        # the rest of the school is itself a group of a suppressed pair: hide it too
-        partner = [m for pair in PARTITIONS if len(pair) == 2 and key in pair for m in pair]
-        rest_hidden = any(group_figures.get(m, {}).get("suppressed") for m in partner)
         for measure, kind in GAP_MEASURES.items():
             scale = 100 if kind == "pct" else 1
             figure = PUPIL_COLUMN[measure]
@@ -249,8 +293,9 @@ def gap_table(
                     None,
                 ),
             ]
+            rest_hidden = (key, COMPARISON_FAMILY.get(measure, "attainment8")) in hidden_rest
             for where, label, reference, other in comparisons:
-                if where == "school" and (suppressed or rest_hidden):
+                if where == "school" and (suppressed or rest_hidden or value is None):
                     reference = None
                 usable = not suppressed and value is not None and reference is not None
                 gap = value - reference if usable else None

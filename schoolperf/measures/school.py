@@ -10,7 +10,7 @@ import pandas as pd
 
 from schoolperf.measures.headlines import headline_measures
 from schoolperf.measures.progress8 import banding, bandings, confidence_interval, half_width
-from schoolperf.measures.suppression import SMALL_GROUP, suppress
+from schoolperf.measures.suppression import SMALL_GROUP, suppress, suppress_progress8
 from schoolperf.measures.totals import mean
 from schoolperf.reference import ELEMENTS, EstimatesTable
 
@@ -58,10 +58,7 @@ def group_measures(
     if suppressed:
         figures = suppress(figures)
     elif figures["progress8_pupils"] < min_group:  # P8 resting on too few pupils
-        figures = {
-            k: (None if k.startswith("progress8") and k != "progress8_pupils" else v)
-            for k, v in figures.items()
-        }
+        figures = suppress_progress8(figures)
     return {**figures, "small_group": n < SMALL_GROUP, "suppressed": suppressed}
 
 

@@ -296,11 +296,16 @@ def test_p8_resting_on_too_few_pupils_is_suppressed(tmp_path):
         for i in range(7)
     }
     pupils |= {
-        f"Q{i}": {"ks2": (105, 105), "PP": "N", "results": [("Maths", "5")]} for i in range(7)
+        f"Q{i}": {"ks2": (105, 105) if i else None, "PP": "N", "results": [("Maths", "5")]}
+        for i in range(7)
     }
-    group = analyse(write_long(tmp_path / "r.csv", pupils)).groups["disadvantaged"]
+    groups = analyse(write_long(tmp_path / "r.csv", pupils)).groups
+    group = groups["disadvantaged"]
     assert not group["suppressed"] and group["attainment8"] == 10
     assert group["progress8_pupils"] == 1 and group["progress8"] is None
+    # the school's P8 less the other pupils' would give the one pupil's: hidden too
+    assert groups["non_disadvantaged"]["progress8"] is None
+    assert groups["non_disadvantaged"]["attainment8"] == 10
 
 
 def test_column_groups_get_secondary_suppression(tmp_path):

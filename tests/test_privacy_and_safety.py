@@ -5,6 +5,7 @@ leaves the previous pack whole; an output that cannot be written is one clean er
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import signal
@@ -15,7 +16,9 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.cli import cli
+from schoolperf.errors import InputError
 from tests.conftest import BAD_INPUTS, DEMO, invoke
 
 CORPUS = BAD_INPUTS / "files"
@@ -39,7 +42,8 @@ def run(*args: str) -> str:
     return result.stdout + result.stderr
 
 
-def test_anonymised_outputs_hold_no_names_or_upns(tmp_path):
+def test_anonymised_outputs_hold_no_names_or_upns(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCHOOLPERF_PSEUDONYM_KEY", "a-secret-for-these-tests-only")
     demo = str(DEMO)
     texts = {
         "analyse json": run("analyse", demo, "--anonymise", "--format", "json"),
@@ -242,3 +246,56 @@ def test_a_pack_pdf_that_cannot_be_written_is_refused_first(tmp_path):
     assert result.exit_code == 2, result.output
     assert "pack.pdf: cannot be written (a folder is in the way)." in result.stderr
     assert not pack.exists()
+
+
+@pytest.mark.parametrize("key", [None, "", "short-key"])
+def test_anonymise_without_a_secret_key_is_refused(monkeypatch, key):
+    """An unkeyed pseudonym is a plain hash of an enumerable UPN: anyone could reverse it."""
+    if key is None:
+        monkeypatch.delenv("SCHOOLPERF_PSEUDONYM_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SCHOOLPERF_PSEUDONYM_KEY", key)
+    result = CliRunner().invoke(cli, ["analyse", str(DEMO), "--anonymise", "--format", "json"])
+    assert result.exit_code == 2
+    assert "--anonymise needs a secret key" in result.stderr
+    assert "export SCHOOLPERF_PSEUDONYM_KEY=" in result.stderr
+    with pytest.raises(InputError) as raised:
+        analyse(DEMO, AnalysisOptions(anonymise=True))
+    assert [p.code for p in raised.value.problems] == ["no-pseudonym-key"]
+    assert "DEMO0" not in result.stdout + result.stderr
+
+
+def test_pseudonyms_depend_on_the_key(monkeypatch):
+    upns = []
+    for key in ("first-secret-of-the-test", "second-secret-of-the-test"):
+        monkeypatch.setenv("SCHOOLPERF_PSEUDONYM_KEY", key)
+        upns.append(set(analyse(DEMO, AnalysisOptions(anonymise=True)).pupils.index))
+    assert len(upns[0]) == 180 and not upns[0] & upns[1]
+
+
+@pytest.mark.parametrize(
+    "mentor, refused",
+    [
+        ("Surname", True),  # the pupils' own surnames: the attack that put 180 in a pack
+        ("UPN", True),  # one value a pupil under another heading
+        ("Tutor Group", False),  # shared by many pupils: a real grouping
+    ],
+)
+def test_a_group_column_that_names_pupils_is_refused(tmp_path, mentor, refused):
+    import pandas as pd
+
+    rows = pd.read_csv(DEMO, dtype=str, keep_default_na=False)
+    rows["Mentor"] = rows[mentor].str.upper() if mentor == "Surname" else rows[mentor]
+    path = tmp_path / "mentors.csv"
+    rows.to_csv(path, index=False)
+    result = invoke("analyse", str(path), "--group", "Mentor", "--format", "json")
+    if not refused:
+        assert result.exit_code == 0, result.stderr
+        assert any(k.startswith("Mentor=") for k in json.loads(result.stdout)["groups"])
+        return
+    assert result.exit_code == 2
+    assert "--group 'Mentor'" in result.stderr and "would name pupils" in result.stderr
+    assert not leaks(result.stdout + result.stderr)
+    with pytest.raises(InputError) as raised:
+        analyse(path, AnalysisOptions(groups=("Mentor,disadvantaged",)))
+    assert [p.code for p in raised.value.problems] == ["identifying-group"]

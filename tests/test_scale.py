@@ -200,7 +200,7 @@ def test_file_of_blank_rows(tmp_path):
 
 @pytest.mark.parametrize("anonymise", [[], ["--anonymise"]])
 @pytest.mark.parametrize("out_format", ["csv", "parquet"])
-def test_outputs_of_many_schools(national, tmp_path, out_format, anonymise):
+def test_outputs_of_many_schools(national, tmp_path, out_format, anonymise, monkeypatch):
     """The pupils and slots outputs of a file of many schools: every pupil, in key order,
     with schools named so that one school's pupils fall between another's (``1`` and
     ``1/B…``) and a school's name that a spreadsheet would run as a formula."""
@@ -208,6 +208,7 @@ def test_outputs_of_many_schools(national, tmp_path, out_format, anonymise):
 
     from schoolperf.cli import cli
 
+    monkeypatch.setenv("SCHOOLPERF_PSEUDONYM_KEY", "a-secret-for-these-tests-only")
     rows = pd.read_csv(national, dtype=str, keep_default_na=False)
     schools = rows["School"].unique()
     middle = rows.loc[rows["School"] == schools[0], "UPN"].unique()[3]

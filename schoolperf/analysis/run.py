@@ -22,6 +22,7 @@ from schoolperf.cohort import (
     Cohort,
     anonymise,
     load_cohort,
+    pseudonym_key,
 )
 from schoolperf.engine.query import connect
 from schoolperf.errors import InputError, Problem
@@ -35,6 +36,8 @@ from schoolperf.measures.attainment8 import (
 from schoolperf.measures.groups import (
     STANDARD_GROUPS,
     GroupSpecError,
+    IdentifyingGroupError,
+    check_group_columns,
     gap_table,
     group_columns,
     requested_groups,
@@ -78,6 +81,10 @@ def pupil_results(
     """Slots, A8, headlines, prior attainment, P8 and subject entries of every pupil, and their
     sums: by cell of the group columns, by subject, and per ``--by`` value."""
     index = cohort.pupils.index
+    try:
+        check_group_columns(cohort.pupils, list(options.groups))
+    except GroupSpecError as error:
+        raise group_problem(error, cohort.file) from None
     with connect(options.memory_limit, options.temp_directory) as connection:
         slots = fill_slots(cohort.results, connection)
         attainment = pupil_attainment8(slots, index, connection)
@@ -123,22 +130,7 @@ def summarise(
     try:
         groups = _groups(cells.keys, options)
     except GroupSpecError as error:
-        raise InputError(
-            [
-                Problem(
-                    "bad-group",
-                    f"--group {error.args[0]!r} "
-                    + (
-                        error.args[1]
-                        if len(error.args) > 1
-                        else "is neither a pupil group nor a column"
-                    )
-                    + ".",
-                    f"Use {', '.join(STANDARD_GROUPS)} or a column of the file.",
-                    file=file,
-                )
-            ]
-        ) from None
+        raise group_problem(error, file) from None
     group_figures = {
         k: group_measures(totals(cells, m), estimates, options.min_group) for k, m in groups.items()
     }
@@ -209,6 +201,25 @@ def summarise(
     return analysis
 
 
+def group_problem(error: GroupSpecError, file: str) -> InputError:
+    """The problem of a ``--group`` that names no group, or a column that names pupils."""
+    part, *why = error.args
+    identifying = isinstance(error, IdentifyingGroupError)
+    return InputError(
+        [
+            Problem(
+                "identifying-group" if identifying else "bad-group",
+                f"--group {part!r} {why[0] if why else 'is neither a pupil group nor a column'}.",
+                "Group by a column of shared categories (tutor group, house, a code); names "
+                "cannot be published."
+                if identifying
+                else f"Use {', '.join(STANDARD_GROUPS)} or a column of the file.",
+                file=file,
+            )
+        ]
+    )
+
+
 def _groups(pupils: pd.DataFrame, options: AnalysisOptions) -> dict[str, pd.Series]:
     """The standard and ``--group`` groups of ``pupils`` (or of their cells)."""
     standard = standard_groups(pupils)
@@ -273,6 +284,7 @@ def load_options_cohort(
 ) -> Cohort:
     """The validated cohort of ``path`` under ``options`` (what ``validate`` checks)."""
     estimates = estimates or load_estimates(options.estimates)
+    key = pseudonym_key(os.environ) if options.anonymise else None  # refused before reading
     cohort = load_cohort(
         path,
         options.columns_file,
@@ -283,6 +295,6 @@ def load_options_cohort(
         options.subgrades,
         options.by,
     )
-    if options.anonymise:
-        cohort = anonymise(cohort, os.environ.get("SCHOOLPERF_PSEUDONYM_KEY", "").encode())
+    if key is not None:
+        cohort = anonymise(cohort, key)
     return cohort

@@ -12,17 +12,18 @@ become warnings. Modules:
 - :mod:`~schoolperf.cohort.warnings`: the cohort's warnings (:func:`row_facts`,
   :func:`row_warnings`);
 - :mod:`~schoolperf.cohort.load`: :func:`load_cohort`, the steps from file to :class:`Cohort`,
-  and :func:`anonymise`.
+  :func:`anonymise` and its :func:`pseudonym_key`.
 """
 
 from schoolperf.cohort.checks import capped_problems
-from schoolperf.cohort.load import anonymise, load_cohort
+from schoolperf.cohort.load import PSEUDONYM_KEY, anonymise, load_cohort, pseudonym_key
 from schoolperf.cohort.model import RESULT_CONTEXT, Cohort, RowFacts, pupil_key, resolve_by
 from schoolperf.cohort.results import parse_exam_dates
 from schoolperf.cohort.warnings import MISSING_GROUP_COLUMNS, row_facts, row_warnings
 
 __all__ = [
     "MISSING_GROUP_COLUMNS",
+    "PSEUDONYM_KEY",
     "RESULT_CONTEXT",
     "Cohort",
     "RowFacts",
@@ -30,6 +31,7 @@ __all__ = [
     "capped_problems",
     "load_cohort",
     "parse_exam_dates",
+    "pseudonym_key",
     "pupil_key",
     "resolve_by",
     "row_facts",

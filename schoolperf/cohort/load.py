@@ -9,6 +9,7 @@ raised together as one :class:`InputError`; usable oddities become warnings.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +20,12 @@ from schoolperf.cohort.checks import Checker, capped_problems, check_footers, ch
 from schoolperf.cohort.model import MAX_PROBLEMS, RESULT_CONTEXT, Cohort, pupil_key, resolve_by
 from schoolperf.cohort.pupils import build_pupils
 from schoolperf.cohort.results import build_results
-from schoolperf.cohort.warnings import missing_group_columns, row_facts, row_warnings
+from schoolperf.cohort.warnings import (
+    missing_group_columns,
+    row_facts,
+    row_warnings,
+    subject_file_warnings,
+)
 from schoolperf.errors import InputError, Problem
 from schoolperf.frames import as_categories, repeated_rows, sort_order
 from schoolperf.ingest.headers import (
@@ -36,12 +42,38 @@ from schoolperf.ingest.read import ROW, read_table
 from schoolperf.measures.points import SubgradeMapping
 from schoolperf.reference import NAME_COLUMNS, identifies_pupils, normalise_label, subject_catalogue
 
+PSEUDONYM_KEY = "SCHOOLPERF_PSEUDONYM_KEY"
+SHORTEST_KEY = 16  # characters: a shorter secret could be found by trying every one
 
-def anonymise(cohort: Cohort, key: bytes = b"") -> Cohort:
+
+def pseudonym_key(environ: Mapping[str, str]) -> bytes:
+    """The secret that keys pseudonyms, from ``SCHOOLPERF_PSEUDONYM_KEY`` in ``environ``.
+
+    Without a secret a pseudonym is a plain hash of the UPN, and UPNs can be listed, so anyone
+    could match pseudonyms to pupils: a missing or short key is refused."""
+    key = environ.get(PSEUDONYM_KEY, "")
+    if len(key.strip()) < SHORTEST_KEY:
+        problem = "is not set" if not key.strip() else f"is shorter than {SHORTEST_KEY} characters"
+        raise InputError(
+            [
+                Problem(
+                    "no-pseudonym-key",
+                    f"--anonymise needs a secret key, and {PSEUDONYM_KEY} {problem}: without one "
+                    "anyone could match the pseudonyms to the pupils' UPNs.",
+                    f"Make a secret once, e.g. `export {PSEUDONYM_KEY}=$(python3 -c "
+                    "'import secrets; print(secrets.token_hex(32))')`, keep it private (not in "
+                    "the pack or beside the outputs) and use the same one for runs you compare.",
+                )
+            ]
+        )
+    return key.encode()
+
+
+def anonymise(cohort: Cohort, key: bytes) -> Cohort:
     """The cohort with every UPN replaced by a stable pseudonym and names removed.
 
     Pseudonyms are keyed BLAKE2b digests of the UPN (64 bits): the same UPN always gives the
-    same pseudonym under the same key (``SCHOOLPERF_PSEUDONYM_KEY``), so runs can be compared.
+    same pseudonym under the same key (:func:`pseudonym_key`), so runs can be compared.
     """
 
     def pseudonym(upn: str) -> str:
@@ -99,10 +131,12 @@ def load_cohort(
         pupil_rows = table = _long_rows(table, check.file)
     extras = _extra_columns(table, chosen)
     warnings += missing_group_columns(pupil_rows, headings, subjects_file)
+    warnings += subject_file_warnings(subjects_file)
     pupil, upns = pd.factorize(pupil_rows["upn"], sort=True)
     check_spellings(pupil_rows, upns, "upn", by_column, check)
     pupils = build_pupils(pupil_rows, check, extras, ks2_year, pupil, upns)
     results = build_results(table, check, subjects_file, subgrades)
+    _check_grades_given(results, headings, check)
     if check.problems:
         raise InputError(*capped_problems(check.problems, check.unlisted))
     same_rows = table is pupil_rows and results.index.equals(table.index)  # long: the same rows
@@ -213,6 +247,26 @@ def _check_grade_column(table: pd.DataFrame, headings: dict[str, str], file: str
                     file=file,
                 )
             ]
+        )
+
+
+def _check_grades_given(results: pd.DataFrame, headings: dict[str, str], check: Checker) -> None:
+    """A grade column blank on every row of a subject is a problem: every pupil would get an
+    A8 of 0 (an export made before results, or the wrong column mapped as the grade)."""
+    if "grade" not in results.columns:
+        return
+    named = results["subject"].astype(str).str.strip() != ""
+    if named.any() and not (results.loc[named, "grade"].astype(str).str.strip() != "").any():
+        check.problems.append(
+            Problem(
+                "blank-grade-column",
+                f"the grade column ({headings.get('grade', 'grade')!r}) is blank on all "
+                f"{int(named.sum()):,} rows with a subject, so every pupil would have an A8 of 0.",
+                "Export the results again with their grades, or map the column that holds them "
+                'with --columns (grade = "Your heading").',
+                file=check.file,
+                column=headings.get("grade", "grade"),
+            )
         )
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -11,7 +13,7 @@ from schoolperf.cohort.model import BLANK_GROUPS, RowFacts
 from schoolperf.frames import distinct_rows, pupil_positions
 from schoolperf.ingest.read import ROW
 from schoolperf.measures.eligibility import discount_key, kind_counts, kind_warnings
-from schoolperf.reference import normalise_label, subject_catalogue
+from schoolperf.reference import normalise_label, subject_catalogue, subject_file_changes
 
 
 def row_facts(
@@ -123,4 +125,17 @@ def missing_group_columns(
             if unread
             else f"Add the column, or map its heading with --columns (e.g. {example})."
         )
+    ]
+
+
+def subject_file_warnings(subjects_file: str | None) -> list[str]:
+    """A warning listing the shipped subjects a ``--subjects`` file changes, so no change to
+    how results count passes without a word (English and maths cannot be changed at all)."""
+    changes = subject_file_changes(subjects_file)
+    if not changes:
+        return []
+    name = Path(str(subjects_file)).name
+    return [
+        f"{name} changes {len(changes)} shipped subject(s), which changes how their results "
+        f"count: {'; '.join(changes)}. Check each is meant."
     ]

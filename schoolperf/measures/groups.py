@@ -24,6 +24,7 @@ from schoolperf.measures.suppression import (
 )
 from schoolperf.measures.totals import PupilCells, mean, totals, variance
 from schoolperf.reference import (
+    NAME_COLUMNS,
     PERSONAL_COLUMNS,
     identifies_pupils,
     national_comparators,
@@ -83,7 +84,15 @@ PUPIL_COLUMN = {
 
 
 class GroupSpecError(ValueError):
-    """A ``--group`` names something that is neither a group nor a column."""
+    """A ``--group`` names something that is neither a group nor a column (``args``: the part,
+    and why where it is not that)."""
+
+
+class IdentifyingGroupError(GroupSpecError):
+    """A ``--group`` column whose values name pupils rather than group them."""
+
+
+MOSTLY = 0.5  # beyond this share of a column's pupils, its values name them (see below)
 
 
 def _known(pupils: pd.DataFrame, column: str) -> pd.Series:
@@ -164,6 +173,41 @@ def requested_groups(
             key = "_".join(name for name, _ in combination)
             groups[key] = np.logical_and.reduce([mask for _, mask in combination])
     return groups
+
+
+def check_group_columns(pupils: pd.DataFrame, specs: list[str]) -> None:
+    """Refuse a ``--group`` column of ``pupils`` whose values name pupils rather than group them,
+    as their labels would be published: most of its pupils alone in their value (a column of
+    names or UPNs under another heading), or most of its values the pupil's own forename or
+    surname. Raises :class:`IdentifyingGroupError`; the values are never quoted."""
+    names = [
+        pupils[c].astype("string").str.strip().str.casefold()
+        for c in NAME_COLUMNS
+        if c in pupils.columns
+    ]
+    if "name" in pupils.columns:  # a full name: its first and last words
+        words = pupils["name"].astype("string").str.strip().str.casefold().str.split()
+        names += [words.str[0], words.str[-1]]
+    for part in (p.strip() for spec in specs for p in spec.split(",")):
+        column = _column(pupils, part)
+        if part in STANDARD_GROUPS or column is None or _personal(part):
+            continue  # a standard group, or refused by requested_groups
+        values = pupils[column].astype("string").str.strip()
+        values = values[values.notna() & (values != "")]
+        if len(values) < 2:
+            continue
+        alone = int((values.map(values.value_counts()) == 1).sum())
+        folded = values.str.casefold()
+        own = max((int((folded == n[values.index]).sum()) for n in names), default=0)
+        if (alone > 1 and alone > MOSTLY * len(values)) or own > MOSTLY * len(values):
+            why = (
+                f"holds pupils' own names on {own} of {len(values)} rows"
+                if own > MOSTLY * len(values)
+                else f"gives {alone} of its {len(values)} pupils a value no other pupil has"
+            )
+            raise IdentifyingGroupError(
+                part, f"{why}: its groups would name pupils, so it cannot define groups"
+            )
 
 
 def group_columns(pupils: pd.DataFrame, specs: list[str]) -> list[str]:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import Problem, ReferenceDataError
+from schoolperf.reference.subject_file import catalogue_changes, check_core_roles
 from schoolperf.reference.vocabulary import (  # noqa: F401 (the package's own names)
     AS_LEVEL,
     AS_LEVEL_WORDS,
@@ -320,6 +321,13 @@ def subject_catalogue(extra: str | None = None) -> pd.DataFrame:
     shipped = _catalogue_from(read_reference_csv("subjects.csv"), "subjects.csv")
     if extra is None:
         return shipped
+    combined = pd.concat([_user_subjects(extra), shipped], ignore_index=True)
+    return combined.drop_duplicates("alias", keep="first", ignore_index=True)
+
+
+@cache
+def _user_subjects(extra: str) -> pd.DataFrame:
+    """A ``--subjects`` file's catalogue rows, checked (:mod:`.subject_file`)."""
     path = Path(extra)
     try:
         user = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -328,8 +336,15 @@ def subject_catalogue(extra: str | None = None) -> pd.DataFrame:
     if "aliases" not in user.columns:
         user["aliases"] = ""
     user_rows = _catalogue_from(user, str(path))
-    combined = pd.concat([user_rows, shipped], ignore_index=True)
-    return combined.drop_duplicates("alias", keep="first", ignore_index=True)
+    check_core_roles(user_rows, subject_catalogue(), str(path))
+    return user_rows
+
+
+def subject_file_changes(extra: str | None) -> list[str]:
+    """The shipped subjects a ``--subjects`` file changes, for a warning."""
+    if extra is None:
+        return []
+    return catalogue_changes(_user_subjects(extra), subject_catalogue())
 
 
 @cache

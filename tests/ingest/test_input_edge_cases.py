@@ -9,6 +9,7 @@ import pytest
 
 from schoolperf.analysis import AnalysisOptions, analyse
 from schoolperf.errors import InputError
+from tests.conftest import DEMO
 
 
 def write(tmp_path, text: str, name: str = "export.csv"):
@@ -474,3 +475,19 @@ def test_valid_exports_that_resemble_problems_are_read(tmp_path):
     grouped = analyse(trust, AnalysisOptions(groups=("Month of Birth",)))
     assert grouped.subject_entries["exam_date"].dt.month.tolist() == [6, 6, 6]
     assert any("'Candidate Type', 'Teacher Surname'" in w for w in grouped.warnings)
+
+
+def test_a_grade_column_blank_on_every_row_is_a_problem(tmp_path):
+    """Before: exit 0 and an A8 of 0 for every pupil."""
+    rows = pd.read_csv(DEMO, dtype=str, keep_default_na=False).assign(Grade="")
+    path = tmp_path / "no-grades.csv"
+    rows.to_csv(path, index=False)
+    with pytest.raises(InputError) as raised:
+        analyse(path)
+    [problem] = raised.value.problems
+    assert (problem.code, problem.column) == ("blank-grade-column", "Grade")
+    assert f"all {len(rows):,} rows" in problem.message
+    # one grade is enough to go on (the other pupils' blanks are their own problem)
+    rows.loc[0, "Grade"] = "5"
+    rows.to_csv(path, index=False)
+    assert analyse(path).school["pupils"] == 180

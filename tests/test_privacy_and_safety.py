@@ -299,3 +299,53 @@ def test_a_group_column_that_names_pupils_is_refused(tmp_path, mentor, refused):
     with pytest.raises(InputError) as raised:
         analyse(path, AnalysisOptions(groups=("Mentor,disadvantaged",)))
     assert [p.code for p in raised.value.problems] == ["identifying-group"]
+
+
+def test_values_that_may_be_personal_are_described_not_quoted(tmp_path):
+    """A surname in a grade cell, a surname as a subject, a date of birth in a KS2 cell and a
+    20,000-character name cell: messages and ``validate`` JSON describe them, never quote them
+    (not even the start of the long one); a code many pupils share is still quoted."""
+    import pandas as pd
+
+    rows = pd.read_csv(DEMO, dtype=str, keep_default_na=False)
+    rows.loc[0, "Grade"] = "Okonkwo-Baptiste"
+    rows.loc[1, ["Subject", "Grade"]] = ["Wojciechowska", "Merit"]
+    rows.loc[2, "KS2 Reading Scaled Score"] = "14/03/2008"
+    rows.loc[rows.index[-40:], "SEN Status"] = "Q - Unknown"  # a code: shown
+    path = tmp_path / "personal.csv"
+    rows.to_csv(path, index=False)
+    rows.loc[3, "Forename"] = "Zebedee" * 3000  # (a cell this long stops the reading)
+    rows.to_csv(tmp_path / "long.csv", index=False)
+    planted = ["Okonkwo", "Wojciechowska", "14/03/2008", "ZebedeeZebedee"]
+    for command in (["validate", "--format", "json"], ["analyse"], ["validate"]):
+        result = invoke(command[0], str(path), *command[1:])
+        assert result.exit_code == 2
+        text = result.stdout + result.stderr
+        assert not [p for p in planted if p in text], command
+        assert "Q - Unknown" in text or command == ["validate"]  # (a table wraps it)
+    problems = json.loads(invoke("validate", str(path), "--format", "json").stdout)["problems"]
+    described = {(p["column"], p["value_description"]) for p in problems if p["value"] is None}
+    assert ("Grade", "a word of 16 characters") in described
+    assert ("KS2 Reading Scaled Score", "a date of 10 characters") in described
+    result = invoke("validate", str(tmp_path / "long.csv"), "--format", "json")
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem["column"] == "Forename" and problem["value"] is None
+    assert problem["value_description"] == "a text of 21,000 characters"
+    assert "Zebedee" not in result.stdout + result.stderr
+    assert "the subject on that row (not named" in json.dumps(problems)
+
+
+def test_a_subject_only_one_pupil_takes_is_not_named_in_warnings(tmp_path):
+    import pandas as pd
+
+    rows = pd.read_csv(DEMO, dtype=str, keep_default_na=False)
+    rows.loc[5, "Subject"] = "Abernathy"
+    rows.loc[rows.index[-30:], "Subject"] = "Astrophysics"  # many pupils: a course, named
+    path = tmp_path / "subjects.csv"
+    rows.to_csv(path, index=False)
+    result = invoke("analyse", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "Abernathy" not in result.stdout + result.stderr
+    assert "'Astrophysics'" in result.stderr
+    assert "1 taken by only one or two pupils, not named here" in result.stderr
+    assert "(first on row(s) 7)" in result.stderr

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.cohort.model import MAX_PROBLEMS
-from schoolperf.errors import Problem, Unlisted
+from schoolperf.errors import Problem, Unlisted, may_be_personal
 from schoolperf.ingest.read import ROW, squeezed
 from schoolperf.measures.prior_attainment import nominal_scores
-from schoolperf.reference import ks2_teacher_assessment
+from schoolperf.reference import PERSONAL_COLUMNS, ks2_teacher_assessment
 
 
 def capped_problems(
@@ -94,7 +94,10 @@ class Checker:
                 else [(heading, mask.sum() - len(bad))]
             ):
                 self.unlisted[self.file, code, name] += int(count)
+        holders = holding(frame[mask], column)
+        identifying = column in PERSONAL_COLUMNS
         for row, value, name in zip(bad[ROW], bad[column], names, strict=False):
+            text = str(value)
             self.problems.append(
                 Problem(
                     code,
@@ -103,9 +106,18 @@ class Checker:
                     file=self.file,
                     row=str(row),
                     column=name,
-                    value=str(value),
+                    value=text,
+                    personal=identifying or may_be_personal(text, holders.get(text, 1)),
                 )
             )
+
+
+def holding(frame: pd.DataFrame, column: str) -> dict[str, int]:
+    """How many pupils of ``frame`` (rows, where it has no ``upn``) hold each value of
+    ``column``: a value many share is a code, not one pupil's data."""
+    values = frame[column].astype(str).to_numpy()
+    who = frame["upn"].to_numpy() if "upn" in frame.columns else np.arange(len(frame))
+    return pd.Series(who).groupby(values).nunique().to_dict()
 
 
 def upper(column: pd.Series) -> tuple[np.ndarray, pd.Series]:

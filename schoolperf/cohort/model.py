@@ -100,6 +100,8 @@ class RowFacts:
 
     duplicates: int = 0  # identical result rows ignored
     unrecognised: frozenset[str] = frozenset()  # subjects not in the catalogue
+    # the first row of each other subject not in the catalogue, not named as it may be personal
+    unnamed_subject_rows: tuple[int, ...] = ()
     without_results: int = 0  # pupils whose every grade is blank or X
     undated_conflicts: int = 0  # pupils with results discounting each other, undated
     per_result: frozenset[str] = frozenset()  # headings of other columns a pupil's rows differ in

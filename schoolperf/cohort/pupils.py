@@ -16,7 +16,7 @@ from schoolperf.cohort.model import (
     SEN,
     SPELLINGS,
 )
-from schoolperf.errors import Problem
+from schoolperf.errors import Problem, may_be_personal, value_kind
 from schoolperf.ingest.headers import CONTEXT_COLUMNS, PUPIL_COLUMNS
 from schoolperf.ingest.read import ROW
 from schoolperf.measures.prior_attainment import KS2_SCALED
@@ -154,7 +154,7 @@ def _pupil_values(
                     + (
                         ""
                         if identifies_pupils(column)
-                        else f" ({', '.join(sorted(set(given[column])))})"
+                        else f" ({', '.join(_shown(v) for v in sorted(set(given[column])))})"
                     )
                     + ".",
                     "Give the pupil the same value on every row.",
@@ -164,6 +164,11 @@ def _pupil_values(
                 )
             )
     return firsts
+
+
+def _shown(value: str) -> str:
+    """One pupil's value as a message may show it: described where it may be personal."""
+    return value_kind(value) if may_be_personal(value) else value
 
 
 def _about_results(extras: list[str]) -> frozenset[str]:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from schoolperf.cohort.checks import Checker
 from schoolperf.cohort.model import RESULT_CONTEXT
+from schoolperf.errors import may_be_personal
 from schoolperf.frames import on_distinct
 from schoolperf.ingest.headers import RESULT_COLUMNS
 from schoolperf.ingest.read import ROW
@@ -157,16 +158,24 @@ def build_results(
     )
     # a grade such as 5-4 that Excel turned into a date (2024-05-04) says so in its fix
     as_date = bad["grade"].astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?").to_numpy()
+    unknown = results.loc[results["matched_by"] == "unrecognised", ["subject", "upn"]]
+    takers = unknown.groupby("subject", observed=True)["upn"].nunique()  # of unknown subjects
     for subject, form in (
         pd.DataFrame({"subject": named, "form": expected}).drop_duplicates().itertuples(index=False)
     ):
+        # a subject only a pupil or two take, shaped like a name, may be one: not quoted
+        title = (
+            "the subject on that row (not named: it may be personal)"
+            if subject in takers.index and may_be_personal(str(subject), int(takers[subject]))
+            else repr(subject)
+        )
         for dated, why in ((False, ""), (True, " Excel may have turned the grade into a date")):
             check.rows(
                 bad,
                 (named == subject).to_numpy() & (expected == form).to_numpy() & (as_date == dated),
                 "grade",
                 "unknown-grade",
-                f"is not a grade schoolperf can score for {subject!r}.",
+                f"is not a grade schoolperf can score for {title}.",
                 f"Use {form}; X or blank for no result."
                 + (f"{why}: format the column as Text and type the grades again." if dated else ""),
                 columns=grade_column,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from schoolperf.cohort.checks import Checker
 from schoolperf.cohort.model import BLANK_GROUPS, RowFacts
+from schoolperf.errors import may_be_personal
 from schoolperf.frames import distinct_rows, pupil_positions
 from schoolperf.ingest.read import ROW
 from schoolperf.measures.eligibility import discount_key, kind_counts, kind_warnings
@@ -26,8 +27,12 @@ def row_facts(
             & (results["subject"] != "")
             & (results["role"] != "not_counting")  # a short course or IGCSE says so itself
         ).to_numpy(),
-        "subject",
+        ["subject", "upn", ROW],
     ]  # (a row without a subject is a pupil without results)
+    subjects = unrecognised.groupby("subject", observed=True).agg(
+        pupils=("upn", "nunique"), row=(ROW, "min")
+    )
+    personal = np.array([may_be_personal(str(s), n) for s, n in subjects["pupils"].items()])
     entry = results["entry"].to_numpy(dtype=bool)
     pupil = pupil_positions(results["upn"], pupils.index)
     with_entries = np.bincount(pupil[entry], minlength=len(pupils)) > 0
@@ -40,7 +45,8 @@ def row_facts(
     undated = shared_code & entries["exam_date"].isna().to_numpy()
     return RowFacts(
         duplicates,
-        frozenset(str(s) for s in unrecognised.unique()),
+        frozenset(str(s) for s in subjects.index[~personal]) if len(subjects) else frozenset(),
+        tuple(sorted(int(r) for r in subjects["row"][personal])) if len(subjects) else (),
         int((~with_entries).sum()),
         int(entries.loc[undated, "upn"].nunique()),
         frozenset(check.per_result),
@@ -54,12 +60,19 @@ def row_warnings(file_warnings: list[str], facts: RowFacts) -> list[str]:
     warnings = list(dict.fromkeys(file_warnings))
     if facts.duplicates:
         warnings.append(f"{facts.duplicates} duplicate result row(s) were ignored.")
-    if facts.unrecognised:
-        names = ", ".join(repr(s) for s in sorted(facts.unrecognised))
+    if facts.unrecognised or facts.unnamed_subject_rows:
+        names = [repr(s) for s in sorted(facts.unrecognised)]
+        rows = facts.unnamed_subject_rows
+        if rows:
+            shown = ", ".join(str(r) for r in rows[:5]) + (" …" if len(rows) > 5 else "")
+            names.append(
+                f"{len(rows)} taken by only one or two pupils, not named here as they may be "
+                f"personal (first on row(s) {shown})"
+            )
         warnings.append(
-            f"{len(facts.unrecognised)} subject(s) are not in the subject catalogue and were "
-            f"NOT counted: {names}. If one is an approved qualification, add it with --subjects "
-            "(columns subject, role, scale, discount_code, aliases)."
+            f"{len(facts.unrecognised) + len(rows)} subject(s) are not in the subject catalogue "
+            f"and were NOT counted: {', '.join(names)}. If one is an approved qualification, add "
+            "it with --subjects (columns subject, role, scale, discount_code, aliases)."
         )
     warnings.extend(kind_warnings(facts.not_counted_kinds))
     if facts.without_results:

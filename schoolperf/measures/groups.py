@@ -93,6 +93,7 @@ class IdentifyingGroupError(GroupSpecError):
 
 
 MOSTLY = 0.5  # beyond this share of a column's pupils, its values name them (see below)
+FEW_ALONE = 5  # fewer pupils alone in their value say nothing of a column (a tiny file)
 
 
 def _known(pupils: pd.DataFrame, column: str) -> pd.Series:
@@ -199,7 +200,7 @@ def check_group_columns(pupils: pd.DataFrame, specs: list[str]) -> None:
         alone = int((values.map(values.value_counts()) == 1).sum())
         folded = values.str.casefold()
         own = max((int((folded == n[values.index]).sum()) for n in names), default=0)
-        if (alone > 1 and alone > MOSTLY * len(values)) or own > MOSTLY * len(values):
+        if (alone >= FEW_ALONE and alone > MOSTLY * len(values)) or own > MOSTLY * len(values):
             why = (
                 f"holds pupils' own names on {own} of {len(values)} rows"
                 if own > MOSTLY * len(values)

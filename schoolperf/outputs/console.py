@@ -116,7 +116,8 @@ def problems_table(problems: list[Problem]) -> Table:
     for column in ("row", "column", "code", "value", "message", "fix"):
         table.add_column(column)
     for p in problems:
-        cells = (p.row or "", p.column or "", p.code, p.value or "", p.message, p.fix)
+        value = p.shown_value or (f"({p.value_description})" if p.value_description else "")
+        cells = (p.row or "", p.column or "", p.code, value, p.message, p.fix)
         table.add_row(*(escape(c) for c in cells))
     return table
 

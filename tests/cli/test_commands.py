@@ -153,7 +153,8 @@ def test_refuses_to_write_over_its_input(tmp_path):
         ),
         (
             "UPN,Subject,Grade,Exam Date\nA,Maths,5,Summer\n",
-            "results.csv, row 2, column 'Exam Date', value 'Summer': is not a date.",
+            "results.csv, row 2, column 'Exam Date', a word of 6 characters (not shown: it may "
+            "be personal): is not a date.",
         ),
     ],
 )

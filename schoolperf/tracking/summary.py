@@ -18,6 +18,7 @@ import pandas as pd
 
 from schoolperf.analysis import Analysis, analyse, plain_value
 from schoolperf.errors import InputError, Problem
+from schoolperf.outputs.files import safe_for_spreadsheet
 from schoolperf.tracking.config import TrackSettings
 from schoolperf.tracking.drops import Drop
 
@@ -255,7 +256,8 @@ def for_audience(document: dict[str, Any], audience: str, min_group: int) -> dic
 
 
 def history_table(document: dict[str, Any]) -> str:
-    """One row per drop: the history of headline projections (rewritten whole each run)."""
+    """One row per drop: the history of headline projections (rewritten whole each run), with
+    text a spreadsheet would run as a formula (a drop named ``=HYPERLINK(…)``) neutralised."""
     rows = [
         {
             "label": d["label"],
@@ -266,4 +268,4 @@ def history_table(document: dict[str, Any]) -> str:
         }
         for d in document["drops"]
     ]
-    return pd.DataFrame(rows).to_csv(index=False, lineterminator="\n")
+    return safe_for_spreadsheet(pd.DataFrame(rows)).to_csv(index=False, lineterminator="\n")

@@ -6,6 +6,7 @@ configuration, and a lock against a second run that a dead or empty lock does no
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -339,3 +340,19 @@ def test_cron_governor_json_has_no_upns(tmp_path):
     assert invoke("track", "--config", str(cfg)).exit_code == 0
     text = (tmp_path / "out" / "tracking_2026-01-20.json").read_text()
     assert "P00" not in text
+
+
+def test_history_neutralises_formulas_in_drop_names():
+    """A drop named ``=HYPERLINK("…")_2024-01-01.csv`` landed raw in history.csv."""
+    from schoolperf.tracking import history_table
+
+    name = '=HYPERLINK("http://example.invalid","x")_2024-01-01.csv'
+    document = {
+        "drops": [
+            {"label": name, "date": "2024-01-01", "file": name, "pupils": 3, "school": {}},
+            {"label": "+SUM(1)", "date": "2024-02-01", "file": "-2.csv", "pupils": 3, "school": {}},
+        ]
+    }
+    history = pd.read_csv(io.StringIO(history_table(document)), dtype=str)
+    assert history["label"].tolist() == ["'" + name, "'+SUM(1)"]
+    assert history["file"].tolist() == ["'" + name, "'-2.csv"]

@@ -24,6 +24,7 @@ from schoolperf.measures.suppression import (
 )
 from schoolperf.measures.totals import PupilCells, mean, totals, variance
 from schoolperf.reference import (
+    GROUP_NAMES,
     NAME_COLUMNS,
     PERSONAL_COLUMNS,
     identifies_pupils,
@@ -329,11 +330,12 @@ def gap_table(
             value = figures.get("progress8_adjusted" if measure == "progress8" else measure)
             rest_mean = mean(in_rest, figure) * scale if in_rest[f"{figure}_n"] else None
             national_group = NATIONAL_COMPARATOR.get(key, key)
+            national_pupils = GROUP_NAMES[national_group][1]
             comparisons = [
                 ("school", "rest of the school", rest_mean, in_rest),
                 (
                     "national",
-                    f"{national_group.replace('_', '-')} pupils nationally, {year}",
+                    f"{national_pupils} nationally, {year}",
                     national.get((national_group, measure)),
                     None,
                 ),
@@ -349,6 +351,24 @@ def gap_table(
                     if usable
                     else None
                 )
+                if suppressed:
+                    why = "too few pupils to publish"
+                elif value is None:
+                    why = (
+                        "too few pupils with prior attainment to publish"
+                        if measure == "progress8"
+                        else "no pupils with this figure"
+                    )
+                elif reference is None and where == "national":
+                    why = f"no national figure for {national_pupils} in {year}"
+                elif reference is None and (rest_hidden or suppressed):
+                    why = "not shown: with the other figures it would reveal a small group"
+                elif reference is None:
+                    why = "no other pupils to compare with"
+                elif not se:
+                    why = "no spread in the figures to test against"
+                else:
+                    why = None
                 rows.append(
                     {
                         "group": key,
@@ -366,6 +386,7 @@ def gap_table(
                         else bool(abs(gap) > Z95 * se),
                         "pupils": pupil_count,
                         "suppressed": suppressed,
+                        "not_tested_because": why,
                     }
                 )
     return rows

@@ -23,6 +23,7 @@ from schoolperf.reference.vocabulary import (  # noqa: F401 (the package's own n
     EBACC_ROLES,
     ELEMENTS,
     ENGLISH_ROLES,
+    GROUP_NAMES,
     IGCSE,
     NAME_COLUMNS,
     NOT_COUNTING,

@@ -1,6 +1,6 @@
 """The vocabulary of the domain, defined once: the four Attainment 8 elements, the roles a
-subject plays, the kinds of qualification that count nowhere or by exception, and the columns
-that identify a pupil."""
+subject plays, the pupil groups' names, the kinds of qualification that count nowhere or by
+exception, and the columns that identify a pupil."""
 
 from __future__ import annotations
 
@@ -23,6 +23,25 @@ EBACC_ROLES = (
 OPEN_ROLES = ("open", "open_technical")
 NOT_COUNTING = "not_counting"  # a result of a kind that counts nowhere (short courses, IGCSEs)
 ROLES = {*ENGLISH_ROLES, "maths", *EBACC_ROLES, *OPEN_ROLES, NOT_COUNTING}
+
+# the pupil groups, as a heading names them and as a sentence names their pupils
+GROUP_NAMES = {
+    "disadvantaged": ("Disadvantaged", "disadvantaged pupils"),
+    "non_disadvantaged": ("Non-disadvantaged", "non-disadvantaged pupils"),
+    "boys": ("Boys", "boys"),
+    "girls": ("Girls", "girls"),
+    "sen_support": ("SEN support", "pupils with SEN support"),
+    "ehcp": ("EHC plan", "pupils with an EHC plan"),
+    "no_sen": ("No SEN", "pupils with no SEN"),
+    "eal": ("EAL", "pupils with English as an additional language"),
+    "low_prior": ("Low prior attainment", "pupils with low prior attainment"),
+    "middle_prior": ("Middle prior attainment", "pupils with middle prior attainment"),
+    "high_prior": ("High prior attainment", "pupils with high prior attainment"),
+    "disadvantaged_high_prior": (
+        "Disadvantaged, high prior attainment",
+        "disadvantaged pupils with high prior attainment",
+    ),
+}
 
 SHORT_COURSE = "short_course"
 IGCSE = "igcse"

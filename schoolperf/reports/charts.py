@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from schoolperf.reports.formatters import ci, score
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
@@ -80,7 +82,7 @@ def forest(
             markerfacecolor=OKABE_ITO[0] if significant else "white",
         )
         words.append(
-            f"{row['label']} {row[value]:+.2f} ({row[low]:+.2f} to {row[high]:+.2f}"
+            f"{row['label']} {score(row[value])} ({ci(row[low], row[high])}"
             f"{', significant' if significant else ''})"
         )
     ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")

@@ -9,6 +9,7 @@ method).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,25 +17,12 @@ import pandas as pd
 from schoolperf.analysis import Analysis
 from schoolperf.cohort import MISSING_GROUP_COLUMNS
 from schoolperf.measures.similar_schools import percentile_words
-from schoolperf.reference import attribution_lines, national_comparators
+from schoolperf.reference import GROUP_NAMES, attribution_lines, national_comparators
 from schoolperf.reports import charts
 from schoolperf.version import __version__
 
 AUDIENCES = ("governors", "staff")
-GROUP_LABELS = {
-    "disadvantaged": "Disadvantaged",
-    "non_disadvantaged": "Non-disadvantaged",
-    "boys": "Boys",
-    "girls": "Girls",
-    "sen_support": "SEN support",
-    "ehcp": "EHC plan",
-    "no_sen": "No SEN",
-    "eal": "EAL",
-    "low_prior": "Low prior attainment",
-    "middle_prior": "Middle prior attainment",
-    "high_prior": "High prior attainment",
-    "disadvantaged_high_prior": "Disadvantaged, high prior attainment",
-}
+GROUP_LABELS = {key: heading for key, (heading, _) in GROUP_NAMES.items()}
 MEASURE_LABELS = {
     "attainment8": "Attainment 8",
     "progress8_adjusted": "Progress 8",  # the DfE's headline: extreme negative scores adjusted
@@ -53,6 +41,21 @@ LIST_LENGTH = 10
 
 def _label(key: str) -> str:
     return GROUP_LABELS.get(key, key.replace("_", " "))
+
+
+def school_name(analysis: Analysis, data_dates: pd.Series) -> str:
+    """What the pack is titled by: ``--label`` where given, else the school column's one value,
+    else the results' season ("Summer 2024"); never the file's name."""
+    if analysis.label and analysis.label != Path(analysis.file).stem:
+        return analysis.label
+    if "school" in analysis.pupils.columns:
+        schools = analysis.pupils["school"].dropna().astype(str).unique()
+        if len(schools) == 1 and schools[0].strip():
+            return schools[0].strip()
+    if len(data_dates):
+        newest = data_dates.max()
+        return f"Summer {newest.year}" if 5 <= newest.month <= 8 else f"{newest:%B %Y}"
+    return "this cohort"
 
 
 def _national(year: int, group: str = "all") -> dict[str, float]:
@@ -152,6 +155,53 @@ def _gaps(analysis: Analysis) -> list[dict[str, Any]]:
         if row["comparator"] == "national"
         or row["group"] in ("disadvantaged", "boys", "sen_support", "eal")
     ]
+
+
+# the four groups schools are held to (SEND as its two DfE groups), as the pack's first page
+# shows them: each against the national comparator the DfE uses where one is published, else
+# against the rest of the school
+KEY_GROUPS = {
+    "disadvantaged": "Disadvantaged (pupil premium)",
+    "high_prior": "High prior attainers",
+    "sen_support": "SEND: SEN support",
+    "ehcp": "SEND: EHC plan",
+    "boys": "Boys",
+}
+
+
+def _key_groups(analysis: Analysis) -> list[dict[str, Any]]:
+    """One row per key group: its A8 and P8, each gap and whether it is real, in words."""
+    rows = []
+    for key, label in KEY_GROUPS.items():
+        found = [r for r in analysis.gaps if r["group"] == key]
+        if not found:
+            continue
+        row: dict[str, Any] = {"label": label, "pupils": found[0]["pupils"]}
+        row["suppressed"] = found[0]["suppressed"]
+        for measure in ("attainment8", "progress8"):
+            pair = {r["comparator"]: r for r in found if r["measure"] == measure}
+            chosen = pair["national"]
+            rest = pair["school"]
+            if chosen["comparator_value"] is None and rest["comparator_value"] is not None:
+                chosen = rest
+            row[measure] = {
+                "value": chosen["value"],
+                "gap": chosen["gap"],
+                "against": chosen["comparator_description"],
+                "verdict": verdict(chosen["significant"], chosen["gap"]),
+                "why": chosen["not_tested_because"],
+            }
+        rows.append(row)
+    return rows
+
+
+def verdict(flag: object, gap: object) -> str | None:
+    """A gap in words: significantly below, not distinguishable, significantly above."""
+    if flag is None:
+        return None
+    if not flag:
+        return "not distinguishable"
+    return "significantly above" if (gap or 0) > 0 else "significantly below"
 
 
 def _pupil_lists(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
@@ -292,7 +342,7 @@ def build_context(
     return {
         "audience": audience,
         "staff": staff,
-        "title": f"Results pack: {analysis.label}",
+        "title": f"Results pack: {school_name(analysis, data_dates)}",
         "label": analysis.label,
         "version": __version__,
         "banner": {
@@ -310,6 +360,7 @@ def build_context(
         "national": national,
         "comparator_year": year,
         "headlines": _headlines(analysis, national),
+        "key_groups": _key_groups(analysis),
         "groups": _groups(analysis),
         "gaps": gaps,
         "subjects": _subjects(analysis, staff, min_group),

@@ -1,7 +1,7 @@
 """Number formatting for packs (Jinja filters): the only place numbers are rounded for display.
 
->>> score(0.1234), score(-0.5), score(None)
-('+0.12', '-0.50', '–')
+>>> score(0.1234), score(-0.5), score(-0.001), score(None)
+('+0.12', '-0.50', '0.00', '–')
 >>> pct(45.88), num(47.843, 1), ci(-0.031, 0.43)
 ('45.9%', '47.8', '-0.03 to +0.43')
 """
@@ -17,16 +17,35 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _rounded(value: object, places: int) -> float:
+    """``value`` rounded for display, a negative that rounds to zero made zero (no "-0.00")."""
+    return round(float(value), places) + 0.0  # type: ignore[arg-type]
+
+
 def num(value: object, places: int = 1) -> str:
-    return MISSING if _missing(value) else f"{float(value):.{places}f}"  # type: ignore[arg-type]
+    return MISSING if _missing(value) else f"{_rounded(value, places) or 0.0:.{places}f}"
 
 
 def score(value: object, places: int = 2) -> str:
-    return MISSING if _missing(value) else f"{float(value):+.{places}f}"  # type: ignore[arg-type]
+    """A signed score (Progress 8, a gap): "+0.28", "-0.41", zero as "0.00"."""
+    if _missing(value):
+        return MISSING
+    rounded = _rounded(value, places)
+    return f"{rounded:+.{places}f}" if rounded else f"{0.0:.{places}f}"
 
 
 def pct(value: object, places: int = 1) -> str:
-    return MISSING if _missing(value) else f"{float(value):.{places}f}%"  # type: ignore[arg-type]
+    return MISSING if _missing(value) else f"{_rounded(value, places) or 0.0:.{places}f}%"
+
+
+def measure(value: object, key: str) -> str:
+    """A measure's value in the one format for its kind: Progress 8 signed with two decimals,
+    percentages with %, average point scores with two decimals, Attainment 8 with one."""
+    if key.startswith("progress8"):
+        return score(value)
+    if key.endswith("_pct"):
+        return pct(value)
+    return num(value, 2 if key == "ebacc_aps" else 1)
 
 
 def ci(low: object, high: object, places: int = 2) -> str:
@@ -35,10 +54,11 @@ def ci(low: object, high: object, places: int = 2) -> str:
     return f"{score(low, places)} to {score(high, places)}"
 
 
-def significance(flag: object, gap: object = None) -> str:
-    """Words (and a mark) for a significance flag, so colour is never the only signal."""
+def significance(flag: object, gap: object = None, why: object = None) -> str:
+    """Words (and a mark) for a significance flag, so colour is never the only signal; where
+    the gap was not tested, ``why`` (the gap row's ``not_tested_because``)."""
     if flag is None:
-        return "not tested (too few pupils)"
+        return f"not tested: {why}" if why else "not tested"
     if not flag:
         return "○ not significantly different"
     return "▲ significantly above" if (gap or 0) > 0 else "▼ significantly below"
@@ -52,6 +72,7 @@ def raw(value: object) -> str:
 FILTERS = {
     "num": num,
     "score": score,
+    "measure": measure,
     "pct": pct,
     "ci": ci,
     "significance": significance,

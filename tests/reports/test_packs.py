@@ -147,13 +147,18 @@ def tables(markdown: str) -> list[list[list[str]]]:
 def test_markdown_tables_parse_with_the_right_columns(packs, audience):
     found = tables((packs / f"{audience}.md").read_text(encoding="utf-8"))
     headers = {tuple(t[0]) for t in found}
+    # without --previous there is nothing to show in Previous and Change: no empty columns
+    assert ("Measure", "School", "95% confidence interval", "National 2024") in headers
     assert (
-        "Measure",
-        "School",
-        "95% confidence interval",
-        "National 2024",
-        "Previous",
-        "Change",
+        "Group",
+        "Pupils",
+        "Compared with",
+        "Progress 8",
+        "P8 gap",
+        "The P8 gap is",
+        "Attainment 8",
+        "A8 gap",
+        "The A8 gap is",
     ) in headers
     assert (
         "Group",
@@ -360,3 +365,39 @@ def test_refuses_to_overwrite_the_input(tmp_path):
     result = CliRunner().invoke(cli, ["pack", str(copy), "--audience", "staff", "--out", str(copy)])
     assert result.exit_code == 2 and copy.read_bytes() == DEMO.read_bytes()
     assert Path(copy).read_text(encoding="utf-8").startswith("UPN,")
+
+
+def test_governors_pack_tells_the_story_first_in_words(packs):
+    """Page one: headlines and the four groups' gaps in words; at most 100 table rows in all,
+    the full gap table in the staff pack only; no machine-made labels or raw keys."""
+    text = (packs / "governors.md").read_text(encoding="utf-8")
+    found = tables(text)
+    assert sum(len(t) - 1 for t in found) <= 100
+    story = text[text.index("## At a glance") : text.index("## The cohort")]
+    assert "**Progress 8: +0.28** (95% confidence interval +0.07 to +0.49)" in story
+    [key_groups] = [t for t in found if t[0][:3] == ["Group", "Pupils", "Compared with"]]
+    rows = {r[0]: r for r in key_groups[1:]}
+    assert list(rows) == [
+        "Disadvantaged (pupil premium)",
+        "High prior attainers",
+        "SEND: SEN support",
+        "SEND: EHC plan",
+        "Boys",
+    ]
+    disadvantaged = rows["Disadvantaged (pupil premium)"]
+    assert disadvantaged[2] == "non-disadvantaged pupils nationally, 2024"
+    assert disadvantaged[3:6] == ["-0.41", "-0.57", "significantly below"]
+    # SEN support has no national figure for 2024: compared with the rest of the school
+    assert rows["SEND: SEN support"][2] == "rest of the school"
+    assert "Is the gap real?" not in text and "Is the gap real?" in (
+        packs / "staff.md"
+    ).read_text(encoding="utf-8")
+    for machine in ("boys pupils", "sen-support pupils", "ehcp pupils", "too few pupils)"):
+        assert machine not in text and machine not in (packs / "staff.md").read_text("utf-8")
+    assert "Results pack: Summer 2024" in text and "demo_cohort" not in text.split("\n")[0]
+
+
+def test_staff_gap_table_says_why_a_gap_was_not_tested(packs):
+    text = (packs / "staff.md").read_text(encoding="utf-8")
+    assert "not tested: no national figure for pupils with SEN support in 2024" in text
+    assert "-0.00" not in text and "-0.0 " not in text

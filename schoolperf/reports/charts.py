@@ -93,10 +93,15 @@ def forest(
 
 
 def attainment_against_prior(
-    points: pd.DataFrame, estimates: pd.DataFrame, pupil_level: bool, min_group: int
+    points: pd.DataFrame,
+    estimates: pd.DataFrame,
+    pupil_level: bool,
+    min_group: int,
+    prior: str = "KS2 prior attainment",
 ) -> Chart | None:
-    """A8 against KS2 prior with the national estimate line. Governors see group means only
-    (groups of at least ``min_group`` pupils); staff see every pupil."""
+    """A8 against prior attainment (``prior``: what it is, KS2 or a substitute baseline on the
+    KS2 scale) with the national estimate line. Governors see group means only (groups of at
+    least ``min_group`` pupils); staff see every pupil."""
     points = points.dropna(subset=["ks2_prior"])
     if points.empty:
         return None
@@ -120,7 +125,7 @@ def attainment_against_prior(
             label="pupils",
         )
         alt = (
-            f"Scatter of {len(points)} pupils' Attainment 8 against KS2 prior attainment, "
+            f"Scatter of {len(points)} pupils' Attainment 8 against {prior}, "
             "with the DfE national estimate line; points above the line made more progress "
             "than similar pupils nationally."
         )
@@ -139,10 +144,10 @@ def attainment_against_prior(
         )
         above = int((means["a8"] > np.interp(means["ks2"], middle, estimates["attainment8"])).sum())
         alt = (
-            f"Mean Attainment 8 of {len(means)} prior-attainment groups against KS2 prior "
-            f"attainment, with the DfE national estimate line; {above} of them are above it."
+            f"Mean Attainment 8 of {len(means)} prior-attainment groups against {prior}, "
+            f"with the DfE national estimate line; {above} of them are above it."
         )
-    ax.set_xlabel("KS2 prior attainment (mean scaled score)")
+    ax.set_xlabel(f"{prior} (mean scaled score)")
     ax.set_ylabel("Attainment 8")
     ax.legend(loc="upper left", frameon=False)
     title = "Attainment 8 against prior attainment"
@@ -195,3 +200,42 @@ def grade_distribution(counts: dict[str, int]) -> Chart | None:
     ax.set_title(title, loc="left")
     words = ", ".join(f"{g}: {counts[g]}" for g in grades)
     return Chart("grades", _svg(fig), f"{title}: {words}.", title)
+
+
+def similar_schools(
+    measures: list[dict], peers: list[dict], labels: dict[str, str], percentile: str
+) -> Chart | None:
+    """Each measure as a strip of the similar schools' values (dots), the school's (a diamond)
+    and the chosen percentile (a line), so a reader sees where the school stands."""
+    shown = [m for m in measures if m.get("school") is not None and m.get("percentile_value")]
+    if not shown:
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(shown), 1, figsize=(6.5, 0.85 * len(shown) + 0.6))
+    axes = np.atleast_1d(axes)
+    words = []
+    for ax, row in zip(axes, shown, strict=True):
+        key = row["measure"]
+        values = [p[key] for p in peers if p.get(key) is not None]
+        ax.scatter(values, np.zeros(len(values)), s=14, color="#999999", alpha=0.7)
+        ax.axvline(row["percentile_value"], color=OKABE_ITO[1], linewidth=1.5)
+        ax.scatter([row["school"]], [0], s=60, marker="D", color=OKABE_ITO[0], zorder=3)
+        ax.set_yticks([0], [labels.get(key, key)])
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        words.append(f"{labels.get(key, key)}: {similar_sentence(row, percentile)}")
+    title = f"This school (diamond) among its similar schools (dots); line: {percentile} percentile"
+    axes[0].set_title(title, loc="left")
+    fig.tight_layout()
+    return Chart("similar-schools", _svg(fig), f"{title}. " + "; ".join(words) + ".", title)
+
+
+def similar_sentence(row: dict, percentile: str) -> str:
+    """One measure against the similar schools in words: "above the 80th percentile of 74
+    similar schools: 9th of 75"."""
+    if row.get("school") is None or row.get("percentile_value") is None:
+        return "no comparison (too few similar schools with this figure)"
+    gap = row["school"] - row["percentile_value"]
+    where = "above" if gap > 0 else "below" if gap < 0 else "at"
+    rank = f": {row['rank_text']}" if row.get("rank_text") else ""
+    return f"{where} the {percentile} percentile of {row['peers_with_value']} similar schools{rank}"

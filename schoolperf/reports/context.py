@@ -304,6 +304,9 @@ def build_context(
     staff = audience == "staff"
     results = analysis.slots
     data_dates = results.loc[results["entry"], "exam_date"].dropna()
+    similar = comparison and _similar(comparison)
+    substitute = str(analysis.school.get("progress8_baseline", "")).startswith("SUBSTITUTE")
+    prior = "substitute baseline (on the KS2 scale)" if substitute else "KS2 prior attainment"
     charts_made = [
         charts.forest(
             [
@@ -320,7 +323,11 @@ def build_context(
             "Progress 8 by pupil group",
         ),
         charts.attainment_against_prior(
-            analysis.pupils, analysis.estimates.table, pupil_level=staff, min_group=min_group
+            analysis.pupils,
+            analysis.estimates.table,
+            pupil_level=staff,
+            min_group=min_group,
+            prior=prior,
         ),
         charts.elements(analysis.school, national, year),
         charts.forest(
@@ -338,6 +345,10 @@ def build_context(
             "Subject value added against national (points per entry)",
         ),
         charts.grade_distribution(_gcse_grade_counts(analysis)),
+        similar
+        and charts.similar_schools(
+            similar["measures"], similar["peer_list"], SIMILAR_LABELS, similar["percentile_text"]
+        ),
     ]
     return {
         "audience": audience,
@@ -349,13 +360,20 @@ def build_context(
             "status": "Provisional and unvalidated",
             "data_date": data_dates.max().strftime("%d %B %Y") if len(data_dates) else None,
             "estimates": analysis.estimates.name,
-            "baseline": analysis.school.get("progress8_baseline"),
+            # governors read what the baseline is, the staff also which file it came from
+            "baseline": analysis.school.get("progress8_baseline")
+            if staff or not substitute
+            else "a substitute baseline (not KS2), mapped onto the KS2 scale",
             "excluded": analysis.school.get("progress8_excluded"),
             "adjustment": analysis.school.get("progress8_adjustment_method"),
             # groups missing because no column could be read for them: said where read first
             "missing_groups": [w for w in analysis.warnings if w.startswith(MISSING_GROUP_COLUMNS)],
+            "years_mixed": _years_mixed(similar, data_dates),
         },
         "cohort": _cohort(analysis),
+        "prior_scale": "substitute baseline, on the KS2 scale"
+        if substitute
+        else "KS2 scaled score",
         "school": analysis.school,
         "national": national,
         "comparator_year": year,
@@ -364,8 +382,7 @@ def build_context(
         "groups": _groups(analysis),
         "gaps": gaps,
         "subjects": _subjects(analysis, staff, min_group),
-        "similar": comparison
-        and {**comparison, "percentile_text": percentile_words(float(comparison["percentile"]))},
+        "similar": similar,
         "pupil_lists": _pupil_lists(analysis) if staff else None,
         "questions": _questions(analysis, gaps),
         "caveats": _caveats(analysis, min_group),
@@ -374,6 +391,45 @@ def build_context(
         "charts": {c.name: c for c in charts_made if c is not None},
         "min_group": min_group,
     }
+
+
+def _years_mixed(similar: dict[str, Any] | None, data_dates: pd.Series) -> str | None:
+    """Where similar schools' results are of another year than this school's, the sentence the
+    status box says it in."""
+    if not similar or not len(data_dates):
+        return None
+    newest = data_dates.max()
+    start = newest.year if newest.month >= 9 else newest.year - 1
+    year = f"{start}/{(start + 1) % 100:02d}"
+    theirs = str(similar.get("benchmark_year") or "")
+    if not theirs or theirs == year:
+        return None
+    return (
+        f"The similar-schools section ranks this school's {year} results against other "
+        f"schools' {theirs} results: national results have moved since, so read the ranks "
+        "with care."
+    )
+
+
+SIMILAR_LABELS = MEASURE_LABELS | {
+    "progress8": "Progress 8",
+    "disadvantaged_attainment8": "Disadvantaged pupils' Attainment 8",
+    "disadvantaged_progress8": "Disadvantaged pupils' Progress 8",
+}
+
+
+def _similar(comparison: dict[str, Any]) -> dict[str, Any]:
+    """The similar-schools section: each measure named in words, with its sentence."""
+    percentile = percentile_words(float(comparison["percentile"]))
+    measures = [
+        {
+            **row,
+            "label": SIMILAR_LABELS.get(row["measure"], row["measure"]),
+            "sentence": charts.similar_sentence(row, percentile),
+        }
+        for row in comparison["measures"]
+    ]
+    return {**comparison, "percentile_text": percentile, "measures": measures}
 
 
 def _subjects(analysis: Analysis, staff: bool, min_group: int) -> list[dict[str, Any]]:

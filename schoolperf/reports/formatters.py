@@ -41,7 +41,7 @@ def pct(value: object, places: int = 1) -> str:
 def measure(value: object, key: str) -> str:
     """A measure's value in the one format for its kind: Progress 8 signed with two decimals,
     percentages with %, average point scores with two decimals, Attainment 8 with one."""
-    if key.startswith("progress8"):
+    if "progress8" in key:
         return score(value)
     if key.endswith("_pct"):
         return pct(value)

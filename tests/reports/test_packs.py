@@ -344,9 +344,24 @@ def test_similar_schools_section_and_pdf(tmp_path):
         args.append("--pdf")
     run(*args)
     html = out.read_text(encoding="utf-8")
-    assert "<h2>Similar schools</h2>" in html and "80th percentile" in html
+    assert "<h2>Similar schools (2018/19 results)</h2>" in html
+    # each measure in words, with a picture of the peers, and no raw keys anywhere
+    assert "above the 80th percentile of 74 similar schools: 9th of 75" in html
+    assert 'id="similar-schools"' in html and html.count("<svg") >= 5
+    for key in ("basics 4 pct", "ebacc aps", ">attainment8<", ">ebacc_entry_pct<"):
+        assert key not in html
+    # the status box says the ranks set 2023/24 results against 2018/19 peers
+    status = html[html.index('id="status"') : html.index('id="at-a-glance"')]
+    assert "2023/24 results against other schools&#39; 2018/19 results" in status
     if chromium() is not None:
-        assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+        pdf = out.with_suffix(".pdf").read_bytes()
+        assert pdf.startswith(b"%PDF")
+        # A4 (595 x 842 points), not US Letter (612 x 792)
+        sizes = {
+            tuple(round(float(v)) for v in m)
+            for m in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf)
+        }
+        assert sizes == {(595, 842)}
 
 
 def test_pdf_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
@@ -389,9 +404,9 @@ def test_governors_pack_tells_the_story_first_in_words(packs):
     assert disadvantaged[3:6] == ["-0.41", "-0.57", "significantly below"]
     # SEN support has no national figure for 2024: compared with the rest of the school
     assert rows["SEND: SEN support"][2] == "rest of the school"
-    assert "Is the gap real?" not in text and "Is the gap real?" in (
-        packs / "staff.md"
-    ).read_text(encoding="utf-8")
+    assert "Is the gap real?" not in text and "Is the gap real?" in (packs / "staff.md").read_text(
+        encoding="utf-8"
+    )
     for machine in ("boys pupils", "sen-support pupils", "ehcp pupils", "too few pupils)"):
         assert machine not in text and machine not in (packs / "staff.md").read_text("utf-8")
     assert "Results pack: Summer 2024" in text and "demo_cohort" not in text.split("\n")[0]

@@ -129,6 +129,11 @@ def echo_json(
 
 def analysis_options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported lazily
     from schoolperf.analysis import AnalysisOptions
+    from schoolperf.ingest.config_files import check_finite_option
+
+    # ignored, but a NaN or infinite amount is refused like any other bad number
+    fix = "Leave --chunk-mb out: it is no longer needed."
+    check_finite_option(kwargs.get("chunk_mb"), "--chunk-mb", fix)
 
     measures = {
         "groups": tuple(kwargs.get("groups") or ()),

@@ -8,6 +8,7 @@ from __future__ import annotations
 PROBLEMS: dict[str, str] = {
     # reading the file
     "no-such-file": "The file named does not exist.",
+    "not-a-file": "The name given is a folder, a named pipe or a device, not a file.",
     "empty-file": "The file is empty.",
     "not-a-table": "The file holds binary data: it is not a CSV, Excel or Parquet file.",
     "excel-named-csv": "An Excel workbook saved with a .csv name.",
@@ -28,6 +29,10 @@ PROBLEMS: dict[str, str] = {
     "extra-cells": "A row has more cells than the header.",
     "cell-too-long": "A cell is longer than any real result holds (over 10,000 characters).",
     "no-data-rows": "The file has a header but no rows of data.",
+    "too-many-columns": "The file has more columns than any pupil export holds.",
+    "too-many-rows": "The file has more rows than any pupil export holds.",
+    "sheet-too-large": "The sheet claims a size far beyond any pupil export.",
+    "workbook-too-large": "The workbook's text or cells are far beyond any pupil export.",
     # headings
     "blank-header-row": "Row 1, where the headings belong, is blank.",
     "headings-not-on-row-1": "The headings are below a title or other rows.",
@@ -58,14 +63,20 @@ PROBLEMS: dict[str, str] = {
     "unknown-grade": "A grade that the subject's qualification does not award.",
     "unknown-qan": "A qualification number not in the DfE lists, on a row with no subject.",
     "bad-exam-date": "An exam date cell is not a date.",
+    "blank-grade-column": "The grade column is blank on every row, so nothing could count.",
     # options and the files they name
     "bad-by": "--by names no column, or a column that identifies pupils.",
     "missing-by-value": "A row is blank in the --by column, so it has no school.",
     "value-spellings": "One value of the --by column (a school) is spelt in several ways.",
     "bad-group": "--group names neither a pupil group nor a column.",
+    "identifying-group": "A --group column whose values mostly belong to one pupil each "
+    "(names, not groups).",
+    "core-subject-role": "A --subjects file changes the role of English or mathematics.",
+    "no-pseudonym-key": "--anonymise needs a secret key in SCHOOLPERF_PSEUDONYM_KEY.",
     "bad-comparator-year": "--comparator-year has no national figures.",
     "bad-memory-limit": "--memory-limit is not an amount of memory.",
     "bad-previous": "A --previous file is not a schoolperf summary.json.",
+    "bad-number": "An option or setting that must be a number is NaN or infinite.",
     "bad-baseline": "A baseline file cell is not a score.",
     "bad-baseline-map": "The baseline mapping could not be used.",
     "bad-baseline-norm": "--baseline-norm has no positive standard deviation.",

@@ -42,6 +42,7 @@ def read_baseline(path: str | Path) -> pd.Series:
             ]
         )
     score = pd.to_numeric(table["baseline"], errors="coerce")
+    score = score.where(np.isfinite(score))  # "inf" is no score
     bad = (table["baseline"] != "") & score.isna()
     if bad.any():
         raise InputError(
@@ -100,7 +101,7 @@ def _mapping_table(path: Path) -> pd.DataFrame:
     if not {"baseline", "ks2"} <= set(table.columns):
         raise problem("needs the columns baseline and ks2.")
     numbers = table[["baseline", "ks2"]].apply(pd.to_numeric, errors="coerce")
-    if numbers.isna().any().any() or len(numbers) < 2:
+    if not np.isfinite(numbers.to_numpy(dtype=float)).all() or len(numbers) < 2:
         raise problem("needs at least two rows, every cell a number.")
     return numbers.sort_values("baseline")
 
@@ -112,12 +113,12 @@ def map_to_ks2(
     national = ks2_national_distribution()
     if mapping == "linear":
         mean, sd = norm
-        if not sd > 0:
+        if not (sd > 0 and np.isfinite([mean, sd]).all()):
             raise InputError(
                 [
                     Problem(
                         "bad-baseline-norm",
-                        f"--baseline-norm SD {sd:g} is not positive.",
+                        f"--baseline-norm {mean:g} {sd:g} is not a finite mean and a positive SD.",
                         "Give the baseline's national mean and SD (e.g. 100 15 for SAS).",
                     )
                 ]

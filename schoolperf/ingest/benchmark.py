@@ -133,17 +133,57 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         )
     header = [h.strip().upper() for h in rows[0]]
     width = len(header)
+    long = [n for n, row in enumerate(rows[1:], 2) if any(c.strip() for c in row[width:])]
+    if long:
+        raise InputError(
+            [
+                Problem(
+                    "extra-cells",
+                    f"has {len(long):,} row(s) with more cells than its header, so their "
+                    "figures would be read from the wrong columns.",
+                    "Give the DfE file as downloaded (a comma in a school name must be inside "
+                    "quotes).",
+                    file=path.name,
+                    row=", ".join(str(n) for n in long[:10]) + (" …" if len(long) > 10 else ""),
+                )
+            ]
+        )
     # ragged rows: pad short rows, drop empty trailing cells of long ones
     body = [(row + [""] * width)[:width] for row in rows[1:] if any(c.strip() for c in row)]
     return header, body
 
 
 def _numbers(column: pd.Series) -> pd.Series:
+    """The column's numbers, NaN for "no value" codes and for text that is not a number."""
     text = column.astype(str).str.strip()
     text = text.where(~text.str.upper().isin(MISSING), "")
     percent = text.str.endswith("%")
     number = pd.to_numeric(text.str.rstrip("%").str.replace(",", ""), errors="coerce")
+    number = number.where(np.isfinite(number))  # "inf", 1e999: no figure the DfE publishes
     return number.where(text != "").astype(float).where(~percent | number.notna())
+
+
+def _record_types(values: pd.Series, file: str) -> pd.Series:
+    """RECTYPE as whole numbers (1 for every row where the file has none); an
+    :class:`InputError` where one is a number but not a record type (a whole number to 99)."""
+    if not values.notna().any():
+        return pd.Series(pd.array([1] * len(values), dtype="Int64"), index=values.index)
+    bad = values.notna() & ((values != values.round()) | (values.abs() > 99))
+    if bad.any():
+        raise InputError(
+            [
+                Problem(
+                    "not-a-ks4-file",
+                    f"has {int(bad.sum()):,} RECTYPE value(s) that are not record types "
+                    "(whole numbers: 1 for a school).",
+                    "Give the DfE file as downloaded.",
+                    file=file,
+                    column="RECTYPE",
+                    value=f"{values[bad].iloc[0]:g}",
+                )
+            ]
+        )
+    return values.astype("Int64")
 
 
 def benchmark_year(path: Path, given: str | None) -> str:
@@ -236,11 +276,7 @@ def read_benchmark(path: str | Path | None = None, year: str | None = None) -> B
             schools[field] = schools[field] * 100
             notes.append(f"{field} was given as fractions and was converted to percentages")
     schools["banding"] = schools["banding"].map(lambda b: BANDING_CODES.get(b, b))
-    schools["rectype"] = (
-        schools["rectype"].astype("Int64")
-        if schools["rectype"].notna().any()
-        else pd.array([1] * len(schools), dtype="Int64")
-    )
+    schools["rectype"] = _record_types(schools["rectype"], source.name)
     named = DEFAULT_YEAR if path is None else benchmark_year(source, year)
     description = (
         DEFAULT_DESCRIPTION

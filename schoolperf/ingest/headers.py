@@ -6,12 +6,12 @@ the aliases in ``reference/header_aliases.csv``; a mapping file (``--columns``) 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 
 from schoolperf.errors import InputError, Problem
+from schoolperf.ingest.config_files import file_problem, read_toml, shown
 from schoolperf.reference import ROW, header_aliases, normalise_label
 
 PUPIL_COLUMNS = [
@@ -35,20 +35,11 @@ CONTEXT_COLUMNS = ["tutor_group", "class", "teacher", "school", "year_group", "a
 def read_column_map(path: str | Path) -> dict[str, str]:
     """A mapping file: TOML ``[columns]`` table of ``canonical = "Heading in the export"``."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(
-            [
-                Problem(
-                    "bad-column-map",
-                    f"could not be read as a TOML mapping file ({exc}).",
-                    'Write lines such as upn = "Candidate No" under a [columns] heading.',
-                    file=path.name,
-                )
-            ]
-        ) from None
+    fix = 'Write lines such as upn = "Candidate No" under a [columns] heading.'
+    data = read_toml(path, "bad-column-map", fix)
     mapping = data.get("columns", data)
+    if not isinstance(mapping, dict):
+        raise file_problem(path, "bad-column-map", "has columns, but not as a table.", fix, mapping)
     known = set(PUPIL_COLUMNS + RESULT_COLUMNS + CONTEXT_COLUMNS)
     problems = [
         Problem(
@@ -56,6 +47,14 @@ def read_column_map(path: str | Path) -> dict[str, str]:
             f"maps {key!r}, which is not a column schoolperf knows.",
             f"Use one of: {', '.join(sorted(known))}.",
             file=path.name,
+        )
+        if key not in known
+        else Problem(
+            "bad-column-map",
+            f"maps {key!r} to something other than a heading in quotes.",
+            f'Write it as {key} = "Heading in the export".',
+            file=path.name,
+            value=shown(value),
         )
         for key, value in mapping.items()
         if key not in known or not isinstance(value, str)

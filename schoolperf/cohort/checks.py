@@ -16,6 +16,8 @@ from schoolperf.ingest.read import ROW, squeezed
 from schoolperf.measures.prior_attainment import nominal_scores
 from schoolperf.reference import PERSONAL_COLUMNS, ks2_teacher_assessment
 
+ROWS_NAMED = 10  # rows named in a problem that spans rows; the rest are counted
+
 
 def capped_problems(
     problems: list[Problem], unlisted: Unlisted | None = None
@@ -67,7 +69,7 @@ class Checker:
         if mask.sum() > MAX_PROBLEMS:  # those listed are the first by row
             order = np.argsort(pupils[ROW].to_numpy(), kind="stable")
             pupils, mask = pupils.iloc[order], mask[order]
-        self.rows(pupils, mask, column, code, message, fix)
+        self.rows(pupils, mask, column, code, message, fix, unit="pupils")
 
     def rows(
         self,
@@ -78,46 +80,52 @@ class Checker:
         message: str,
         fix: str,
         columns: pd.Series | None = None,
+        unit: str = "rows",
     ) -> None:
-        """One problem per row of ``frame`` where ``mask`` holds (``columns``: per-row heading)."""
+        """One problem per distinct value of ``column`` where ``mask`` holds, naming its rows
+        (the first :data:`ROWS_NAMED`) and how many there are, so a flood of one bad code is one
+        line ("'K - SEN Support' … in 180 rows"); ``columns``: each row's heading, where the
+        heading differs by row (a wide export's subject columns); ``unit``: what ``frame``'s
+        rows are (rows of the file, or pupils)."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():  # the usual case: no copy of a large frame
             return
-        bad = frame[mask].head(MAX_PROBLEMS)
         heading = self.headings.get(column, column)
-        names = columns[mask].head(MAX_PROBLEMS) if columns is not None else [heading] * len(bad)
-        if len(bad) < mask.sum():  # the rest counted, by heading
-            rest = columns[mask].iloc[MAX_PROBLEMS:] if columns is not None else None
-            for name, count in (
-                rest.value_counts().items()
-                if rest is not None
-                else [(heading, mask.sum() - len(bad))]
-            ):
-                self.unlisted[self.file, code, name] += int(count)
-        holders = holding(frame[mask], column)
+        bad = frame.loc[mask]
+        keyed = pd.DataFrame(
+            {
+                "row": bad[ROW].to_numpy(),
+                "value": bad[column].astype(str).to_numpy(),
+                "name": columns[mask].to_numpy() if columns is not None else heading,
+                "who": bad["upn"].to_numpy() if "upn" in bad.columns else np.arange(len(bad)),
+            }
+        ).sort_values("row", kind="stable")
+        grouped = keyed.groupby(["name", "value"], sort=False)
+        keyed["group"] = grouped.ngroup()  # numbered by first row: the order listed
+        sizes = grouped.size().to_numpy()
+        pupils = grouped["who"].nunique().to_numpy()
+        listed = keyed[keyed["group"] < MAX_PROBLEMS]
+        for name, count in keyed.loc[keyed["group"] >= MAX_PROBLEMS, "name"].value_counts().items():
+            self.unlisted[self.file, code, name] += int(count)
+        named = listed.groupby("group", sort=True).head(ROWS_NAMED).groupby("group")["row"]
         identifying = column in PERSONAL_COLUMNS
-        for row, value, name in zip(bad[ROW], bad[column], names, strict=False):
-            text = str(value)
+        for group, rows in named:
+            first = listed.loc[listed["group"] == group].iloc[0]
+            count = int(sizes[group])
+            shown = ", ".join(str(r) for r in rows) + (", …" if count > ROWS_NAMED else "")
+            text = str(first["value"])
             self.problems.append(
                 Problem(
                     code,
-                    message,
+                    message if count == 1 else f"{message.rstrip('.')} (in {count:,} {unit}).",
                     fix,
                     file=self.file,
-                    row=str(row),
-                    column=name,
+                    row=shown,
+                    column=first["name"],
                     value=text,
-                    personal=identifying or may_be_personal(text, holders.get(text, 1)),
+                    personal=identifying or may_be_personal(text, int(pupils[group])),
                 )
             )
-
-
-def holding(frame: pd.DataFrame, column: str) -> dict[str, int]:
-    """How many pupils of ``frame`` (rows, where it has no ``upn``) hold each value of
-    ``column``: a value many share is a code, not one pupil's data."""
-    values = frame[column].astype(str).to_numpy()
-    who = frame["upn"].to_numpy() if "upn" in frame.columns else np.arange(len(frame))
-    return pd.Series(who).groupby(values).nunique().to_dict()
 
 
 def upper(column: pd.Series) -> tuple[np.ndarray, pd.Series]:

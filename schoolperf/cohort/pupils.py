@@ -22,6 +22,10 @@ from schoolperf.ingest.read import ROW
 from schoolperf.measures.prior_attainment import KS2_SCALED
 from schoolperf.reference import identifies_pupils, ks2_teacher_assessment
 
+# a code with its description, as SIMS writes it, for the fix of a bad code
+DESCRIBED = {"sen": "K - SEN Support", "gender": "M - Male", "disadvantaged": "Y - Yes"}
+DESCRIBED["eal"] = DESCRIBED["disadvantaged"]
+
 
 def _coded(table: pd.DataFrame, column: str, codes: dict, check: Checker, what: str) -> pd.Series:
     """Map a coded pupil column (gender, Y/N, SEN) through ``codes``; blank stays missing."""
@@ -29,13 +33,17 @@ def _coded(table: pd.DataFrame, column: str, codes: dict, check: Checker, what: 
         return pd.Series(pd.NA, index=table.index, dtype=object)
     rows, text = upper(table[column])
     mapped = text.map(codes).astype(object)
+    # a code with its description, as SIMS writes it: "K - SEN Support", "E - EHC Plan"
+    described = text.str.extract(r"^(\w+)\s*-\s*(.+)$")
+    mapped = mapped.fillna(described[0].map(codes)).fillna(described[1].map(codes))
     check.pupil_rows(
         table,
         spread((text != "") & mapped.isna(), rows, table.index),
         column,
         CODE_PROBLEMS[column],
         f"is not a {what} code.",
-        f"Use {', '.join(sorted({k for k in codes if len(k) <= 3}))}.",
+        f"Use one of {', '.join(sorted(codes))} (any case), or a code with its description "
+        f"as SIMS writes it ({DESCRIBED[column]}).",
     )
     return spread(mapped.where(mapped.notna(), pd.NA), rows, table.index)
 

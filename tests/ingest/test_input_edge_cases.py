@@ -493,3 +493,32 @@ def test_a_grade_column_blank_on_every_row_is_a_problem(tmp_path):
     rows.loc[0, "Grade"] = "5"
     rows.to_csv(path, index=False)
     assert analyse(path).school["pupils"] == 180
+
+
+def test_sims_code_descriptions_are_read(tmp_path):
+    """SIMS writes "K - SEN Support", "E - EHC Plan", "N - No Special Educational Need"."""
+    rows = pd.read_csv(DEMO, dtype=str, keep_default_na=False)
+    plain = analyse(DEMO).groups
+    described = {"N": "N - No Special Educational Need", "K": "K - SEN Support"}
+    rows["SEN Status"] = rows["SEN Status"].replace(described | {"E": "E - EHC Plan"})
+    rows.to_csv(tmp_path / "sims.csv", index=False)
+    groups = analyse(tmp_path / "sims.csv").groups
+    for key in ("sen_support", "ehcp", "no_sen"):
+        assert groups[key]["pupils"] == plain[key]["pupils"]
+        assert groups[key]["attainment8"] == plain[key]["attainment8"]
+
+
+def test_a_flood_of_one_bad_code_is_one_line_with_its_count(tmp_path):
+    rows = pd.read_csv(DEMO, dtype=str, keep_default_na=False)
+    rows["SEN Status"] = "Q - Awaiting Assessment"
+    rows.loc[rows["UPN"] == rows["UPN"].iloc[0], "SEN Status"] = "S"
+    rows.to_csv(tmp_path / "flood.csv", index=False)
+    with pytest.raises(InputError) as raised:
+        analyse(tmp_path / "flood.csv")
+    found = [(p.value, p.message) for p in raised.value.problems]
+    assert found == [
+        ("S", "is not a SEN (N, K, E) code."),
+        ("Q - Awaiting Assessment", "is not a SEN (N, K, E) code (in 179 pupils)."),
+    ]
+    fix = raised.value.problems[0].fix
+    assert "SEN SUPPORT" in fix and "K - SEN Support" in fix  # the spellings accepted

@@ -356,3 +356,13 @@ def test_history_neutralises_formulas_in_drop_names():
     history = pd.read_csv(io.StringIO(history_table(document)), dtype=str)
     assert history["label"].tolist() == ["'" + name, "'+SUM(1)"]
     assert history["file"].tolist() == ["'" + name, "'-2.csv"]
+
+
+@pytest.mark.parametrize("heading", ["Predicted Grade", "Working At Grade", "Forecast Grade"])
+def test_a_predicted_grade_heading_is_read_as_the_grade(tmp_path, heading):
+    path = write_drop(tmp_path / "spring_2026-03-01.csv", {"P03": "7"})
+    path.write_text(path.read_text().replace(",Grade\n", f",{heading}\n", 1))
+    result = CliRunner().invoke(cli, ["track", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    [drop] = json.loads(result.stdout)["drops"]
+    assert drop["pupils"] == 12 and drop["school"]["attainment8"] > 0

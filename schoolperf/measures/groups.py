@@ -25,6 +25,7 @@ from schoolperf.measures.suppression import (
 from schoolperf.measures.totals import PupilCells, mean, totals, variance
 from schoolperf.reference import (
     GROUP_NAMES,
+    KEY_GROUPS,
     NAME_COLUMNS,
     PERSONAL_COLUMNS,
     identifies_pupils,
@@ -390,3 +391,39 @@ def gap_table(
                     }
                 )
     return rows
+
+
+def key_group_gaps(gaps: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The groups schools are held to (:data:`~schoolperf.reference.KEY_GROUPS`), one row each
+    from the :func:`gap_table` rows: A8 and P8 each against the national comparator the DfE
+    uses where one is published, else against the rest of the school, with the gap in words."""
+    rows = []
+    for key, label in KEY_GROUPS.items():
+        found = [r for r in gaps if r["group"] == key]
+        if not found:
+            continue
+        row: dict[str, object] = {"group": key, "label": label, "pupils": found[0]["pupils"]}
+        row["suppressed"] = found[0]["suppressed"]
+        for measure in ("attainment8", "progress8"):
+            pair = {r["comparator"]: r for r in found if r["measure"] == measure}
+            chosen, rest = pair["national"], pair["school"]
+            if chosen["comparator_value"] is None and rest["comparator_value"] is not None:
+                chosen = rest
+            row[measure] = {
+                "value": chosen["value"],
+                "gap": chosen["gap"],
+                "against": chosen["comparator_description"],
+                "verdict": gap_in_words(chosen["significant"], chosen["gap"]),
+                "why": chosen["not_tested_because"],
+            }
+        rows.append(row)
+    return rows
+
+
+def gap_in_words(significant: object, gap: object) -> str | None:
+    """A tested gap in words: significantly below, not distinguishable, significantly above."""
+    if significant is None:
+        return None
+    if not significant:
+        return "not distinguishable"
+    return "significantly above" if float(gap or 0) > 0 else "significantly below"  # type: ignore[arg-type]

@@ -7,21 +7,34 @@ from rich.markup import escape
 from rich.table import Table
 
 from schoolperf.errors import Problem
+from schoolperf.reference import GROUP_NAMES
+
+
+class _Console(Console):
+    """Text is never hard-wrapped (a path or a message stays one line in a pipe), but tables fit
+    the width (80 columns in a pipe or cron), wrapping names between words, never cutting."""
+
+    def print(self, *objects: object, **options: object) -> None:  # type: ignore[override]
+        if any(isinstance(o, Table) for o in objects):
+            options.setdefault("soft_wrap", False)
+        super().print(*objects, **options)  # type: ignore[arg-type]
 
 
 def stdout() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return _Console(highlight=False, soft_wrap=True)
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _number(value: object, signed: bool = False, places: int = 2) -> str:
     if value is None or value != value:  # None or NaN: not computed
         return "—"
-    number = float(value)  # type: ignore[arg-type]
-    return f"{number:+.{places}f}" if signed else f"{number:.{places}f}"
+    number = round(float(value), places) + 0.0  # type: ignore[arg-type]  # (no "-0.00")
+    if signed and number:
+        return f"{number:+.{places}f}"
+    return f"{number:.{places}f}"
 
 
 def _interval(figures: dict, key: str) -> str:
@@ -71,25 +84,78 @@ HEADLINE_ROWS = [
 ]
 
 
-def groups_table(groups: dict[str, dict]) -> Table:
-    """Each pupil group with n, A8, the DfE's headline (adjusted) P8 and its CI (group n), basics
-    5+; small groups flagged."""
-    table = Table(title="Pupil groups (Progress 8 adjusted, as the DfE)", title_justify="left")
-    for column in ("group", "pupils", "Attainment 8", "Progress 8", "95% CI", "5+ E&M %", "note"):
-        table.add_column(column, justify="left" if column in ("group", "note") else "right")
-    for key, g in groups.items():
-        if g.get("suppressed"):
-            note = "suppressed (too few pupils)"
-        else:
-            note = "fewer than 10 pupils" if g.get("small_group") else ""
+def _longest_word(texts: list[str]) -> int:
+    """The width a name column needs so that no word of a name is cut (names wrap between
+    words instead, in a pipe's 80 columns too)."""
+    return max((len(w) for t in texts for w in t.split()), default=5)
+
+
+def key_groups_table(rows: list[dict]) -> Table:
+    """The groups schools are held to, each gap against the DfE's national comparator (else the
+    rest of the school) and whether it is real, in words
+    (:func:`~schoolperf.measures.groups.key_group_gaps`)."""
+    table = Table(
+        title="The groups the school is held to",
+        caption="Gaps against the group's national comparator (disadvantaged: non-disadvantaged "
+        "pupils nationally) where the DfE publishes one, else the rest of the school.",
+        title_justify="left",
+        caption_justify="left",
+    )
+    table.add_column("group", min_width=_longest_word([r["label"] for r in rows]))
+    table.add_column("pupils", justify="right", no_wrap=True)
+    table.add_column("P8 gap: is it real?", min_width=13)
+    table.add_column("A8 gap: is it real?", min_width=13)
+    table.add_column("against", min_width=8)
+    for row in rows:
+        if row["suppressed"]:
+            table.add_row(escape(row["label"]), str(row["pupils"]), "suppressed", "", "")
+            continue
+        p8, a8 = row["progress8"], row["attainment8"]
         table.add_row(
-            escape(key),
+            escape(row["label"]),
+            str(row["pupils"]),
+            escape(
+                f"{_number(p8['gap'], True)} {p8['verdict'] or 'not tested: ' + str(p8['why'])}"
+            ),
+            escape(
+                f"{_number(a8['gap'], True, 1)} {a8['verdict'] or 'not tested: ' + str(a8['why'])}"
+            ),
+            "rest of the school" if p8["against"] == "rest of the school" else "national",
+        )
+    return table
+
+
+def _verdict(gap: dict) -> str:
+    return str(gap["verdict"] or f"not tested: {gap['why']}")
+
+
+def groups_table(groups: dict[str, dict]) -> Table:
+    """Each pupil group (named in words; a column's group by its key) with n, A8, the DfE's
+    headline (adjusted) P8 and its CI (group n), basics 5+; small groups flagged."""
+    table = Table(
+        title="Pupil groups (Progress 8 adjusted, as the DfE)",
+        caption="* fewer than 10 pupils: one or two pupils can swing the figures.",
+        title_justify="left",
+        caption_justify="left",
+    )
+    names = [GROUP_NAMES[k][0] if k in GROUP_NAMES else k for k in groups]
+    table.add_column("group", min_width=_longest_word(names))
+    for column in ("pupils", "A8", "P8", "95% CI", "5+ E&M %"):
+        table.add_column(column, justify="right", min_width=5)
+    for name, g in zip(names, groups.values(), strict=True):
+        flagged = f"{name} *" if g.get("small_group") else name
+        if g.get("suppressed"):
+            table.add_row(
+                escape(flagged), str(g["pupils"]), "", "", "suppressed: too few pupils", ""
+            )
+            continue
+        table.add_row(
+            escape(flagged),
             str(g["pupils"]),
-            _number(g.get("attainment8")),
+            _number(g.get("attainment8"), places=1),
             _number(g.get("progress8_adjusted"), signed=True),
             _interval(g, "progress8_adjusted"),
-            _number(g.get("basics_5_pct")),
-            note,
+            _number(g.get("basics_5_pct"), places=1),
         )
     return table
 
@@ -135,7 +201,10 @@ def subjects_table(subjects: list[dict]) -> Table:
         "vs other subjects",
         "value added (95% CI)",
     ):
-        table.add_column(column, justify="left" if column == "subject" else "right")
+        if column == "subject":
+            table.add_column(column, min_width=_longest_word([str(r["subject"]) for r in subjects]))
+        else:
+            table.add_column(column, justify="right")
     for row in subjects:
         va = _number(row["value_added"], signed=True)
         if row["value_added_ci_low"] is not None:

@@ -25,6 +25,7 @@ from schoolperf.reference.vocabulary import (  # noqa: F401 (the package's own n
     ENGLISH_ROLES,
     GROUP_NAMES,
     IGCSE,
+    KEY_GROUPS,
     NAME_COLUMNS,
     NOT_COUNTING,
     NOT_IGCSE,

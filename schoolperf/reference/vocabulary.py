@@ -24,6 +24,14 @@ OPEN_ROLES = ("open", "open_technical")
 NOT_COUNTING = "not_counting"  # a result of a kind that counts nowhere (short courses, IGCSEs)
 ROLES = {*ENGLISH_ROLES, "maths", *EBACC_ROLES, *OPEN_ROLES, NOT_COUNTING}
 
+# the four groups schools are held to (SEND as its two DfE groups), as a summary names them
+KEY_GROUPS = {
+    "disadvantaged": "Disadvantaged (pupil premium)",
+    "high_prior": "High prior attainers",
+    "sen_support": "SEND: SEN support",
+    "ehcp": "SEND: EHC plan",
+    "boys": "Boys",
+}
 # the pupil groups, as a heading names them and as a sentence names their pupils
 GROUP_NAMES = {
     "disadvantaged": ("Disadvantaged", "disadvantaged pupils"),

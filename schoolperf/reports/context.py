@@ -16,6 +16,7 @@ import pandas as pd
 
 from schoolperf.analysis import Analysis
 from schoolperf.cohort import MISSING_GROUP_COLUMNS
+from schoolperf.measures.groups import key_group_gaps
 from schoolperf.measures.similar_schools import percentile_words
 from schoolperf.reference import GROUP_NAMES, attribution_lines, national_comparators
 from schoolperf.reports import charts
@@ -155,53 +156,6 @@ def _gaps(analysis: Analysis) -> list[dict[str, Any]]:
         if row["comparator"] == "national"
         or row["group"] in ("disadvantaged", "boys", "sen_support", "eal")
     ]
-
-
-# the four groups schools are held to (SEND as its two DfE groups), as the pack's first page
-# shows them: each against the national comparator the DfE uses where one is published, else
-# against the rest of the school
-KEY_GROUPS = {
-    "disadvantaged": "Disadvantaged (pupil premium)",
-    "high_prior": "High prior attainers",
-    "sen_support": "SEND: SEN support",
-    "ehcp": "SEND: EHC plan",
-    "boys": "Boys",
-}
-
-
-def _key_groups(analysis: Analysis) -> list[dict[str, Any]]:
-    """One row per key group: its A8 and P8, each gap and whether it is real, in words."""
-    rows = []
-    for key, label in KEY_GROUPS.items():
-        found = [r for r in analysis.gaps if r["group"] == key]
-        if not found:
-            continue
-        row: dict[str, Any] = {"label": label, "pupils": found[0]["pupils"]}
-        row["suppressed"] = found[0]["suppressed"]
-        for measure in ("attainment8", "progress8"):
-            pair = {r["comparator"]: r for r in found if r["measure"] == measure}
-            chosen = pair["national"]
-            rest = pair["school"]
-            if chosen["comparator_value"] is None and rest["comparator_value"] is not None:
-                chosen = rest
-            row[measure] = {
-                "value": chosen["value"],
-                "gap": chosen["gap"],
-                "against": chosen["comparator_description"],
-                "verdict": verdict(chosen["significant"], chosen["gap"]),
-                "why": chosen["not_tested_because"],
-            }
-        rows.append(row)
-    return rows
-
-
-def verdict(flag: object, gap: object) -> str | None:
-    """A gap in words: significantly below, not distinguishable, significantly above."""
-    if flag is None:
-        return None
-    if not flag:
-        return "not distinguishable"
-    return "significantly above" if (gap or 0) > 0 else "significantly below"
 
 
 def _pupil_lists(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
@@ -378,7 +332,7 @@ def build_context(
         "national": national,
         "comparator_year": year,
         "headlines": _headlines(analysis, national),
-        "key_groups": _key_groups(analysis),
+        "key_groups": key_group_gaps(analysis.gaps),
         "groups": _groups(analysis),
         "gaps": gaps,
         "subjects": _subjects(analysis, staff, min_group),

@@ -299,3 +299,28 @@ def test_memory_limit_and_spill_folder(tmp_path):
     wrong = invoke("analyse", str(DEMO), "--memory-limit", "lots")
     assert wrong.exit_code == 2 and "Traceback" not in wrong.output
     assert "--memory-limit 'lots' is not an amount of memory" in wrong.stderr
+
+
+def test_analyse_shows_the_four_groups_after_the_headlines_without_cutting_names():
+    """In a pipe (80 columns) no name is cut with "…" ("disadvan…" was either disadvantaged
+    group); the groups schools are held to come straight after the headlines, gaps in words."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "schoolperf", "analyse", str(DEMO)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        check=True,
+    )
+    text = result.stdout
+    assert "…" not in text
+    titles = [t for t in ("headline measures", "The groups the school is held to", "Pupil groups")]
+    assert [text.index(t) for t in titles] == sorted(text.index(t) for t in titles)
+    key_groups = text[text.index("The groups the school is held to") : text.index("Pupil groups")]
+    assert key_groups.count("significantly") == 10 and "Non-disadvantaged" not in key_groups
+    assert "SEND: EHC" in key_groups and "rest of" in key_groups
+    table_lines = [line for line in text.splitlines() if line[:1] in "┏┃│└┡"]
+    assert max(len(line) for line in table_lines) <= 80

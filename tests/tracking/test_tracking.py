@@ -232,11 +232,12 @@ def test_corrupt_drop_exits_2_and_leaves_outputs(drops, tmp_path):
 
 
 def test_bad_drops_count_every_problem(drops, tmp_path):
-    """Two drops with more problems of a kind than are listed: each drop's unlisted ones are
-    counted under its own file, and the log and the message count all of them."""
+    """Two drops with more problems of a kind than are listed (a different bad grade on each
+    row: one bad grade on many rows is one problem): each drop's unlisted ones are counted
+    under its own file, and the log and the message count all of them."""
     cfg = config(tmp_path)
     for name, bad in (("y11_2026-05-01.csv", 503), ("y11_2026-06-01.csv", 520)):
-        rows = "".join(f"P{i:03d},Maths,Z9\n" for i in range(bad))
+        rows = "".join(f"P{i:03d},Maths,Q{i}\n" for i in range(bad))
         (drops[0].parent / name).write_text("UPN,Subject,Grade\n" + rows)
     with pytest.raises(InputError) as error:
         run_config(cfg)

@@ -474,13 +474,24 @@ def targets(
     subject_targets = pd.concat(
         [entries[["upn", "subject_title", "grade", "ks2_band"]], by_entry], axis=1
     )
-    double = subject_targets["target_grade"].astype(str).str.fullmatch(r"\d\d")
-    subject_targets.loc[double, "target_grade"] = (
-        subject_targets.loc[double, "target_grade"].str[0]
-        + "-"
-        + subject_targets.loc[double, "target_grade"].str[1]
-    )
+    subject_targets["target_grade"] = _double_grades(subject_targets["target_grade"])
     subject_targets["target_percentile"] = (
         entries["upn"].map(by_pupil["subject_targets_percentile"]).to_numpy()
     )
+    subject_targets["grade"] = _double_grades(subject_targets["grade"])
     return out.reset_index(), subject_targets, method
+
+
+def rounded_targets(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`targets` table as it is written out: points and percentiles to two places, as
+    the DfE's estimates are, chances to three (the library's own figures stay unrounded, so
+    the element targets add up to the A8 target exactly)."""
+    places = {c: 3 if c.startswith("chance") else 2 for c in table.columns}
+    return table.round(places)
+
+
+def _double_grades(grades: pd.Series) -> pd.Series:
+    """A combined science grade as it is written ("5-4"), not as its code ("54")."""
+    text = grades.astype(str)
+    double = text.str.fullmatch(r"\d\d")
+    return text.where(~double, text.str[0] + "-" + text.str[1]).where(grades.notna())

@@ -85,12 +85,12 @@ def targets_command(file: Path, output_format: str, subject_level: bool, **kwarg
         schoolperf targets results.csv --percentile 80 > targets.csv
         schoolperf targets results.csv --by-subject --format json
     """
-    from schoolperf.comparisons import targets
+    from schoolperf.comparisons import rounded_targets, targets
     from schoolperf.outputs.files import safe_for_spreadsheet
 
     analysis, comparison = compare_school(file, kwargs)
     pupils, subjects, method = targets(analysis, comparison)
-    table = subjects if subject_level else pupils
+    table = rounded_targets(subjects if subject_level else pupils)
     if output_format == "json":
         records = json.loads(table.to_json(orient="records"))
         click.echo(
@@ -106,5 +106,7 @@ def targets_command(file: Path, output_format: str, subject_level: bool, **kwarg
             )
         )
         return
-    click.echo("".join(f"# {line}\n" for line in method.split(". ") if line), nl=False)
+    # the CSV holds the table alone, so that it opens cleanly in a spreadsheet; the method
+    # goes to standard error (and is in the JSON)
+    click.echo(f"note: {method}", err=True)
     click.echo(safe_for_spreadsheet(table).to_csv(index=False, lineterminator="\n"), nl=False)

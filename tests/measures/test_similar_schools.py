@@ -191,16 +191,25 @@ def test_target_a8_is_estimate_plus_ten_peer_percentile_p8():
     ]
     targets = pd.DataFrame(run_json("targets", str(DEMO), "--format", "json")["targets"])
     row = targets.dropna(subset=["attainment8_estimate"]).iloc[0]
-    assert row["target_attainment8"] == pytest.approx(row["attainment8_estimate"] + 10 * p8)
-
-
-def test_targets_csv_header_states_the_method():
-    out = CliRunner().invoke(cli, ["targets", str(DEMO)]).stdout.splitlines()
-    assert out[0] == "# Targets at the 80th percentile of similar schools"
-    assert any("2018/19" in line for line in out if line.startswith("#"))
-    assert next(line for line in out if not line.startswith("#")).startswith(
-        "upn,attainment8_estimate,target_attainment8"
+    assert row["target_attainment8"] == pytest.approx(
+        row["attainment8_estimate"] + 10 * p8, abs=0.005
     )
+
+
+def test_targets_csv_is_the_table_alone_and_rounded():
+    """The CSV opens cleanly in a spreadsheet: no '#' method lines that split into cells (the
+    method goes to standard error and the JSON), targets rounded like the estimates."""
+    import csv
+    import io
+
+    result = CliRunner().invoke(cli, ["targets", str(DEMO)])
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0][:3] == ["upn", "attainment8_estimate", "target_attainment8"]
+    assert all(len(row) == len(rows[0]) for row in rows)
+    assert "note: Targets at the 80th percentile of similar schools" in result.stderr
+    assert "2018/19" in result.stderr
+    numbers = [cell for row in rows[1:] for cell in row[1:8] if cell]
+    assert numbers and all(len(cell.partition(".")[2]) <= 2 for cell in numbers)
 
 
 def test_no_ks2_cannot_find_similar_schools(tmp_path):

@@ -33,15 +33,38 @@ TRACK_MEASURES = [
 ]
 GROUP_MEASURES = ["attainment8", "progress8_adjusted", "progress8", "basics_5_pct", "ebacc_aps"]
 ALERTS = {
-    "progress8_below": "projected Progress 8 is below {limit:+.2f} ({value:+.2f})",
-    "attainment8_below": "projected Attainment 8 is below {limit:.1f} ({value:.1f})",
-    "basics_5_below": "projected grade 5+ in English and maths is below {limit:.1f}% "
-    "({value:.1f}%)",
-    "gap_widening": "the disadvantaged Progress 8 gap to non-disadvantaged pupils nationally "
-    "widened by more than {limit:.2f} since the last drop ({value:+.2f})",
-    "pupils_falling_above": "more than {limit:g} pupils' projected Progress 8 fell by more than "
-    "the threshold ({value:g})",
+    "progress8_below": "projected Progress 8 is {value}, below the alert level of {limit}",
+    "attainment8_below": "projected Attainment 8 is {value}, below the alert level of {limit}",
+    "basics_5_below": "projected grade 5+ in English and maths is {value}, below the alert "
+    "level of {limit}",
+    "gap_widening": "the disadvantaged pupils' Progress 8 gap to non-disadvantaged pupils "
+    "nationally {moved} since the last drop (alert when it widens by more than {limit})",
+    "pupils_falling_above": "{value} pupils' projected Progress 8 fell by more than the "
+    "threshold since the last drop (alert above {limit})",
 }
+
+
+def _alert_message(name: str, value: float, limit: float, gap: float | None) -> str:
+    """An alert in words, each figure in its own format: P8 signed, A8 to one place, a share
+    as a percentage; the gap's value and its change stated apart ("widened by 0.20 to
+    −0.62"), so the sign reads the right way."""
+    if name == "gap_widening":
+        now = "" if gap is None else f" to {gap:+.2f}"
+        behind = gap is None or gap < 0  # disadvantaged pupils behind: a fall widens the gap
+        if value < 0:
+            moved = f"{'widened' if behind else 'fell'} by {-value:.2f}{now}"
+        elif value > 0:
+            moved = f"{'narrowed' if behind else 'rose'} by {value:.2f}{now}"
+        else:
+            moved = f"did not change{now}"
+        return ALERTS[name].format(moved=moved, limit=f"{limit:.2f}")
+    shown = {
+        "progress8_below": lambda v: f"{v:+.2f}",
+        "attainment8_below": lambda v: f"{v:.1f}",
+        "basics_5_below": lambda v: f"{v:.1f}%",
+        "pupils_falling_above": lambda v: f"{v:g}",
+    }[name]
+    return ALERTS[name].format(value=shown(value), limit=shown(limit))
 
 
 def _change(values: list[float | None]) -> dict[str, float | None]:
@@ -145,7 +168,9 @@ def _alerts(document: dict[str, Any], limits: dict[str, float]) -> list[dict[str
                 "limit": limit,
                 "value": value,
                 "fired": bool(hit),
-                "message": ALERTS[name].format(limit=limit, value=value),
+                "message": _alert_message(
+                    name, value, limit, document["disadvantaged_gap"]["by_drop"][-1]
+                ),
             }
         )
     return fired

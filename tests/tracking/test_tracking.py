@@ -204,7 +204,8 @@ def test_alert_fires_with_exit_1(drops, tmp_path):
     cfg = config(tmp_path, progress8_below=0.7)
     result = CliRunner().invoke(cli, ["track", "--config", str(cfg), "--quiet"])
     assert result.exit_code == 1
-    assert "alert: projected Progress 8 is below +0.70" in result.stderr
+    assert "below the alert level of +0.70" in result.stderr
+    assert "alert: projected Progress 8 is +0." in result.stderr
     doc = json.loads((tmp_path / "out" / "tracking_2026-03-30.json").read_text())
     fired = {a["alert"]: a["fired"] for a in doc["alerts"]}
     assert fired == {"progress8_below": True}
@@ -214,7 +215,17 @@ def test_gap_widening_alert(drops, tmp_path):
     (drops[2]).unlink()  # latest drop is January: the gap widened by 1/6 P8
     cfg = config(tmp_path, gap_widening=0.15)
     result = CliRunner().invoke(cli, ["track", "--config", str(cfg), "--quiet"])
-    assert result.exit_code == 1 and "gap" in result.stderr
+    assert result.exit_code == 1
+    # the gap's change and its new value stated apart, signs reading the right way
+    doc = json.loads((tmp_path / "out" / "tracking_2026-01-20.json").read_text())
+    gaps = doc["disadvantaged_gap"]["by_drop"]
+    [alert] = [a for a in doc["alerts"] if a["alert"] == "gap_widening"]
+    assert alert["fired"] and gaps[-1] < gaps[-2]
+    moved = "widened" if gaps[-1] < 0 else "fell"  # (here disadvantaged pupils are ahead)
+    assert (
+        f"gap to non-disadvantaged pupils nationally {moved} by {gaps[-2] - gaps[-1]:.2f} to "
+        f"{gaps[-1]:+.2f} since the last drop (alert when it widens by more than 0.15)"
+    ) in alert["message"]
 
 
 def test_corrupt_drop_exits_2_and_leaves_outputs(drops, tmp_path):
@@ -367,3 +378,18 @@ def test_a_predicted_grade_heading_is_read_as_the_grade(tmp_path, heading):
     assert result.exit_code == 0, result.stderr
     [drop] = json.loads(result.stdout)["drops"]
     assert drop["pupils"] == 12 and drop["school"]["attainment8"] > 0
+
+
+@pytest.mark.parametrize(
+    "change, gap, words",
+    [
+        (-0.2, -0.62, "widened by 0.20 to -0.62"),
+        (0.1, -0.3, "narrowed by 0.10 to -0.30"),
+        (-0.2, 0.1, "fell by 0.20 to +0.10"),
+    ],
+)
+def test_gap_alert_states_the_change_and_the_gap_apart(change, gap, words):
+    from schoolperf.tracking.summary import _alert_message
+
+    message = _alert_message("gap_widening", change, 0.15, gap)
+    assert f"nationally {words} since the last drop" in message

@@ -35,7 +35,7 @@ def compare_school(file: Path, kwargs: dict[str, Any]):  # noqa: ANN202 - (Analy
     comparison = similar_schools(analysis, kwargs["benchmark"], settings, kwargs["benchmark_year"])
     from schoolperf.outputs.console import print_warnings, stderr
 
-    print_warnings(comparison.get("warnings", []), stderr())
+    print_warnings([*analysis.warnings, *comparison.get("warnings", [])], stderr())
     return analysis, comparison
 
 

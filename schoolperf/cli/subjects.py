@@ -64,9 +64,11 @@ def subjects(
         schoolperf subjects results.csv --subject Geography --sort residual --format csv
     """
     from schoolperf.analysis import analyse as run
+    from schoolperf.outputs.console import print_warnings, stderr
     from schoolperf.reference import normalise_label
 
     analysis = run(file, analysis_options(**kwargs))
+    print_warnings(analysis.warnings, stderr())  # in every format, on standard error
     if subject_name is None:
         if output_format == "json":
             click.echo(json.dumps(analysis.to_dict(pupils=False)["subjects"], indent=2))

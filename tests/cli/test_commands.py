@@ -324,3 +324,22 @@ def test_analyse_shows_the_four_groups_after_the_headlines_without_cutting_names
     assert "SEND: EHC" in key_groups and "rest of" in key_groups
     table_lines = [line for line in text.splitlines() if line[:1] in "┏┃│└┡"]
     assert max(len(line) for line in table_lines) <= 80
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["subjects", "--format", "json"],
+        ["subjects", "--format", "csv"],
+        ["compare", "--format", "json"],
+        ["targets", "--format", "json"],
+        ["pack", "--format", "md", "--audience", "staff"],
+    ],
+)
+def test_every_command_warns_on_standard_error_in_every_format(tmp_path, command):
+    """`subjects --format json` said nothing of the subjects it could not value-add."""
+    extra = ["--out", str(tmp_path / "pack.md")] if command[0] == "pack" else []
+    result = invoke(command[0], str(DEMO), *command[1:], *extra)
+    assert result.exit_code == 0, result.stderr
+    assert "5 subject(s) have no national transition matrix" in result.stderr
+    assert "no national transition matrix" not in result.stdout.split("\n")[0]

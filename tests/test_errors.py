@@ -18,6 +18,7 @@ NOT_CODES = {
     "attainment-vs-prior",
     "p8-groups",
     "subject-va",
+    "similar-schools",
     "chromium-browser",
     "google-chrome",
     "by-school",

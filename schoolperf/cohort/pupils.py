@@ -119,12 +119,12 @@ def _pupil_values(
     know, which may be about each result (a long export's awarding body, season, target
     grade): a pupil whose rows differ in one is no problem, only blank in it, and the column
     is noted in ``check.per_result``."""
-    firsts = pd.DataFrame(index=pd.Index(upns, name="upn"))
     # rows in pupil order once; then each column's per-pupil min and max by ``reduceat``
     order = np.argsort(pupil, kind="stable")
     starts = np.flatnonzero(np.diff(pupil[order], prepend=-1)) if len(order) else order
     rows = long[ROW].to_numpy()[order]
-    firsts[ROW] = np.minimum.reduceat(rows, starts)
+    # the columns gathered, then made one frame (a column at a time would copy them all each time)
+    firsts: dict[str, np.ndarray] = {ROW: np.minimum.reduceat(rows, starts)}
     for column in columns:
         codes, values = pd.factorize(long[column], sort=True)
         if column in SPELLINGS:  # "F", "f" and "Female" agree: one code, as each spelling
@@ -153,8 +153,11 @@ def _pupil_values(
             len(disagree) - MAX_PROBLEMS, 0
         )
         disagree = disagree[:MAX_PROBLEMS]
-        for upn in upns[disagree]:
-            given = long[(long["upn"] == upn) & (long[column] != "")]
+        named = upns[disagree]
+        held = long.loc[long["upn"].isin(named) & (long[column] != ""), ["upn", column, ROW]]
+        by_pupil = dict(tuple(held.groupby("upn", sort=False)))  # one pass, not one a pupil
+        for upn in named:
+            given = by_pupil[upn]
             check.problems.append(
                 Problem(
                     "pupil-fields-disagree",
@@ -171,7 +174,7 @@ def _pupil_values(
                     column=check.headings.get(column, column),
                 )
             )
-    return firsts
+    return pd.DataFrame(firsts, index=pd.Index(upns, name="upn"))
 
 
 def _shown(value: str) -> str:
@@ -199,21 +202,22 @@ def build_pupils(
     text_columns = [c for c in PUPIL_COLUMNS + extras if c in long.columns and c != "upn"]
     firsts = _pupil_values(long, text_columns, check, pupil, upns, _about_results(extras))
     check.pupil_source = long
+    flat = firsts.reset_index()  # (once: a file may have many columns)
     pupils = pd.DataFrame(index=firsts.index)
     for column in ("forename", "surname", "name"):
         if column in firsts.columns:
             pupils[column] = firsts[column]
-    pupils["gender"] = _coded(firsts.reset_index(), "gender", GENDER, check, "gender").to_numpy()
+    pupils["gender"] = _coded(flat, "gender", GENDER, check, "gender").to_numpy()
     for column in ("disadvantaged", "eal"):
         codes = SPELLINGS[column]
-        pupils[column] = _coded(firsts.reset_index(), column, codes, check, "yes/no").to_numpy()
-    pupils["sen"] = _coded(firsts.reset_index(), "sen", SEN, check, "SEN (N, K, E)").to_numpy()
+        pupils[column] = _coded(flat, column, codes, check, "yes/no").to_numpy()
+    pupils["sen"] = _coded(flat, "sen", SEN, check, "SEN (N, K, E)").to_numpy()
     for column in BLANK_GROUPS:  # a blank puts the pupil in none of the column's groups
         if column in firsts.columns and pupils[column].isna().any():
             heading = check.headings.get(column, column)
             check.blank_cells[column, heading] += int(pupils[column].isna().sum())
     for subject in ("reading", "maths"):
-        score, code = _ks2(firsts.reset_index(), f"ks2_{subject}", check)
+        score, code = _ks2(flat, f"ks2_{subject}", check)
         pupils[f"ks2_{subject}"] = score.to_numpy()
         pupils[f"ks2_{subject}_ta"] = code.to_numpy()
     year = pd.Series(pd.NA, index=firsts.index, dtype="Int64")
@@ -221,7 +225,7 @@ def build_pupils(
         number = pd.to_numeric(firsts["ks2_year"], errors="coerce")
         bad = (firsts["ks2_year"] != "") & ~number.between(2010, 2035)
         check.pupil_rows(
-            firsts.reset_index(),
+            flat,
             bad.to_numpy(),
             "ks2_year",
             "bad-ks2-year",
@@ -230,12 +234,10 @@ def build_pupils(
         )
         year = number.where(~bad).round().astype("Int64")
     pupils["ks2_year"] = year
-    pupils["ks2_fine_level"] = _fine_level(firsts.reset_index(), check).to_numpy()
-    check_ks2_codes(firsts.reset_index(), pupils, year.fillna(default_ks2_year), check)
-    for column in extras:
-        if column in firsts.columns:
-            pupils[column] = firsts[column]
-    pupils[ROW] = firsts[ROW]
+    pupils["ks2_fine_level"] = _fine_level(flat, check).to_numpy()
+    check_ks2_codes(flat, pupils, year.fillna(default_ks2_year), check)
+    kept = [c for c in extras if c in firsts.columns]
+    pupils = pd.concat([pupils, firsts[[*kept, ROW]]], axis=1)  # at once: there may be many
     pupils.index.name = "upn"
     return pupils
 

@@ -29,10 +29,11 @@ PROBLEMS: dict[str, str] = {
     "extra-cells": "A row has more cells than the header.",
     "cell-too-long": "A cell is longer than any real result holds (over 10,000 characters).",
     "no-data-rows": "The file has a header but no rows of data.",
-    "too-many-columns": "The file has more columns than any pupil export holds.",
-    "too-many-rows": "The file has more rows than any pupil export holds.",
-    "sheet-too-large": "The sheet claims a size far beyond any pupil export.",
-    "workbook-too-large": "The workbook's text or cells are far beyond any pupil export.",
+    "too-many-columns": "The file has more columns than any pupil export holds (over 2,000).",
+    "too-many-rows": "A sheet has rows beyond the 1,048,576 Excel allows.",
+    "sheet-too-large": "The sheet's claimed size, XML or mostly blank cells are far beyond any "
+    "pupil export.",
+    "workbook-too-large": "The workbook's texts, sheets or XML are far beyond any pupil export.",
     # headings
     "blank-header-row": "Row 1, where the headings belong, is blank.",
     "headings-not-on-row-1": "The headings are below a title or other rows.",

@@ -2,12 +2,12 @@
 
 A file is refused from its first bytes when it holds binary data (a workbook or other file under
 a CSV name, a password-protected or old Excel workbook), and a header is refused when two columns
-share a heading.
+share a heading or when it has more columns than any pupil export (:data:`MAX_COLUMNS`), before
+the cells below it are read.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 from schoolperf.errors import InputError, Problem
@@ -15,6 +15,8 @@ from schoolperf.errors import InputError, Problem
 OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx and old .xls
 ZIP_HEADER = b"PK\x03\x04"
 MAX_CELL = 10_000  # characters; no real export has a longer cell
+# columns; a wide export of 60 subjects with a few columns each is far below
+MAX_COLUMNS = 2_000
 
 
 def problem(path: Path, code: str, message: str, fix: str, row: int | None = None) -> InputError:
@@ -54,14 +56,46 @@ def check_binary(path: Path, workbook: bool = False) -> None:
         )
 
 
+def check_width(path: Path, columns: int) -> None:
+    """Refuse a table of more than :data:`MAX_COLUMNS` columns, before its cells are read."""
+    if columns > MAX_COLUMNS:
+        raise problem(
+            path,
+            "too-many-columns",
+            f"has {columns:,} columns, more than the {MAX_COLUMNS:,} any pupil export holds.",
+            "Delete the empty and unneeded columns (in Excel, those right of the data too), "
+            "then save the file again.",
+            row=1,
+        )
+
+
 def check_header(path: Path, header: list[str]) -> None:
     """Every column needs a distinct heading (ignoring case, spacing and punctuation), or one
-    of two columns would be silently ignored."""
+    of two columns would be silently ignored; and there are at most :data:`MAX_COLUMNS`
+    headings, none over :data:`MAX_CELL` characters."""
     from schoolperf.reference import normalise_label
 
+    check_width(path, len(header))
     names = [str(h).strip() for h in header]
-    counts = Counter(normalise_label(n) for n in names if n)
-    repeated = sorted({normalise_label(n) for n in names if n and counts[normalise_label(n)] > 1})
+    long = next((i for i, name in enumerate(names) if len(name) > MAX_CELL), None)
+    if long is not None:
+        raise InputError(
+            [
+                Problem(
+                    "cell-too-long",
+                    f"has a heading of {len(names[long]):,} characters in column {long + 1}.",
+                    f"No cell should hold more than {MAX_CELL:,}; check the export.",
+                    file=path.name,
+                    row="1",
+                    value=names[long],
+                )
+            ]
+        )
+    spellings: dict[str, list[str]] = {}
+    for name in names:
+        if name:
+            spellings.setdefault(normalise_label(name), []).append(name)
+    repeated = sorted(label for label, found in spellings.items() if len(found) > 1)
     if repeated:
         raise InputError(
             [
@@ -71,9 +105,7 @@ def check_header(path: Path, header: list[str]) -> None:
                     "Rename or delete the extra column.",
                     file=path.name,
                     row="1",
-                    column=" / ".join(
-                        dict.fromkeys(n for n in names if normalise_label(n) == label)
-                    ),
+                    column=" / ".join(dict.fromkeys(spellings[label])),
                 )
                 for label in repeated
             ]

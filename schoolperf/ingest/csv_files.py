@@ -19,7 +19,13 @@ from typing import Any
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.ingest.checks import MAX_CELL, check_binary, check_header, problem
+from schoolperf.ingest.checks import (
+    MAX_CELL,
+    check_binary,
+    check_header,
+    check_width,
+    problem,
+)
 from schoolperf.reference import ROW
 
 _DELIMITERS = ",;\t"
@@ -76,10 +82,23 @@ _UTF8_SEQUENCE = re.compile(
 )
 
 
+class _Sniffer(csv.Sniffer):
+    """The csv module's sniffer, whose search for quoted cells (slow as the square of the text
+    or worse, on a line of many quotes) reads only the sample's first :data:`QUOTE_SAMPLE`
+    characters; the count of each delimiter on each line still reads the whole sample."""
+
+    def _guess_quote_and_delimiter(self, data: str, delimiters: str | None) -> Any:
+        return super()._guess_quote_and_delimiter(data[:QUOTE_SAMPLE], delimiters)
+
+
+QUOTE_SAMPLE = 4096
+
+
 def _delimiter(text: str) -> str:
+    """The delimiter of a CSV's text, from its first 50 lines."""
     sample = "\n".join(text.splitlines()[:50])
     try:
-        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+        return _Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
     except csv.Error:
         header = text.splitlines()[0] if text else ""
         return max(_DELIMITERS, key=header.count)
@@ -163,20 +182,10 @@ def _arrow_csv_options(path: Path) -> tuple[list[str], Any, Any] | None:
     import pyarrow.csv as pacsv
 
     check_binary(path)
-    with open(path, "rb") as f:
-        head = f.read(1 << 16)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    found = _utf8_header(path)
+    if found is None:
         return None
-    try:
-        sample = head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the sample's end
-            return None
-        sample = head[: exc.start].decode("utf-8-sig")
-    if not sample.strip():
-        return None
-    delimiter = _delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
+    header, delimiter = found
     if len(header) < 2 or not all(cell.strip() for cell in header):
         return None
     check_header(path, header)
@@ -189,6 +198,48 @@ def _arrow_csv_options(path: Path) -> tuple[list[str], Any, Any] | None:
             quoted_strings_can_be_null=False,
         ),
     )
+
+
+HEADER_LIMIT = 20 << 20  # bytes: 2,000 headings of 10,000 characters fit (all but quotes)
+
+
+def _utf8_header(path: Path) -> tuple[list[str], str] | None:
+    """The header of a UTF-8 CSV and its delimiter, read from the file's first 64 KiB, or more
+    where the header is longer (a heading is never cut short); ``None`` for another encoding
+    or a blank file. A header still unfinished after :data:`HEADER_LIMIT` bytes is refused."""
+    size = 1 << 16
+    while True:
+        with open(path, "rb") as f:
+            head = f.read(size)
+            whole = not f.read(1)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return None
+        try:
+            sample = head.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if whole or exc.start < len(head) - 4:  # not just a character cut at the end
+                return None
+            sample = head[: exc.start].decode("utf-8-sig")
+        if not sample.strip():
+            return None
+        delimiter = _delimiter(sample)
+        text = io.StringIO(sample, newline="")
+        try:
+            header = next(csv.reader(text, delimiter=delimiter), [])
+        except csv.Error:  # a heading longer than the csv module reads: read by pandas
+            return None
+        if whole or text.tell() < len(sample):  # a line end follows the header
+            return header, delimiter
+        if size >= HEADER_LIMIT:
+            check_width(path, len(header))
+            raise problem(
+                path,
+                "cell-too-long",
+                f"has a header row longer than {HEADER_LIMIT >> 20} MiB.",
+                f"No heading should hold more than {MAX_CELL:,} characters; check the export.",
+                row=1,
+            )
+        size = min(size * 4, HEADER_LIMIT)
 
 
 ARROW_ERRORS = ("ArrowInvalid", "ArrowNotImplementedError", "ArrowKeyError")

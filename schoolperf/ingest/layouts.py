@@ -6,6 +6,7 @@ Wide: one row per pupil, one column per subject whose cells are grades (docs/con
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from schoolperf.ingest.headers import CONTEXT_COLUMNS, PUPIL_COLUMNS
@@ -22,33 +23,38 @@ def detect_layout(columns: list[str]) -> str:
 
 def subject_columns(table: pd.DataFrame, subjects_file: str | None = None) -> list[str]:
     """Columns of a wide table that hold grades: catalogue subjects, or any other column that
-    is not a pupil or context column and whose every filled cell is a grade."""
+    is not a pupil or context column and whose every filled cell is a grade.
+
+    Each distinct value of the other columns is read once, whatever the number of columns."""
     catalogue = subject_catalogue(subjects_file)
     aliases = set(catalogue["alias"])
     fixed = set(PUPIL_COLUMNS) | set(CONTEXT_COLUMNS) | {ROW}
-    chosen = []
-    for column in table.columns:
-        if column in fixed:
-            continue
-        if normalise_label(column) in aliases:
-            chosen.append(column)
-            continue
-        cells = table[column][~is_no_entry(table[column])]
-        if cells.empty:
-            continue
-        codes = grade_codes(cells, pd.Series("", index=cells.index))
-        if codes["code"].notna().all():
-            chosen.append(column)
-    return chosen
+    named = {c for c in table.columns if c not in fixed and normalise_label(c) in aliases}
+    others = [c for c in table.columns if c not in fixed and c not in named]
+    values = {c: table[c].unique() for c in others}
+    distinct = pd.Series(pd.unique(np.concatenate([*values.values(), np.array([""])])))
+    grade = grade_codes(distinct, pd.Series("", index=distinct.index))["code"].notna()
+    # each distinct value: None where it means no entry (blank, X), else whether it is a grade
+    state = {
+        value: None if blank else bool(ok)
+        for value, blank, ok in zip(distinct, is_no_entry(distinct), grade, strict=True)
+    }
+    graded = {
+        column
+        for column, found in values.items()
+        if {state.get(value) for value in found} - {None} == {True}
+    }
+    return [c for c in table.columns if c in named or c in graded]
 
 
 def wide_to_long(table: pd.DataFrame, subjects: list[str]) -> pd.DataFrame:
-    """One row per pupil per filled subject cell; pupil columns repeated, ``_row`` kept."""
+    """One row per pupil per filled subject cell; pupil columns repeated, ``_row`` kept; rows
+    in spreadsheet order, then in the order of the subject columns."""
     pupil_columns = [c for c in table.columns if c not in subjects]
-    long = table.melt(
-        id_vars=pupil_columns, value_vars=subjects, var_name="subject", value_name="grade"
-    )
-    long = long[long["grade"] != ""]
-    order = {name: i for i, name in enumerate(subjects)}
-    long = long.assign(_order=long["subject"].map(order)).sort_values([ROW, "_order"])
-    return long.drop(columns="_order").reset_index(drop=True)
+    ordered = table.iloc[np.argsort(table[ROW].to_numpy(), kind="stable")]
+    grades = ordered[subjects].to_numpy(dtype=object)
+    rows, columns = np.nonzero(grades != "")
+    long = ordered[pupil_columns].iloc[rows].reset_index(drop=True)
+    long["subject"] = pd.Series(np.asarray(subjects, dtype=object)[columns]).astype(str)
+    long["grade"] = pd.Series(grades[rows, columns]).astype(str)
+    return long

@@ -8,13 +8,23 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.frames import arrow_text
-from schoolperf.ingest.checks import check_header, problem
+from schoolperf.ingest.checks import check_header, check_width, problem
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
     """A Parquet file's cells as text, its headings checked."""
     import pyarrow.parquet as pq
 
+    try:
+        columns = pq.read_metadata(path).num_columns
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError …
+        raise problem(
+            path,
+            "unreadable-parquet",
+            f"could not be read as Parquet ({exc}).",
+            "Write the file again, or export CSV instead.",
+        ) from None
+    check_width(path, columns)  # from the file's footer, before its cells are read
     try:
         table = pd.read_parquet(path)
         # text that is not UTF-8: pandas reads it, and fails later

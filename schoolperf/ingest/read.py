@@ -35,8 +35,9 @@ def squeezed(text: Any) -> Any:
     return pc.utf8_upper(pc.replace_substring_regex(text, invisible, ""))
 
 
-def _check_cell_lengths(path: Path, table: pd.DataFrame) -> None:
-    """A cell of more than MAX_CELL characters is a broken export, not data."""
+def _check_cell_lengths(path: Path, table: pd.DataFrame, rows: Any) -> None:
+    """A cell of more than MAX_CELL characters is a broken export, not data (``rows``: the
+    spreadsheet row of each row of ``table``)."""
     problems = []
     for column in table.columns:
         long = table[column].str.len() > MAX_CELL
@@ -47,7 +48,7 @@ def _check_cell_lengths(path: Path, table: pd.DataFrame) -> None:
                     f"holds {len(table.at[index, column]):,} characters.",
                     f"No cell should hold more than {MAX_CELL:,}; check the export.",
                     file=path.name,
-                    row=str(index + 2),
+                    row=str(rows[index]),
                     column=str(column),
                     value=table.at[index, column],
                 )
@@ -64,8 +65,15 @@ def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
 def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     """The first sheet/table of ``path`` as text cells, fully blank rows dropped, plus ``_row``."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise problem(path, "no-such-file", "does not exist.", "Check the file name and folder.")
+    if not path.is_file():  # never opened: reading a named pipe would wait for a writer
+        raise problem(
+            path,
+            "not-a-file",
+            "is not a regular file (it is a folder, a named pipe or a device).",
+            "Give the name of the exported CSV, Excel or Parquet file itself.",
+        )
     suffix = path.suffix.lower()
     stripped = False
     if suffix in (".xlsx", ".xlsm"):
@@ -85,11 +93,13 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
         if table is None:
             table = read_csv(path)
     notes = table.attrs.get("warnings", [])  # the reader's, kept through the tidying
+    # the spreadsheet's row numbers: a workbook's reader gives them (it skips blank rows)
+    rows = table.pop(ROW).to_numpy() if ROW in table.columns else range(2, len(table) + 2)
     if not stripped:
         table.columns = [str(c).strip() for c in table.columns]
         table = table.astype(str).apply(lambda column: column.str.strip())
-        _check_cell_lengths(path, table)
-    table[ROW] = range(2, len(table) + 2)
+        _check_cell_lengths(path, table, rows)
+    table[ROW] = rows
     table = _without_blank_rows(table)
     if table.empty:
         raise problem(

@@ -268,11 +268,16 @@ def identifies_pupils(heading: str) -> bool:
     is (``Preferred Forename``, ``Date of Birth``, ``Pupil ID``); not ``School Name`` or
     ``Teacher Name``."""
     label = normalise_label(heading.replace("_", " "))
-    aliases = header_aliases()
-    personal = aliases["column"].isin(["upn", "forename", "surname", "name"])
-    if label in set(aliases.loc[personal, "alias"]):
+    if label in _personal_aliases():
         return True
     return bool(_IDENTIFIES_PUPILS.search(label)) and not _NOT_PUPILS.search(label)
+
+
+@cache
+def _personal_aliases() -> frozenset[str]:
+    aliases = header_aliases()
+    personal = aliases["column"].isin(["upn", "forename", "surname", "name"])
+    return frozenset(aliases.loc[personal, "alias"])
 
 
 # Kinds of qualification that are not plain GCSEs, as a subject title or the ``qualification``

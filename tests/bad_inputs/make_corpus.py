@@ -10,6 +10,7 @@ Run: ``python tests/bad_inputs/make_corpus.py``.
 from __future__ import annotations
 
 import random
+import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -125,6 +126,102 @@ def workbooks() -> None:
     (HERE / "zip_named_csv.csv").write_bytes((HERE / "numbers_as_numbers.xlsx").read_bytes())
 
 
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+OFFICE = "application/vnd.openxmlformats-officedocument"
+SHEET = f'<worksheet xmlns="{SHEET_NS}">{{dimension}}<sheetData>{{rows}}</sheetData></worksheet>'
+CELLS = (
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>UPN</t></is></c>'
+    '<c r="B1" t="inlineStr"><is><t>Subject</t></is></c>'
+    '<c r="C1" t="inlineStr"><is><t>Grade</t></is></c></row>'
+    '<row r="2"><c r="A2" t="inlineStr"><is><t>T001</t></is></c>'
+    '<c r="B2" t="inlineStr"><is><t>Maths</t></is></c><c r="C2"><v>5</v></c></row>'
+)
+STYLES = (
+    f'<styleSheet xmlns="{SHEET_NS}"><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>'
+)
+LAUGHS = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
+
+
+def raw_workbook(
+    name: str,
+    sheet: str | bytes,
+    strings: str | bytes = f'<sst xmlns="{SHEET_NS}"/>',
+    styles: str = STYLES,
+    folder: Path = HERE,
+) -> Path:
+    """A workbook written part by part into ``folder``, byte for byte the same on every run: for
+    the hostile workbooks no spreadsheet program writes."""
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{TYPES_NS}">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        + "".join(
+            f'<Override PartName="/xl/{part}" ContentType="{OFFICE}.{kind}+xml"/>'
+            for part, kind in (
+                ("workbook.xml", "spreadsheetml.sheet.main"),
+                ("worksheets/sheet1.xml", "spreadsheetml.worksheet"),
+                ("styles.xml", "spreadsheetml.styles"),
+                ("sharedStrings.xml", "spreadsheetml.sharedStrings"),
+            )
+        )
+        + "</Types>",
+        "_rels/.rels": f'<Relationships xmlns="{RELS_NS}"><Relationship Id="rId1" '
+        f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{SHEET_NS}" xmlns:r="{REL}"><sheets><sheet '
+        'name="Results" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{RELS_NS}">'
+        f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{REL}/styles" Target="styles.xml"/>'
+        f'<Relationship Id="rId3" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>",
+        "xl/styles.xml": styles,
+        "xl/sharedStrings.xml": strings,
+        "xl/worksheets/sheet1.xml": sheet,
+    }
+    with zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as book:
+        for part, text in parts.items():
+            info = zipfile.ZipInfo(part, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            book.writestr(info, text)
+    return folder / name
+
+
+def hostile_inputs() -> None:
+    """Tiny files that claim, or would take, far more than they hold; and broken XML."""
+    (HERE / "twenty_thousand_columns.csv").write_text(
+        "," * 20_000 + "UPN\n" + "," * 20_000 + "T001\n"
+    )
+    far = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    raw_workbook("cell_at_xfd1048576.xlsx", SHEET.format(dimension="", rows=CELLS + far))
+    claim = '<dimension ref="A1:XFD1048576"/>'
+    raw_workbook("dimension_claim.xlsx", SHEET.format(dimension=claim, rows=CELLS))
+    beyond = '<row r="1048577"><c r="A1048577"><v>1</v></c></row>'
+    raw_workbook("row_beyond_excel.xlsx", SHEET.format(dimension="", rows=CELLS + beyond))
+    blank_rows = "<row/>" * 400_000  # 2.4 MB of XML in a few kilobytes
+    raw_workbook("repeated_sheet_xml.xlsx", SHEET.format(dimension="", rows=CELLS + blank_rows))
+    claimed = (
+        f'<sst xmlns="{SHEET_NS}" count="2000000" uniqueCount="2000000"><si><t>x</t></si></sst>'
+    )
+    raw_workbook("shared_strings_claim.xlsx", SHEET.format(dimension="", rows=CELLS), claimed)
+    text = f'<sst xmlns="{SHEET_NS}"><si><t>{"a" * 40_000}</t></si></sst>'
+    raw_workbook("long_shared_text.xlsx", SHEET.format(dimension="", rows=CELLS), text)
+    sheet = SHEET.format(dimension="", rows=CELLS)
+    raw_workbook("truncated_sheet.xlsx", sheet[: len(sheet) // 2])
+    raw_workbook("broken_styles.xlsx", sheet, styles="<styleSheet><cellXfs")
+    laughs = SHEET.format(
+        dimension="", rows='<row r="1"><c r="A1" t="inlineStr"><is><t>&l9;</t></is></c></row>'
+    )
+    raw_workbook("billion_laughs.xlsx", f"<!DOCTYPE worksheet [{LAUGHS}]>" + laughs)
+    entity = SHEET.format(
+        dimension="", rows='<row r="1"><c r="A1" t="inlineStr"><is><t>&e;</t></is></c></row>'
+    )
+    doctype = '<!DOCTYPE worksheet [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    raw_workbook("external_entity.xlsx", doctype + entity)
+
+
 if __name__ == "__main__":
     HERE.mkdir(exist_ok=True)
     for name, text in TEXT_FILES.items():
@@ -132,4 +229,5 @@ if __name__ == "__main__":
     for name, data in BINARY_FILES.items():
         (HERE / name).write_bytes(data)
     workbooks()
+    hostile_inputs()
     print(f"{len(list(HERE.iterdir()))} files in {HERE}")

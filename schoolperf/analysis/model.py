@@ -18,6 +18,7 @@ from schoolperf.measures.totals import PupilCells
 from schoolperf.reference import (
     LATEST_ESTIMATES,
     EstimatesTable,
+    shipped_estimates,
 )
 from schoolperf.version import __version__
 
@@ -60,9 +61,31 @@ class AnalysisOptions:
     # --no-slot-audit
     slot_audit: bool = True
     # DuckDB's memory limit (e.g. "4GB"; default: 80% of the memory) and the folder it spills
-    # to beyond it (default: a folder beside the run's temporary files)
+    # to beyond it, in a folder of its own (default: the open output set's staging folder,
+    # else the system's temporary folder)
     memory_limit: str | None = None
     temp_directory: str | None = None
+    # the spreadsheet row of the headings (--header-row), where not row 1 or below a title
+    header_row: int | None = None
+    # False for target setting: entries without grades, or pupils and their KS2 alone
+    results_required: bool = True
+
+    def paths_read(self) -> list[tuple[str, str]]:
+        """Every file a run under these options reads besides the results export, with the
+        option that names it (so that no output is written over one)."""
+        shipped = shipped_estimates()
+        named = [
+            ("--columns", self.columns_file),
+            ("--subjects", self.subjects_file),
+            ("--baseline", self.baseline_file),
+        ]
+        if self.baseline_map != "linear":
+            named.append(("--baseline-map", self.baseline_map))
+        bare = self.estimates in shipped or any(n.startswith(f"{self.estimates}-") for n in shipped)
+        if not bare:
+            named.append(("--estimates", self.estimates))
+        named += [("--previous", path) for path in self.previous]
+        return [(option, str(path)) for option, path in named if path]
 
 
 @dataclass

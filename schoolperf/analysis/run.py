@@ -99,7 +99,7 @@ def pupil_results(
     scaled = pupils["ks2_prior"] * (np.nan if estimates.fine_levels else 1.0)
     pupils["prior_attainment_band"] = prior_attainment_band(scaled, pupils["ks2_fine_level"])
     pupils["progress8_note"] = pupils["ks2_note"]
-    entries = subject_entries(slots, RESULT_CONTEXT)
+    entries = subject_entries(slots, RESULT_CONTEXT, planned=not options.results_required)
     entries["residual"] = relative_performance(entries)
     entries = pd.concat([entries, expected_points(entries, scaled)], axis=1)
     entries["va"] = entries["points"] - entries["expected_points"]
@@ -294,6 +294,8 @@ def load_options_cohort(
         default_ks2_year(estimates, options),
         options.subgrades,
         options.by,
+        options.results_required,
+        options.header_row,
     )
     if key is not None:
         cohort = anonymise(cohort, key)

@@ -19,12 +19,19 @@ from schoolperf.cli.options import (
 )
 
 
-def compare_school(file: Path, kwargs: dict[str, Any]):  # noqa: ANN202 - (Analysis, dict)
+def compare_school(  # noqa: ANN201 - (Analysis, dict)
+    file: Path, kwargs: dict[str, Any], results_required: bool = True
+):
+    """The analysis of ``file`` and its comparison with similar schools (``results_required``
+    False: a file of entries without grades, or pupils and KS2 alone, as for target setting)."""
+    from dataclasses import replace
+
     from schoolperf.analysis import analyse as run
     from schoolperf.comparisons import similar_schools
     from schoolperf.measures.similar_schools import PeerSettings
 
-    analysis = run(file, analysis_options(**kwargs))
+    options = replace(analysis_options(**kwargs), results_required=results_required)
+    analysis = run(file, options)
     settings = PeerSettings(
         kwargs["peers"],
         kwargs["percentile"],
@@ -88,7 +95,8 @@ def targets_command(file: Path, output_format: str, subject_level: bool, **kwarg
     from schoolperf.comparisons import rounded_targets, targets
     from schoolperf.outputs.files import safe_for_spreadsheet
 
-    analysis, comparison = compare_school(file, kwargs)
+    # targets are set before results too (September): entries without grades, or KS2 alone
+    analysis, comparison = compare_school(file, kwargs, results_required=False)
     pupils, subjects, method = targets(analysis, comparison)
     table = rounded_targets(subjects if subject_level else pupils)
     if output_format == "json":

@@ -43,6 +43,13 @@ def input_flags(command: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option("--sheet", help="Excel sheet to read when the workbook has several."),
             click.option(
+                "--header-row",
+                type=click.IntRange(min=1),
+                metavar="N",
+                help="Spreadsheet row holding the column headings (default: row 1, or the row "
+                "below a title, which is found and skipped).",
+            ),
+            click.option(
                 "--layout",
                 type=click.Choice(["auto", "long", "wide"]),
                 default="auto",
@@ -59,8 +66,9 @@ def input_flags(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--anonymise",
                 is_flag=True,
-                help="Replace UPNs with stable pseudonyms and drop names in every output "
-                "(keyed by the SCHOOLPERF_PSEUDONYM_KEY environment variable).",
+                help="Replace UPNs with stable pseudonyms and drop names in every output, "
+                "keyed by a secret you set in SCHOOLPERF_PSEUDONYM_KEY (at least 16 "
+                "characters; refused without one).",
             ),
             click.option("--debug", is_flag=True, help="Show a traceback when something fails."),
         ]
@@ -155,6 +163,7 @@ def analysis_options(**kwargs: Any):  # noqa: ANN202 - AnalysisOptions, imported
         ks2_year=kwargs["ks2_year"],
         anonymise=kwargs.get("anonymise", False),
         by=kwargs.get("by"),
+        header_row=kwargs.get("header_row"),
         **measures,
     )
 

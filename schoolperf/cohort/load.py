@@ -109,13 +109,18 @@ def load_cohort(
     ks2_year: int = 2019,
     subgrades: SubgradeMapping | None = None,
     by: str | None = None,
+    results_required: bool = True,
+    header_row: int | None = None,
 ) -> Cohort:
     """Read, validate and model an export; raise :class:`InputError` listing every problem.
 
     ``ks2_year`` is the KS2 year of pupils without a ``ks2_year`` cell, used to check that their
-    KS2 teacher-assessment codes existed that year."""
+    KS2 teacher-assessment codes existed that year. Without ``results_required`` (September
+    target setting) a file of entries without grades, or of pupils and their KS2 alone, is a
+    cohort too. ``header_row``: the spreadsheet row of the headings (``--header-row``), where
+    not row 1 or the row below a title that is found."""
     path = Path(path)
-    table, headings, warnings = _read(path, sheet, columns_file)
+    table, headings, warnings = _read(path, sheet, columns_file, header_row)
     chosen = detect_layout(list(table.columns)) if layout == "auto" else layout
     check = Checker(path.name, headings, wide=chosen == "wide")
     table = _identified_rows(table, chosen, check)
@@ -126,7 +131,7 @@ def load_cohort(
     if chosen == "wide":
         # one row per pupil, kept even when every subject cell is blank
         pupil_rows, restored = _wide_pupil_rows(table, headings, check)
-        table = _wide_as_long(pupil_rows, restored, subjects_file, check.file)
+        table = _wide_as_long(pupil_rows, restored, subjects_file, check.file, results_required)
     else:
         pupil_rows = table = _long_rows(table, check.file)
     extras = _extra_columns(table, chosen)
@@ -136,7 +141,8 @@ def load_cohort(
     check_spellings(pupil_rows, upns, "upn", by_column, check)
     pupils = build_pupils(pupil_rows, check, extras, ks2_year, pupil, upns)
     results = build_results(table, check, subjects_file, subgrades)
-    _check_grades_given(results, headings, check)
+    if results_required:
+        _check_grades_given(results, headings, check)
     if check.problems:
         raise InputError(*capped_problems(check.problems, check.unlisted))
     same_rows = table is pupil_rows and results.index.equals(table.index)  # long: the same rows
@@ -156,11 +162,11 @@ def load_cohort(
 
 
 def _read(
-    path: Path, sheet: str | None, columns_file: str | None
+    path: Path, sheet: str | None, columns_file: str | None, header_row: int | None = None
 ) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
     """The export's table under canonical headings, the file's own heading of each canonical
-    name, and the warnings about its headings (the reader's first: an encoding)."""
-    table = read_table(path, sheet)
+    name, and the warnings about its headings (the reader's first: an encoding, a title)."""
+    table = read_table(path, sheet, header_row)
     column_map = read_column_map(columns_file) if columns_file else None
     rename, warnings = canonical_columns(list(table.columns), column_map, path.name)
     warnings = [*table.attrs.get("warnings", []), *warnings]  # the reader's (an encoding)
@@ -301,10 +307,14 @@ def _wide_pupil_rows(
 
 
 def _wide_as_long(
-    table: pd.DataFrame, restored: dict[str, str], subjects_file: str | None, file: str
+    table: pd.DataFrame,
+    restored: dict[str, str],
+    subjects_file: str | None,
+    file: str,
+    results_required: bool = True,
 ) -> pd.DataFrame:
     """A wide export's results in the long layout (a row a result), from its columns whose
-    headings are subjects; an error if it has none."""
+    headings are subjects; an error if it has none and results are required."""
     subjects = subject_columns(table, subjects_file)
     known_subjects = set(subject_catalogue(subjects_file)["alias"])
     if "grade" in restored and not any(normalise_label(c) in known_subjects for c in subjects):
@@ -319,7 +329,7 @@ def _wide_as_long(
                 )
             ]
         )
-    if not subjects:
+    if not subjects and results_required:
         raise InputError(
             [
                 Problem(

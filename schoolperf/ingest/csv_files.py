@@ -104,15 +104,25 @@ def _delimiter(text: str) -> str:
         return max(_DELIMITERS, key=header.count)
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """Any CSV read by pandas, each problem reported with its row; notes on its encoding kept in
-    ``attrs["warnings"]``."""
+def read_csv(path: Path, forced: int | None = None) -> pd.DataFrame:
+    """Any CSV read by pandas, each problem reported with its row; its headings on row
+    ``forced`` (``--header-row``), or found below a title (skipped with a warning); notes on
+    its encoding kept in ``attrs["warnings"]``."""
+    from schoolperf.ingest.headers import header_row, title_rows_warning
+
     check_binary(path)
     text, notes = _decode(path, path.read_bytes())
     if not text.strip():
         raise problem(path, "empty-file", "is empty.", "Export the results again.")
     delimiter = _delimiter(text)
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 24))
+    first = list(islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 11))
+    header_at = header_row(first, forced)
+    if header_at > 1:  # the lines above the headings are left out, their numbers kept
+        lines = text.split("\n", header_at - 1)
+        text = lines[-1] if len(lines) == header_at else ""
+        notes = [*notes, *title_rows_warning(path.name, header_at, forced is not None)]
+    skipped = header_at - 1
     header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     if not any(cell.strip() for cell in header):
         raise problem(
@@ -152,7 +162,7 @@ def read_csv(path: Path) -> pd.DataFrame:
         ) from None
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc):  # a row longer than the header: name the rows
-            _check_extra_cells(path, text, delimiter, len(header))
+            _check_extra_cells(path, text, delimiter, len(header), skipped)
         unclosed = re.search(r"EOF inside string starting at row (\d+)", str(exc))
         if unclosed:  # pandas counts the rows after the header from 0
             raise problem(
@@ -161,7 +171,7 @@ def read_csv(path: Path) -> pd.DataFrame:
                 'has a quote (") opening a cell on this row that is never closed, so the rest '
                 "of the file would read as one cell.",
                 "Close the quote or delete it, then save the file again.",
-                int(unclosed.group(1)) + 1,
+                int(unclosed.group(1)) + 1 + skipped,
             ) from None
         raise problem(
             path,
@@ -170,7 +180,9 @@ def read_csv(path: Path) -> pd.DataFrame:
             "Check the file opens in Excel, then save it again as CSV.",
         ) from None
     if caught:
-        _check_extra_cells(path, text, delimiter, len(header))
+        _check_extra_cells(path, text, delimiter, len(header), skipped)
+    if skipped:
+        table[ROW] = range(header_at + 1, header_at + 1 + len(table))
     table.attrs["warnings"] = notes
     return table
 
@@ -298,18 +310,16 @@ def tidy_arrow(table: Any) -> pd.DataFrame | None:
     return pa.table(columns).to_pandas()
 
 
-def _check_extra_cells(path: Path, text: str, delimiter: str, width: int) -> None:
+def _check_extra_cells(
+    path: Path, text: str, delimiter: str, width: int, skipped: int = 0
+) -> None:
     """Rows longer than the header are fine when the extra cells are blank (a trailing
-    delimiter); a filled extra cell would be lost, so it is a problem. Headings below a title
-    row are one problem, not one a row. The extra cells are not quoted: they may hold names
+    delimiter); a filled extra cell would be lost, so it is a problem (``skipped``: rows above
+    the headings, left out of ``text``). The extra cells are not quoted: they may hold names
     (an unquoted "Surname, Forename")."""
-    from schoolperf.ingest.headers import check_headings_first
-
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    check_headings_first(path.name, list(islice(rows, 11)))
     problems = []
     for number, row in enumerate(
-        csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
+        csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1 + skipped
     ):
         if any(cell.strip() for cell in row[width:]):
             problems.append(

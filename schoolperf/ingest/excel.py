@@ -61,9 +61,10 @@ def _number(text: str) -> int | float:
     return float(text) if "." in text or "e" in text or "E" in text else int(text)
 
 
-def read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+def read_excel(path: Path, sheet: str | None, header: int | None = None) -> pd.DataFrame:
     """The one filled sheet (or ``sheet``) of a workbook, values as Excel shows them, and the
-    spreadsheet row of each row in ``ROW`` (rows without data are left out).
+    spreadsheet row of each row in ``ROW`` (rows without data are left out); its headings on
+    row ``header``, or found (:func:`~schoolperf.ingest.headers.header_row`).
 
     Merged cells and formulas without a saved value are problems: both would silently read as
     blank cells."""
@@ -110,7 +111,7 @@ def read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
         )
         reader.compressed = book.compressed_size(sheets[name])
         book.parse(sheets[name], reader.handlers(), sheet=True)
-    return _table(path, reader, name)
+    return _table(path, reader, name, header)
 
 
 class _SheetReader:
@@ -395,16 +396,24 @@ class _SheetReader:
         return rows
 
 
-def _table(path: Path, reader: _SheetReader, sheet: str) -> pd.DataFrame:
-    """The sheet's cells as a table (row 1 its header, each other row with data a row, its
-    spreadsheet row in ``ROW``), or its merged cells and formulas without values as problems."""
+def _table(
+    path: Path, reader: _SheetReader, sheet: str, forced: int | None = None
+) -> pd.DataFrame:
+    """The sheet's cells as a table (its headings' row the header, each row below with data a
+    row, its spreadsheet row in ``ROW``; a title above the headings skipped, with a warning), or
+    its merged cells and formulas without values below the title as problems."""
+    from schoolperf.ingest.headers import header_row, title_rows_warning
+
+    header_at = header_row(reader.first_rows(11), forced)
     problems = []
     for ref in reader.merged:
         try:
             corners = [cell_position(corner) for corner in ref.split(":")]
         except ValueError:
             corners = [(0, 0)]
-        problems.append((min(corners), ref))
+        if min(corners)[0] >= header_at:  # a title merged across the top is skipped with it
+            problems.append((min(corners), ref))
+    formulas = [(row, column, f) for row, column, f in reader.formulas if row > header_at]
     listed = [
         Problem(
             "merged-cells",
@@ -415,11 +424,8 @@ def _table(path: Path, reader: _SheetReader, sheet: str) -> pd.DataFrame:
         )
         for corner, ref in sorted(problems)
     ]
-    if listed or reader.formulas:
-        from schoolperf.ingest.headers import check_headings_first
-
-        rows = reader.first_rows(11)
-        check_headings_first(path.name, rows)  # a title, merged across the top, say
+    if listed or formulas:
+        headings = reader.first_rows(header_at)[header_at - 1]
         listed += [
             Problem(
                 "formula-without-value",
@@ -427,16 +433,16 @@ def _table(path: Path, reader: _SheetReader, sheet: str) -> pd.DataFrame:
                 "Open the workbook in Excel, let it calculate, and save it (or paste the values).",
                 file=path.name,
                 row=str(row),
-                column=rows[0][column - 1] if column <= reader.width else None,
+                column=headings[column - 1] if column <= reader.width else None,
                 value=formula,
                 personal=may_be_personal(formula),
             )
-            for row, column, formula in reader.formulas
+            for row, column, formula in formulas
         ]
         raise InputError(listed[:200])
     if not reader.width:
         return pd.DataFrame()
-    numbers = np.array(sorted(reader.rows - {1}), dtype=np.int64)
+    numbers = np.array(sorted(r for r in reader.rows if r > header_at), dtype=np.int64)
     header = [""] * reader.width
     data: dict[int, np.ndarray] = {}
     for column in range(1, reader.width + 1):
@@ -445,13 +451,14 @@ def _table(path: Path, reader: _SheetReader, sheet: str) -> pd.DataFrame:
         where = np.frombuffer(found, dtype=np.int64) if len(found) else np.zeros(0, np.int64)
         values = np.empty(len(texts), dtype=object)
         values[:] = texts
-        if (where == 1).any():
-            header[column - 1] = values[where == 1][-1].strip()
-        below = where > 1
+        if (where == header_at).any():
+            header[column - 1] = values[where == header_at][-1].strip()
+        below = where > header_at
         cells[np.searchsorted(numbers, where[below])] = values[below]
         data[column - 1] = cells
     check_header(path, header)
     table = pd.DataFrame(data, dtype=object)
     table.columns = [h or f"Unnamed: {i}" for i, h in enumerate(header)]
     table[ROW] = numbers
+    table.attrs["warnings"] = title_rows_warning(path.name, header_at, forced is not None)
     return table

@@ -154,9 +154,22 @@ def headings_below(file: str, row: int) -> InputError:
     )
 
 
-def check_headings_first(file: str, rows: list[list[str]]) -> None:
-    """Raise :func:`headings_below` where the headings are not the first of ``rows`` (a file's
-    first rows, as read) but are a few rows down."""
+def header_row(rows: list[list[str]], forced: int | None = None) -> int:
+    """The spreadsheet row (1 the first) holding the column headings, from a file's first
+    ``rows`` as read: ``forced`` (``--header-row``) where given; else row 1, unless the
+    headings are a few rows down, below a title or notes (as Excel exports often have)."""
+    if forced is not None:
+        return forced
     below = headings_row(rows[1:]) if rows and headings_row(rows[:1]) is None else None
-    if below is not None:
-        raise headings_below(file, below + 2)
+    return 1 if below is None else below + 2
+
+
+def title_rows_warning(file: str, row: int, forced: bool) -> list[str]:
+    """The warning that rows above the headings on ``row`` were skipped."""
+    if row == 1:
+        return []
+    how = "as --header-row asked" if forced else "found below a title or other rows"
+    return [
+        f"{file}: the column headings are on row {row} ({how}); the {row - 1} row(s) above "
+        "them were skipped. Use --header-row to choose another row."
+    ]

@@ -62,8 +62,12 @@ def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[(cells != "").any(axis=1)].reset_index(drop=True)
 
 
-def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
-    """The first sheet/table of ``path`` as text cells, fully blank rows dropped, plus ``_row``."""
+def read_table(
+    path: str | Path, sheet: str | None = None, header: int | None = None
+) -> pd.DataFrame:
+    """The first sheet/table of ``path`` as text cells, fully blank rows dropped, plus ``_row``;
+    its headings on spreadsheet row ``header`` (``--header-row``), else on row 1 or found below
+    a title, which is skipped with a warning."""
     path = Path(path)
     if not path.exists():
         raise problem(path, "no-such-file", "does not exist.", "Check the file name and folder.")
@@ -77,7 +81,7 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     stripped = False
     if suffix in (".xlsx", ".xlsm"):
-        table = read_excel(path, sheet)
+        table = read_excel(path, sheet, header)
     elif suffix in PARQUET:
         table = read_parquet(path)
     elif suffix == ".xls":
@@ -88,10 +92,10 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
             "Open it in Excel and save it as .xlsx or CSV.",
         )
     else:
-        table = read_csv_arrow(path)
+        table = read_csv_arrow(path) if header is None else None
         stripped = table is not None
         if table is None:
-            table = read_csv(path)
+            table = read_csv(path, header)
     notes = table.attrs.get("warnings", [])  # the reader's, kept through the tidying
     # the spreadsheet's row numbers: a workbook's reader gives them (it skips blank rows)
     rows = table.pop(ROW).to_numpy() if ROW in table.columns else range(2, len(table) + 2)

@@ -364,7 +364,9 @@ def _a8_of_targets(
     points = results["points"].to_numpy(dtype=float).copy()
     has = slot_of >= 0
     points[has] = target_points[slot_of[has]]
-    units = fill_slots(results.assign(points=points), connection)
+    # a planned entry (no grade yet) counts with its target, as its result would
+    entered = results["entry"].to_numpy(dtype=bool) | has
+    units = fill_slots(results.assign(points=points, entry=entered), connection)
     return pupil_attainment8(units, pupils, connection)["attainment8"].to_numpy()
 
 

@@ -47,17 +47,19 @@ ENTRY_COLUMNS = [
 ]
 
 
-def subject_entries(slots: pd.DataFrame, context: tuple[str, ...] = ()) -> pd.DataFrame:
-    """One row per pupil per recognised subject with a result: the first entry (§1.6 order).
-    Results that count nowhere (short courses, IGCSEs, other qualifications the performance
-    tables leave out) are not subjects here either, so they never move another subject's
-    relative performance."""
+def subject_entries(
+    slots: pd.DataFrame, context: tuple[str, ...] = (), planned: bool = False
+) -> pd.DataFrame:
+    """One row per pupil per recognised subject with a result: the first entry (§1.6 order);
+    with ``planned`` (target setting before results), a subject entered without a grade yet
+    too. Results that count nowhere (short courses, IGCSEs, other qualifications the
+    performance tables leave out) are not subjects here either, so they never move another
+    subject's relative performance."""
     columns = ENTRY_COLUMNS + [c for c in context if c in slots.columns]
     # only the columns kept: the slot audit is wide, and copying it is most of the work here
+    entered = slots["entry"] | (planned & (slots["grade"].astype(str).str.strip() == ""))
     keep = (
-        (slots["unit"] == 0)
-        & slots["entry"]
-        & ~slots["role"].isin(["unrecognised", "not_counting"])
+        (slots["unit"] == 0) & entered & ~slots["role"].isin(["unrecognised", "not_counting"])
     )
     results = slots.loc[keep.to_numpy(), columns]
     first = 0 == rank_within(

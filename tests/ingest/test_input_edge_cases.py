@@ -204,12 +204,29 @@ def test_blank_group_cells_are_reported(tmp_path):
 @pytest.mark.parametrize(
     "text, row",
     [
-        ("Results export - Year 11\nPrinted 22/08/2024\n\nUPN,Subject,Grade\nA,Maths,5\n", "4"),
-        ("Results export,,\nUPN,Subject,Grade\nA,Maths,5\n", "2"),  # as Excel saves a title
+        ("Results export - Year 11\nPrinted 22/08/2024\n\nUPN,Subject,Grade\nA,Maths,5\n", 4),
+        ("Results export,,\nUPN,Subject,Grade\nA,Maths,5\n", 2),  # as Excel saves a title
     ],
 )
-def test_a_title_above_the_headings_is_one_problem(tmp_path, text, row):
-    assert problems(write(tmp_path, text)) == [("headings-not-on-row-1", row, None, None)]
+def test_a_title_above_the_headings_is_skipped_with_a_warning(tmp_path, text, row):
+    """Excel exports often have a title above the headings: it is found and skipped, said in
+    a warning, and rows keep their spreadsheet numbers."""
+    path = write(tmp_path, text)
+    analysis = analyse(path)
+    assert analysis.school["pupils"] == 1 and analysis.school["attainment8"] == 10
+    assert (
+        f"export.csv: the column headings are on row {row} (found below a title or other rows); "
+        f"the {row - 1} row(s) above them were skipped. Use --header-row to choose another row."
+    ) in analysis.warnings
+    assert analysis.pupils["_row"].tolist() == [row + 1]
+    # a problem below the title is named by its row in the spreadsheet
+    bad = write(tmp_path, text.replace("A,Maths,5", "A,Maths,Z9"), "bad.csv")
+    assert problems(bad) == [("unknown-grade", str(row + 1), "Grade", "Z9")]
+
+
+def test_header_row_forces_the_row_of_the_headings(tmp_path):
+    text = "UPN,Subject,Grade\nUPN,Subject,Grade\nA,Maths,5\n"  # a repeated header row
+    assert analyse(write(tmp_path, text), AnalysisOptions(header_row=2)).school["pupils"] == 1
 
 
 def test_a_title_above_the_headings_of_a_workbook(tmp_path):
@@ -218,16 +235,18 @@ def test_a_title_above_the_headings_of_a_workbook(tmp_path):
     book = Workbook()
     sheet = book.active
     sheet.append(["Results export"])
-    sheet.merge_cells("A1:C1")
+    sheet.merge_cells("A1:C1")  # a title merged across the top: skipped with it
     sheet.append([])
     sheet.append(["UPN", "Subject", "Grade"])
     sheet.append(["A", "Maths", "5"])
     path = tmp_path / "book.xlsx"
     book.save(path)
-    assert problems(path) == [("headings-not-on-row-1", "3", None, None)]
-    sheet.unmerge_cells("A1:C1")
+    analysis = analyse(path)
+    assert analysis.school["attainment8"] == 10 and analysis.pupils["_row"].tolist() == [4]
+    assert any("headings are on row 3" in w for w in analysis.warnings)
+    sheet.merge_cells("A4:B4")  # below the headings, merged cells are still a problem
     book.save(path)
-    assert problems(path) == [("headings-not-on-row-1", "3", None, None)]
+    assert [p[0] for p in problems(path)] == ["merged-cells"]
 
 
 def test_a_pupils_bad_value_is_named_by_the_row_holding_it(tmp_path):

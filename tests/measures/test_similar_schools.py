@@ -227,3 +227,43 @@ def test_small_percent_strings_are_not_taken_for_fractions(tmp_path):
 def test_odd_percentile_is_named_exactly():
     document = run_json("compare", str(DEMO), "--format", "json", "--percentile", "80.5")
     assert "80.5th percentile" in document["similar_schools"]["method"]
+
+
+def test_targets_before_results_from_entries_or_ks2_alone(tmp_path):
+    """September target setting: a file of entries without grades gives each entry its target
+    (the same as once graded: targets rest on KS2, not on results), and a file of pupils and
+    their KS2 alone gives A8 and element targets."""
+    import io
+
+    rows = pd.read_csv(DEMO, dtype=str, keep_default_na=False)
+    rows.assign(Grade="").to_csv(tmp_path / "entries.csv", index=False)
+    pupils = rows.drop_duplicates("UPN")[
+        ["UPN", "KS2 Reading Scaled Score", "KS2 Maths Scaled Score"]
+    ]
+    pupils.to_csv(tmp_path / "ks2.csv", index=False)
+
+    def table(*args: str) -> pd.DataFrame:
+        result = CliRunner().invoke(cli, ["targets", *args])
+        assert result.exit_code == 0, result.stderr
+        return pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
+
+    graded = table(str(DEMO), "--by-subject")
+    planned = table(str(tmp_path / "entries.csv"), "--by-subject")
+    assert (planned["grade"] == "").all()
+    # every graded entry was planned (and a few absent or blank ones more) with the same target
+    both = graded.merge(planned, on=["upn", "subject_title"], suffixes=("", "_planned"))
+    assert len(both) == len(graded) and len(planned) > len(graded)
+    # entries of pupils with KS2 have target grades (but subjects without a national
+    # transition matrix), adding up to the A8 target as the graded file's do
+    with_ks2 = planned[planned["ks2_band"] != ""]
+    assert len(with_ks2) > 1400 and (with_ks2["target_grade"] != "").mean() > 0.9
+    pupils = table(str(tmp_path / "entries.csv"))
+    known = pupils[pupils["subject_targets_attainment8"] != ""]
+    gap = known["subject_targets_attainment8"].astype(float) - known["target_attainment8"].astype(
+        float
+    )
+    assert len(known) >= 171 and gap.abs().max() <= 1.0
+    a8 = table(str(tmp_path / "ks2.csv"))
+    full = table(str(DEMO))
+    assert a8["target_attainment8"].tolist() == full["target_attainment8"].tolist()
+    assert (a8["target_attainment8"] != "").sum() == 172  # every pupil with KS2

@@ -192,10 +192,17 @@ def summarise(
     if options.subjects_by_group:
         pupils = analysis.pupils
         entries = analysis.subject_entries
+        # only for groups shown whole: a group whose Progress 8 is hidden (secondary
+        # suppression) would give it away through its subjects' value added
+        shown = {
+            k
+            for k, f in group_figures.items()
+            if not f["suppressed"] and (f["progress8"] is not None or not f["progress8_pupils"])
+        }
         analysis.subjects_by_group = {
-            key: None
-            if group_figures[key]["suppressed"]
-            else subject_table(entries[entries["upn"].isin(pupils.index[mask])], int(mask.sum()))
+            key: subject_table(entries[entries["upn"].isin(pupils.index[mask])], int(mask.sum()))
+            if key in shown
+            else None
             for key, mask in _groups(pupils, options).items()
         }
     return analysis

@@ -218,3 +218,15 @@ def test_secondary_suppression_picks_the_smallest_set_that_breaks_the_subtractio
     # ehcp itself is small: suppressing it and the next smallest leaves nothing to subtract
     assert secondary_suppressions(sets, counts, 6) == ["ehcp", "sen_support"]
     assert secondary_suppressions(sets, counts, 4) == []
+
+
+def test_subject_tables_by_group_only_for_groups_shown_whole(tmp_path):
+    """A group whose P8 is hidden by secondary suppression has no subject table either: its
+    subjects' value added would give the P8 away."""
+    pupils = _cohort(ehcp=7, ehcp_with_ks2=4)
+    options = AnalysisOptions(min_group=MIN_GROUP, subjects_by_group=True)
+    analysis = analyse(write_long(tmp_path / "r.csv", pupils), options)
+    tables = analysis.subjects_by_group
+    assert analysis.groups["sen_support"]["progress8"] is None
+    assert tables["sen_support"] is None and tables["ehcp"] is None
+    assert tables["no_sen"] is not None and tables["boys"] is not None

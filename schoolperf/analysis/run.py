@@ -63,6 +63,7 @@ from schoolperf.measures.subjects import (
 from schoolperf.measures.suppression import SMALL_GROUP
 from schoolperf.measures.totals import pupil_cells, totals
 from schoolperf.reference import (
+    GROUP_NAMES,
     EstimatesTable,
     load_estimates,
 )
@@ -153,10 +154,19 @@ def summarise(
             warnings.append(
                 f"{missing} pupil(s) are not in the baseline file and are left out of Progress 8."
             )
-    small = [k for k, v in group_figures.items() if v["small_group"]]
+    small = [k for k, v in group_figures.items() if v["small_group"] and v["pupils"]]
     if small:
         # a --group on a column (e.g. surname=…) would put pupil data in a log: name columns only
-        named = sorted({k if "=" not in k else f"groups by {k.split('=')[0]}" for k in small})
+        named = sorted(
+            {
+                GROUP_NAMES[k][0]
+                if k in GROUP_NAMES
+                else k
+                if "=" not in k
+                else f"groups by {k.split('=')[0]}"
+                for k in small
+            }
+        )
         warnings.append(
             f"{len(small)} group(s) have fewer than {SMALL_GROUP} pupils ({', '.join(named)}); "
             f"their figures are unreliable, and those under {options.min_group} are suppressed."

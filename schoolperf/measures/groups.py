@@ -411,6 +411,7 @@ def key_group_gaps(gaps: list[dict[str, object]]) -> list[dict[str, object]]:
                 chosen = rest
             row[measure] = {
                 "value": chosen["value"],
+                "comparator_value": chosen["comparator_value"],
                 "gap": chosen["gap"],
                 "against": chosen["comparator_description"],
                 "verdict": gap_in_words(chosen["significant"], chosen["gap"]),
@@ -421,9 +422,10 @@ def key_group_gaps(gaps: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 def gap_in_words(significant: object, gap: object) -> str | None:
-    """A tested gap in words: significantly below, not distinguishable, significantly above."""
+    """A tested gap in words: significantly below, not significantly different, significantly
+    above."""
     if significant is None:
         return None
     if not significant:
-        return "not distinguishable"
+        return "not significantly different"
     return "significantly above" if float(gap or 0) > 0 else "significantly below"  # type: ignore[arg-type]

@@ -174,14 +174,15 @@ def elements(
         hatch="//",
         label=f"national {year}",
     )
-    ax.set_xticks(x, ["English", "maths", "EBacc", "open"])
+    shown = ["English", "maths", "EBacc", "open"]
+    ax.set_xticks(x, shown)
     ax.set_ylabel("average points")
     ax.legend(frameon=False)
     title = "Attainment 8 elements against national"
     ax.set_title(title, loc="left")
     words = "; ".join(
         f"{n} {m:.1f} against {'no national figure' if t is None else f'{t:.1f}'}"
-        for n, m, t in zip(names, mine, theirs, strict=True)
+        for n, m, t in zip(shown, mine, theirs, strict=True)
     )
     return Chart("elements", _svg(fig), f"{title}: {words}.", title)
 
@@ -220,7 +221,7 @@ def similar_schools(
         ax.scatter(values, np.zeros(len(values)), s=14, color="#999999", alpha=0.7)
         ax.axvline(row["percentile_value"], color=OKABE_ITO[1], linewidth=1.5)
         ax.scatter([row["school"]], [0], s=60, marker="D", color=OKABE_ITO[0], zorder=3)
-        ax.set_yticks([0], [labels.get(key, key)])
+        ax.set_yticks([0], [labels.get(key, key) + (" (%)" if key.endswith("_pct") else "")])
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
         words.append(f"{labels.get(key, key)}: {similar_sentence(row, percentile)}")
@@ -232,10 +233,19 @@ def similar_schools(
 
 def similar_sentence(row: dict, percentile: str) -> str:
     """One measure against the similar schools in words: "above the 80th percentile of 74
-    similar schools: 9th of 75"."""
+    similar schools (9th of 75, counting this school)", or where below it, whether above or
+    below their median."""
     if row.get("school") is None or row.get("percentile_value") is None:
         return "no comparison (too few similar schools with this figure)"
-    gap = row["school"] - row["percentile_value"]
-    where = "above" if gap > 0 else "below" if gap < 0 else "at"
-    rank = f": {row['rank_text']}" if row.get("rank_text") else ""
-    return f"{where} the {percentile} percentile of {row['peers_with_value']} similar schools{rank}"
+    school, median = row["school"], row.get("median")
+    peers = f"{row['peers_with_value']} similar schools"
+    if school > row["percentile_value"]:
+        where = f"above the {percentile} percentile of {peers}"
+    elif median is not None and school > median:
+        where = f"below the {percentile} percentile of {peers}, above their median"
+    elif median is not None and school < median:
+        where = f"below the median of {peers}"
+    else:
+        where = f"at the {percentile} percentile of {peers}"
+    rank = f" ({row['rank_text']}, counting this school)" if row.get("rank_text") else ""
+    return where + rank

@@ -383,7 +383,29 @@ def _similar(comparison: dict[str, Any]) -> dict[str, Any]:
         }
         for row in comparison["measures"]
     ]
-    return {**comparison, "percentile_text": percentile, "measures": measures}
+    return {
+        **comparison,
+        "percentile_text": percentile,
+        "measures": measures,
+        "rank_range": _rank_range(comparison),
+    }
+
+
+def _rank_range(comparison: dict[str, Any]) -> str | None:
+    """How far the Progress 8 rank moves with the DfE's other estimates tables, in a sentence
+    a governor can read; ``None`` where it does not move."""
+    ranks = [r for r in comparison.get("estimates_sensitivity") or [] if r.get("progress8_rank")]
+    if len({r["progress8_rank"] for r in ranks}) < 2:
+        return None
+    low = min(ranks, key=lambda r: r["progress8_rank"])
+    high = max(ranks, key=lambda r: r["progress8_rank"])
+    years = sorted({str(r["estimates_year"]) for r in ranks})
+    return (
+        "The ranks depend on which of the DfE's estimates tables sets this school's expected "
+        f"progress: with each of its {len(ranks)} tables for {years[0]} to {years[-1]}, this "
+        f"school's Progress 8 rank would be anywhere from {low['progress8_rank_text']} to "
+        f"{high['progress8_rank_text']}. Read the ranks with care."
+    )
 
 
 def _subjects(analysis: Analysis, staff: bool, min_group: int) -> list[dict[str, Any]]:

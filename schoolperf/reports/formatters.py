@@ -8,9 +8,15 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
 
 MISSING = "–"
+# characters that make Markdown inline markup (emphasis, code, links and images, strikethrough)
+# and the starts of the links GFM makes of bare addresses
+MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]~|])")
+AUTOLINK = re.compile(r"(?<=[A-Za-z])(?=://)|(?<=www)(?=\.)", re.IGNORECASE)
 
 
 def _missing(value: object) -> bool:
@@ -64,6 +70,22 @@ def significance(flag: object, gap: object = None, why: object = None) -> str:
     return "▲ significantly above" if (gap or 0) > 0 else "▼ significantly below"
 
 
+def markdown_text(text: str) -> str:
+    """``text`` (a group, subject, file or school name) as Markdown shows it, never as markup:
+    HTML escaped (Markdown renders raw HTML), inline markup and bare links backslash-escaped,
+    on one line (a table cell)."""
+    escaped = MARKDOWN_INLINE.sub(r"\\\1", html.escape(text, quote=False))
+    return " ".join(AUTOLINK.sub("\\\\", escaped).splitlines())
+
+
+def pupils(count: object, what: str = "pupil") -> str:
+    """A count of pupils (or other things) in words: "1 pupil", "8 pupils"."""
+    if _missing(count):
+        return f"no {what}s"
+    n = int(count)  # type: ignore[call-overload]
+    return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+
 def raw(value: object) -> str:
     """The unrounded value, for ``data-value`` attributes (tests read the DOM with these)."""
     return "" if _missing(value) else repr(float(value))  # type: ignore[arg-type]
@@ -73,6 +95,7 @@ FILTERS = {
     "num": num,
     "score": score,
     "measure": measure,
+    "pupils": pupils,
     "pct": pct,
     "ci": ci,
     "significance": significance,

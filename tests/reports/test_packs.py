@@ -155,10 +155,8 @@ def test_markdown_tables_parse_with_the_right_columns(packs, audience):
         "Compared with",
         "Progress 8",
         "P8 gap",
-        "The P8 gap is",
         "Attainment 8",
         "A8 gap",
-        "The A8 gap is",
     ) in headers
     assert (
         "Group",
@@ -329,12 +327,18 @@ def test_same_input_same_bytes(tmp_path):
         assert chart.read_bytes() == (tmp_path / "b" / "pack_charts" / chart.name).read_bytes()
 
 
-def test_small_groups_show_as_suppressed_in_the_governor_pack(packs):
+def test_small_groups_show_as_suppressed_in_the_governor_pack(packs, tmp_path):
+    """A group too small to publish is "suppressed"; a group with no pupils says so."""
     html = (packs / "governors.html").read_text(encoding="utf-8")
     row = re.search(
         r"Disadvantaged, high prior attainment</th><td>0</td>\s*<td[^>]*>([^<]+)<", html
     )
-    assert row and row.group(1).startswith("suppressed")
+    assert row and row.group(1) == "no pupils in this group"
+    out = tmp_path / "pack.html"
+    run("pack", str(DEMO), "--audience", "governors", "--min-group", "10", "--out", str(out))
+    html = out.read_text(encoding="utf-8")
+    row = re.search(r"EHC plan</th><td>7</td>\s*<td[^>]*>([^<]+)<", html)
+    assert row and row.group(1) == "suppressed (fewer than 10 pupils)"
 
 
 def test_similar_schools_section_and_pdf(tmp_path):
@@ -346,7 +350,13 @@ def test_similar_schools_section_and_pdf(tmp_path):
     html = out.read_text(encoding="utf-8")
     assert "<h2>Similar schools (2018/19 results)</h2>" in html
     # each measure in words, with a picture of the peers, and no raw keys anywhere
-    assert "above the 80th percentile of 74 similar schools: 9th of 75" in html
+    assert (
+        "above the 80th percentile of 74 similar schools (9th of 75, counting this school)" in html
+    )
+    assert "Entering the EBacc</strong>: 25.0%, below the median of 74 similar schools" in html
+    # governors read how far the ranks move with the estimates table, not the tool's method
+    assert "anywhere from 11th of 75 to 56th of 74" in html
+    assert "estimates_sensitivity" not in html and "P8PUP" not in html
     assert 'id="similar-schools"' in html and html.count("<svg") >= 5
     for key in ("basics 4 pct", "ebacc aps", ">attainment8<", ">ebacc_entry_pct<"):
         assert key not in html
@@ -396,12 +406,14 @@ def test_governors_pack_tells_the_story_first_in_words(packs):
         "Disadvantaged (pupil premium)",
         "High prior attainers",
         "SEND: SEN support",
-        "SEND: EHC plan",
+        "SEND: EHC plan (fewer than 10 pupils)",
         "Boys",
     ]
     disadvantaged = rows["Disadvantaged (pupil premium)"]
     assert disadvantaged[2] == "non-disadvantaged pupils nationally, 2024"
-    assert disadvantaged[3:6] == ["-0.41", "-0.57", "significantly below"]
+    # the group's figure, the figure it is compared with, the gap and what it means
+    assert disadvantaged[3:5] == ["-0.41 against +0.16", "-0.57: significantly below"]
+    assert disadvantaged[5:7] == ["30.0 against 50.0", "-20.0: significantly below"]
     # SEN support has no national figure for 2024: compared with the rest of the school
     assert rows["SEND: SEN support"][2] == "rest of the school"
     assert "Is the gap real?" not in text and "Is the gap real?" in (packs / "staff.md").read_text(

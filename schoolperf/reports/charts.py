@@ -197,7 +197,7 @@ def grade_distribution(counts: dict[str, int]) -> Chart | None:
     ax.bar(grades, [counts[g] for g in grades], color=OKABE_ITO[2])
     ax.set_xlabel("grade")
     ax.set_ylabel("results")
-    title = "GCSE grade distribution, all subjects"
+    title = "GCSE grades awarded, all subjects (combined science as its two grades)"
     ax.set_title(title, loc="left")
     words = ", ".join(f"{g}: {counts[g]}" for g in grades)
     return Chart("grades", _svg(fig), f"{title}: {words}.", title)

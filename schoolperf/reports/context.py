@@ -16,7 +16,7 @@ import pandas as pd
 
 from schoolperf.analysis import Analysis
 from schoolperf.cohort import MISSING_GROUP_COLUMNS
-from schoolperf.measures.groups import key_group_gaps
+from schoolperf.measures.groups import GAP_MEASURES, key_group_gaps
 from schoolperf.measures.similar_schools import percentile_words
 from schoolperf.reference import GROUP_NAMES, attribution_lines, national_comparators
 from schoolperf.reports import charts
@@ -153,8 +153,27 @@ def _gaps(analysis: Analysis) -> list[dict[str, Any]]:
             "percent": row["measure"] in PERCENT,
         }
         for row in analysis.gaps
-        if row["comparator"] == "national"
-        or row["group"] in ("disadvantaged", "boys", "sen_support", "eal")
+        if (row["comparator"] == "national" and row["comparator_value"] is not None)
+        or (row["comparator"] == "school" and row["group"] in REST_COMPARED)
+    ]
+
+
+# the groups compared with the rest of the school in the staff gap table (one of each pair)
+REST_COMPARED = ("disadvantaged", "boys", "sen_support", "ehcp", "eal")
+
+
+def _no_national(analysis: Analysis) -> list[str]:
+    """The groups and measures with no national figure, each group once (their rows are left
+    out of the gap table instead of saying "not tested" on each)."""
+    missing: dict[str, list[str]] = {}
+    for row in analysis.gaps:
+        if row["comparator"] == "national" and row["comparator_value"] is None:
+            measure = "progress8_adjusted" if row["measure"] == "progress8" else row["measure"]
+            missing.setdefault(row["group"], []).append(MEASURE_LABELS[measure])
+    return [
+        f"{GROUP_NAMES[k][1] if k in GROUP_NAMES else k}"
+        + ("" if len(measures) == len(GAP_MEASURES) else f" ({', '.join(measures)})")
+        for k, measures in missing.items()
     ]
 
 
@@ -335,6 +354,7 @@ def build_context(
         "key_groups": key_group_gaps(analysis.gaps),
         "groups": _groups(analysis),
         "gaps": gaps,
+        "no_national": _no_national(analysis),
         "subjects": _subjects(analysis, staff, min_group),
         "similar": similar,
         "pupil_lists": _pupil_lists(analysis) if staff else None,
@@ -421,6 +441,11 @@ def _subjects(analysis: Analysis, staff: bool, min_group: int) -> list[dict[str,
 
 
 def _gcse_grade_counts(analysis: Analysis) -> dict[str, int]:
+    """GCSE grades awarded, all subjects: a combined science grade ("5-4") counts as the two
+    grades it is, as it fills two slots."""
     entries = analysis.subject_entries
-    gcse = entries[entries["scale"] == "gcse"]
-    return {str(k): int(v) for k, v in gcse["grade_group"].value_counts().items()}
+    single = entries.loc[entries["scale"] == "gcse", "grade_group"].astype(str)
+    double = entries.loc[entries["scale"] == "double", "grade_group"].astype(str)
+    halves = double.str.split("-", expand=True).stack() if len(double) else double
+    grades = pd.concat([single, halves.astype(str)], ignore_index=True)
+    return {str(k): int(v) for k, v in grades.value_counts().items()}

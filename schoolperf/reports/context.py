@@ -432,7 +432,9 @@ def _subjects(analysis: Analysis, staff: bool, min_group: int) -> list[dict[str,
     """Subject rows; for governors, subjects with fewer entries than ``min_group`` are
     suppressed like small groups."""
     rows = []
-    for row in analysis.subjects:
+    # in the order a reader looks a subject up: alphabetical, whatever the case ("BTEC …"
+    # after "Biology")
+    for row in sorted(analysis.subjects, key=lambda r: str(r["subject"]).casefold()):
         suppressed = not staff and row["entries"] < min_group
         if suppressed:
             row = {"subject": row["subject"], "entries": row["entries"], "suppressed": True}

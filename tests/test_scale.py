@@ -127,10 +127,12 @@ def test_problems_are_listed_once_and_capped_by_kind_per_column(national, tmp_pa
     rows.rename(columns={"Grade": "Score"}).to_csv(renamed, index=False)
     assert len(_problems(renamed)) == 1
     many = tmp_path / "many.csv"
-    # bad grades of two subjects, each more than the limit: the limit is of the kind of
-    # problem per column, not per subject
+    # a different bad grade on each row of two subjects (one bad grade on many rows is one
+    # problem), more than the limit: the limit is of the kind of problem per column, not per
+    # subject
     bad = rows["Subject"].isin(["Mathematics", "English Language"])
-    rows.assign(Grade=rows["Grade"].where(~bad, "ZZ")).to_csv(many, index=False)
+    distinct = "Z" + pd.Series(range(len(rows)), index=rows.index).astype(str)
+    rows.assign(Grade=rows["Grade"].where(~bad, distinct)).to_csv(many, index=False)
     whole = _problems(many)
     assert len(whole) == 501  # the limit of one kind of problem per column, and the rest counted
     assert {p[4] for p in whole[:500]} == {
@@ -138,6 +140,10 @@ def test_problems_are_listed_once_and_capped_by_kind_per_column(national, tmp_pa
         for s in ("Mathematics", "English Language")
     }
     rest = int(bad.sum()) - 500
+    # and one bad grade on every row of a subject is one problem, with its count
+    rows.assign(Grade=rows["Grade"].where(~bad, "ZZ")).to_csv(many, index=False)
+    flood = _problems(many)
+    assert len(flood) == 2 and {p[3] for p in flood} == {"ZZ"}
     assert whole[500][:4] == ("unknown-grade", None, "Grade", None)
     assert whole[500][4] == f"{rest:,} more of this problem, like those above, are not listed."
     # more than 500 pupils whose rows disagree, the schools in reverse order (the pupils' keys
@@ -152,15 +158,20 @@ def test_problems_are_listed_once_and_capped_by_kind_per_column(national, tmp_pa
     assert (
         whole[500][4] == f"{pupils - 500:,} more of this problem, like those above, are not listed."
     )
-    # more than 500 pupils with a bad gender code, the schools in reverse order: the first 500
-    # by row
+    # more than 500 pupils with a bad gender code, each their own, the schools in reverse
+    # order: the first 500 by row
     coded = tmp_path / "coded.csv"
-    reverse.assign(Gender="Q").to_csv(coded, index=False)
+    own = "Q" + reverse.groupby(["School", "UPN"]).ngroup().astype(str)
+    reverse.assign(Gender=own).to_csv(coded, index=False)
     whole = _problems(coded)
     assert len(whole) == 501 and [int(p[1]) for p in whole[:500]] == sorted(
         int(p[1]) for p in whole[:500]
     )
     assert whole[0][1] == "2"
+    # one bad code for every pupil is one problem, naming the first rows and the count
+    reverse.assign(Gender="Q").to_csv(coded, index=False)
+    [flood] = _problems(coded)
+    assert flood[1].startswith("2, ") and flood[4] == "is not a gender code (in 2,400 pupils)."
 
 
 def test_a_missing_baseline_is_reported(national, tmp_path):

@@ -310,9 +310,7 @@ def tidy_arrow(table: Any) -> pd.DataFrame | None:
     return pa.table(columns).to_pandas()
 
 
-def _check_extra_cells(
-    path: Path, text: str, delimiter: str, width: int, skipped: int = 0
-) -> None:
+def _check_extra_cells(path: Path, text: str, delimiter: str, width: int, skipped: int = 0) -> None:
     """Rows longer than the header are fine when the extra cells are blank (a trailing
     delimiter); a filled extra cell would be lost, so it is a problem (``skipped``: rows above
     the headings, left out of ``text``). The extra cells are not quoted: they may hold names

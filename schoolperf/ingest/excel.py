@@ -396,9 +396,7 @@ class _SheetReader:
         return rows
 
 
-def _table(
-    path: Path, reader: _SheetReader, sheet: str, forced: int | None = None
-) -> pd.DataFrame:
+def _table(path: Path, reader: _SheetReader, sheet: str, forced: int | None = None) -> pd.DataFrame:
     """The sheet's cells as a table (its headings' row the header, each row below with data a
     row, its spreadsheet row in ``ROW``; a title above the headings skipped, with a warning), or
     its merged cells and formulas without values below the title as problems."""

@@ -58,9 +58,7 @@ def subject_entries(
     columns = ENTRY_COLUMNS + [c for c in context if c in slots.columns]
     # only the columns kept: the slot audit is wide, and copying it is most of the work here
     entered = slots["entry"] | (planned & (slots["grade"].astype(str).str.strip() == ""))
-    keep = (
-        (slots["unit"] == 0) & entered & ~slots["role"].isin(["unrecognised", "not_counting"])
-    )
+    keep = (slots["unit"] == 0) & entered & ~slots["role"].isin(["unrecognised", "not_counting"])
     results = slots.loc[keep.to_numpy(), columns]
     first = 0 == rank_within(
         results,

@@ -15,15 +15,18 @@ def read_parquet(path: Path) -> pd.DataFrame:
     """A Parquet file's cells as text, its headings checked."""
     import pyarrow.parquet as pq
 
-    try:
-        columns = pq.read_metadata(path).num_columns
-    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError …
-        raise problem(
+    def unreadable(exc: Exception) -> Exception:
+        return problem(
             path,
             "unreadable-parquet",
             f"could not be read as Parquet ({exc}).",
             "Write the file again, or export CSV instead.",
-        ) from None
+        )
+
+    try:
+        columns = pq.read_metadata(path).num_columns
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError …
+        raise unreadable(exc) from None
     check_width(path, columns)  # from the file's footer, before its cells are read
     try:
         table = pd.read_parquet(path)
@@ -32,12 +35,7 @@ def read_parquet(path: Path) -> pd.DataFrame:
         if text:
             pq.read_table(path, columns=text).validate(full=True)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError …
-        raise problem(
-            path,
-            "unreadable-parquet",
-            f"could not be read as Parquet ({exc}).",
-            "Write the file again, or export CSV instead.",
-        ) from None
+        raise unreadable(exc) from None
     check_header(path, [str(c) for c in table.columns])
     try:
         return _parquet_text(table)

@@ -35,9 +35,13 @@ def estimates() -> None:
 def main() -> None:
     """The ``schoolperf`` command. numpy asks the kernel for 2 MB pages for every large array,
     and a large run makes and frees many, which costs seconds of page zeroing: huge pages are
-    off unless the caller chose otherwise."""
+    off unless the caller chose otherwise. SIGTERM and SIGINT stop a run as an error would (no
+    staging or temporary folder left, outputs old or new), with exit status 143 or 130."""
+    from schoolperf.outputs.staging import exit_on_signals
+
     os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
-    cli(prog_name="schoolperf")
+    with exit_on_signals(ignore_after=True):
+        cli(prog_name="schoolperf")
 
 
 for command in (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,8 @@ from schoolperf.cli.options import (
     "--temp-dir",
     "temp_directory",
     type=click.Path(file_okay=False),
-    help="Folder the engine spills to beyond --memory-limit (default: the system's temporary "
-    "folder).",
+    help="Folder the engine spills to beyond --memory-limit, in a folder of its own removed "
+    "afterwards (default: the staging folder inside --out, else the system's temporary folder).",
 )
 @click.option("--profile", is_flag=True, help="Print each stage's time to standard error.")
 @reports_errors
@@ -87,36 +88,44 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
     """
 
     from schoolperf.analysis import analyse as run
+    from schoolperf.outputs.files import analyse_targets, write_outputs
+    from schoolperf.outputs.staging import OutputSet
 
+    no_audit = kwargs["no_slot_audit"]
     pupils_array = not kwargs["summary_only"] and (out_dir is not None or output_format == "json")
     options = replace(
         analysis_options(**kwargs),
-        slot_audit=not kwargs["no_slot_audit"],
+        slot_audit=not no_audit,
         memory_limit=kwargs["memory_limit"],
         temp_directory=kwargs["temp_directory"],
     )
-    analysis = run(file, options)
-    if kwargs.get("chunk_mb") is not None:
-        analysis.warnings.append(
-            "--chunk-mb is no longer needed and was ignored: every file is analysed on every "
-            "core. Remove it from the command."
-        )
-    earlier = out_dir / f"slots.{kwargs['out_format']}" if out_dir is not None else None
-    if not options.slot_audit and earlier is not None and earlier.exists():
-        analysis.warnings.append(
-            f"{earlier} is from an earlier run: --no-slot-audit wrote no slot audit. "
-            "Delete it, or leave out --no-slot-audit to write this run's."
-        )
-    started = time.perf_counter()
-    document = analysis.to_dict(pupils=False)
-    pupils = analysis.pupils_json() if pupils_array else None
-    if out_dir is not None:
-        from schoolperf.outputs.files import write_outputs
-
-        inputs = tuple(
-            Path(p) for p in (file, kwargs["columns_file"], kwargs["subjects_file"]) if p
-        )
-        written = write_outputs(out_dir, document, analysis, inputs, kwargs["out_format"], pupils)
+    inputs = [("the results export", file), *options.paths_read()]
+    outputs = (
+        OutputSet(out_dir, inputs, analyse_targets(out_dir, kwargs["out_format"], not no_audit))
+        if out_dir is not None
+        else nullcontext()
+    )
+    with outputs:  # the engine spills into the output set's staging folder
+        analysis = run(file, options)
+        if kwargs.get("chunk_mb") is not None:
+            analysis.warnings.append(
+                "--chunk-mb is no longer needed and was ignored: every file is analysed on "
+                "every core. Remove it from the command."
+            )
+        earlier = out_dir / f"slots.{kwargs['out_format']}" if out_dir is not None else None
+        if not options.slot_audit and earlier is not None and earlier.exists():
+            analysis.warnings.append(
+                f"{earlier} is from an earlier run: --no-slot-audit wrote no slot audit. "
+                "Delete it, or leave out --no-slot-audit to write this run's."
+            )
+        started = time.perf_counter()
+        document = analysis.to_dict(pupils=False)
+        pupils = analysis.pupils_json() if pupils_array else None
+        if out_dir is not None:
+            fmt = kwargs["out_format"]
+            written = write_outputs(
+                out_dir, document, analysis, inputs, fmt, pupils, outputs=outputs
+            )
     if kwargs["profile"]:
         stages = {**analysis.timings, "output": time.perf_counter() - started}
         for stage, seconds in stages.items():
@@ -127,9 +136,18 @@ def analyse(file: Path, output_format: str, out_dir: Path | None, **kwargs: Any)
         print_warnings(analysis.warnings, stderr())
         echo_json(document, pupils)
         return
-    from schoolperf.outputs.console import groups_table, headline_table, stdout, subjects_table
+    from schoolperf.measures.groups import key_group_gaps
+    from schoolperf.outputs.console import (
+        groups_table,
+        headline_table,
+        key_groups_table,
+        stdout,
+        subjects_table,
+    )
 
     stdout().print(headline_table(analysis.school, analysis.estimates.name, analysis.file))
+    if key_group_gaps(analysis.gaps):
+        stdout().print(key_groups_table(key_group_gaps(analysis.gaps)))
     if analysis.groups:
         stdout().print(groups_table(analysis.groups))
     if analysis.subjects:

@@ -67,33 +67,32 @@ def pack_command(
         schoolperf pack results.csv --audience governors --out governors.html
         schoolperf pack results.csv --audience staff --format md --out staff.md
     """
+    from schoolperf.outputs.staging import OutputSet
     from schoolperf.reports.context import build_context
-    from schoolperf.reports.render import print_pdf, write_pack
+    from schoolperf.reports.render import write_pack
 
-    if with_similar or kwargs["benchmark"] or kwargs["urn"]:
-        analysis, comparison = compare_school(file, kwargs)
-    else:
-        from schoolperf.analysis import analyse as run
-
-        analysis, comparison = run(file, analysis_options(**kwargs)), None
-    context = build_context(analysis, audience, kwargs["min_group"], comparison)
-    inputs = tuple(
-        Path(p)
-        for p in (
-            file,
-            kwargs["columns_file"],
-            kwargs["subjects_file"],
-            kwargs["baseline_file"],
-            *kwargs["previous"],
-        )
-        if p
-    )
     if pdf and output_format != "html":
         raise click.UsageError("--pdf needs --format html.")
-    pdf_path = [out_path.with_suffix(".pdf")] if pdf else []
-    written = write_pack(context, output_format, out_path, inputs, template_dir, pdf_path)
-    if pdf:
-        written.append(print_pdf(out_path, pdf_path[0]))
+    options = analysis_options(**kwargs)
+    inputs = [
+        ("the results export", file),
+        *options.paths_read(),
+        ("--benchmark", kwargs["benchmark"]),
+        ("--template", template_dir),
+    ]
+    targets = [out_path, *([out_path.with_suffix(".pdf")] if pdf else [])]
+    with OutputSet(out_path.parent, inputs, targets) as outputs:  # the engine spills into it
+        if with_similar or kwargs["benchmark"] or kwargs["urn"]:
+            analysis, comparison = compare_school(file, kwargs)
+        else:
+            from schoolperf.analysis import analyse as run
+
+            analysis, comparison = run(file, options), None
+            from schoolperf.outputs.console import print_warnings, stderr
+
+            print_warnings(analysis.warnings, stderr())
+        context = build_context(analysis, audience, kwargs["min_group"], comparison)
+        written = write_pack(context, output_format, out_path, inputs, template_dir, pdf, outputs)
     click.echo(
         f"Wrote {', '.join(str(p) for p in written[:3])}"
         + (f" and {len(written) - 3} more" if len(written) > 3 else ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -112,47 +113,40 @@ def track_command(
     options = replace(analysis_options(**kwargs), subgrades=mapping)
     settings = tracking.TrackSettings(options, p8_fall, targets_file)
     ordered = tracking.order_drops(list(drops), labels.split(",") if labels else None)
-    document, _analyses = tracking.track(ordered, settings)
-    if output_format == "table":
-        from schoolperf.outputs.console import stdout, tracking_table
-
-        stdout().print(tracking_table(document))
-        return
-    document = tracking.for_audience(document, audience, options.min_group)
-    if output_format == "json":
-        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output_format == "table" or out_path is None:
+        outputs = nullcontext()
     else:
-        from schoolperf.reports.tracking import render_tracking
+        from schoolperf.outputs.staging import OutputSet
 
-        text = render_tracking(document, output_format, audience, options.min_group)
-    if out_path is None:
-        click.echo(text, nl=False)
-    else:
-        from schoolperf.outputs.files import write_atomic
+        inputs = [
+            *(("a drop", d) for d in drops),
+            *options.paths_read(),
+            ("--targets", targets_file),
+            ("--subgrades", subgrades_file),
+        ]
+        outputs = OutputSet(out_path.parent, inputs, [out_path])
+    with outputs:  # the engine spills into the output set's staging folder
+        document, _analyses = tracking.track(ordered, settings)
+        if output_format == "table":
+            from schoolperf.outputs.console import stdout, tracking_table
 
-        write_atomic(out_path, text, tuple(drops))
+            stdout().print(tracking_table(document))
+            return
+        document = tracking.for_audience(document, audience, options.min_group)
+        if output_format == "json":
+            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        else:
+            from schoolperf.reports.tracking import render_tracking
+
+            text = render_tracking(document, output_format, audience, options.min_group)
+        if out_path is None:
+            click.echo(text, nl=False)
+        else:
+            outputs.write(out_path, text)
+            outputs.commit()
 
 
 def _subgrades(path: str | None):  # noqa: ANN202 - SubgradeMapping
-    from schoolperf.measures.points import SubgradeMapping
+    from schoolperf.tracking.config import read_subgrades
 
-    if path is None:
-        return SubgradeMapping()
-    import tomllib
-
-    from schoolperf.errors import InputError, Problem
-
-    try:
-        table = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("subgrades", {})
-        return SubgradeMapping.from_table(table)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
-        raise InputError(
-            [
-                Problem(
-                    "bad-subgrades",
-                    f"could not be read ({exc}).",
-                    "Write a [subgrades] table, e.g. plus = 0.33.",
-                    file=Path(path).name,
-                )
-            ]
-        ) from None
+    return read_subgrades(path)

@@ -1,11 +1,20 @@
 """DuckDB over Arrow: one in-memory connection per run on every core, and the plumbing
-between pandas, Arrow and the queries the rules in :mod:`schoolperf.measures` are written as."""
+between pandas, Arrow and the queries the rules in :mod:`schoolperf.measures` are written as.
+
+Where the engine spills beyond its memory limit is a folder of the run's own
+(:func:`private_folder`): inside the output set's staging folder while one is open
+(:func:`spilling_to`), else in ``--temp-dir`` or the system's temporary folder; it is removed
+when the engine closes, and one a killed run left behind is removed by the next run."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -16,21 +25,149 @@ import pyarrow.compute as pc
 from schoolperf.errors import InputError, Problem
 from schoolperf.frames import arrow_text
 
+try:  # POSIX: a folder's lock is released by the kernel when its process dies, however it dies
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: folders of other runs are left alone
+    fcntl = None  # type: ignore[assignment]
+
+SPILL_PREFIX = "schoolperf-duckdb-"
+LOCK_NAME = ".lock"
+UNLOCKED_GRACE = 60.0  # seconds: a folder with no lock file yet may be one being made
+_SPILL_ROOTS: list[Path] = []  # where engines opened now spill (innermost last)
+
+
+def hold(folder: Path, create: bool = True) -> int | None:
+    """An open descriptor holding ``folder``'s lock (its lock file made with ``create``), or
+    None where another process holds it. Close the descriptor to let go."""
+    flags = os.O_RDWR | (os.O_CREAT if create else 0)
+    descriptor = os.open(folder / LOCK_NAME, flags, 0o600)
+    if fcntl is None:  # pragma: no cover
+        if create:
+            return descriptor
+        os.close(descriptor)
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
+def stale_folders(parent: str | Path, prefix: str) -> Iterator[Path]:
+    """The folders ``prefix``… in ``parent`` whose run has ended (killed: no process holds their
+    lock), each held while the caller deals with it; the caller removes it."""
+    try:
+        entries = sorted(Path(parent).iterdir())
+    except OSError:
+        return
+    for folder in entries:
+        if not folder.name.startswith(prefix) or folder.is_symlink() or not folder.is_dir():
+            continue
+        try:
+            descriptor = hold(folder, create=False)
+        except FileNotFoundError:  # no lock file: a folder being made now, or one killed then
+            if not _maker_alive(folder.name.removeprefix(prefix)) or _older(folder):
+                yield folder
+            continue
+        except OSError:
+            continue
+        if descriptor is None:
+            continue
+        try:
+            yield folder
+        finally:
+            os.close(descriptor)
+
+
+def _maker_alive(rest: str) -> bool:
+    """Whether the process whose id begins ``rest`` (``<pid>-…``, as :func:`new_folder` names
+    a folder) still runs; True where that cannot be told."""
+    try:
+        os.kill(int(rest.split("-", 1)[0]), 0)
+    except ValueError:
+        return True
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it runs
+        return True
+    return True
+
+
+def _older(folder: Path) -> bool:
+    """Whether ``folder`` was last changed longer ago than :data:`UNLOCKED_GRACE`."""
+    try:
+        return time.time() - folder.stat().st_mtime > UNLOCKED_GRACE
+    except OSError:
+        return False
+
+
+def new_folder(parent: Path, prefix: str, remove_stale: bool = True) -> tuple[Path, int]:
+    """A new folder ``prefix``<pid>-… in ``parent``, and the descriptor holding its lock; with
+    ``remove_stale``, the folders of ``prefix`` killed runs left there are removed first."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for stale in stale_folders(parent, prefix) if remove_stale else ():
+        shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+    try:
+        descriptor = hold(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    assert descriptor is not None  # a folder just made is nobody else's
+    return folder, descriptor
+
+
+@contextmanager
+def private_folder(parent: str | Path | None, prefix: str) -> Iterator[Path]:
+    """A new folder of this run's own in ``parent`` (by default the system's temporary folder),
+    locked while the run uses it and removed afterwards; folders of ``prefix`` that killed runs
+    left in ``parent`` are removed first."""
+    root = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    try:
+        folder, descriptor = new_folder(root, prefix)
+    except OSError as exc:
+        raise InputError(
+            [
+                Problem(
+                    "cannot-write",
+                    f"cannot be written ({exc.strerror or exc}).",
+                    "Choose a folder you can write to, whose path is not taken by a file.",
+                    file=str(root),
+                )
+            ]
+        ) from None
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(descriptor)
+
+
+@contextmanager
+def spilling_to(folder: str | Path) -> Iterator[None]:
+    """Engines opened in this block (without a ``temp_directory`` of their own) spill into a
+    folder of their own inside ``folder``."""
+    _SPILL_ROOTS.append(Path(folder))
+    try:
+        yield
+    finally:
+        _SPILL_ROOTS.remove(Path(folder))
+
 
 @contextmanager
 def connect(
     memory_limit: str | None = None, temp_directory: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB on every core for one run, closed afterwards. Beyond
-    ``memory_limit`` (e.g. ``"4GB"``; DuckDB's default: 80% of the memory) it spills to
-    ``temp_directory``, by default a folder of its own in the system's temporary folder,
-    removed afterwards (never a folder in the user's working directory)."""
+    ``memory_limit`` (e.g. ``"4GB"``; DuckDB's default: 80% of the memory) it spills to a folder
+    of its own, removed afterwards: inside ``temp_directory`` when given, else inside the
+    folder :func:`spilling_to` names (an output set's staging folder), else in the system's
+    temporary folder (never a folder in the user's working directory)."""
     with ExitStack() as stack:
-        if temp_directory is None:
-            temp_directory = stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="schoolperf-duckdb-")
-            )
-        config = {"temp_directory": temp_directory}
+        root = temp_directory or (_SPILL_ROOTS[-1] if _SPILL_ROOTS else None)
+        spill = stack.enter_context(private_folder(root, SPILL_PREFIX))
+        config = {"temp_directory": str(spill)}
         if memory_limit is not None:
             config["memory_limit"] = memory_limit
         try:

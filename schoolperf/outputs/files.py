@@ -1,7 +1,8 @@
 """Files written by ``analyse --out``: ``pupils.csv``, ``slots.csv`` and ``summary.json``.
 
-Writes are atomic (a temporary file in the same folder, then a rename), so an interrupted run
-leaves any earlier output whole; an input file is never written over.
+They are written as one set (:class:`~schoolperf.outputs.staging.OutputSet`): into a staging
+folder, then moved into place together, so an interrupted run leaves the earlier set whole;
+an input file is never written over.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from schoolperf.errors import InputError, Problem
 from schoolperf.frames import (
     arrow_text,
     computed_once,
@@ -26,6 +26,12 @@ from schoolperf.frames import (
     text_categorical,
 )
 from schoolperf.outputs.document import document_text
+from schoolperf.outputs.staging import (
+    Input,
+    OutputSet,
+    cannot_write,
+    protect_inputs,
+)
 from schoolperf.reference import ROW
 
 if TYPE_CHECKING:
@@ -83,19 +89,9 @@ def write_atomic(
 ) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename; refuse an input path.
     ``text`` may be a function that writes the temporary file itself (large tables are then
-    streamed to disk, never held whole in memory as text)."""
-    target = path.resolve()
-    if any(target == p.resolve() for p in inputs):
-        raise InputError(
-            [
-                Problem(
-                    "output-is-input",
-                    "is an input file; schoolperf never writes over its input.",
-                    "Choose another output folder with --out.",
-                    file=str(path),
-                )
-            ]
-        )
+    streamed to disk, never held whole in memory as text). A set of files is written with
+    :class:`~schoolperf.outputs.staging.OutputSet` instead."""
+    protect_inputs(inputs, [path])
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(
@@ -121,31 +117,6 @@ def write_atomic(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def cannot_write(path: Path, why: str) -> InputError:
-    """The problem of an output the system would not let us write."""
-    return InputError(
-        [
-            Problem(
-                "cannot-write",
-                f"cannot be written ({why}).",
-                "Choose a folder you can write to, whose path is not taken by a file or a "
-                "folder of that name.",
-                file=str(path),
-            )
-        ]
-    )
-
-
-def check_targets(paths: Iterable[Path]) -> None:
-    """Refuse, before any output is written, a set of outputs one of which could not be: a
-    folder where a file is to go (so a run never leaves some outputs new and others old)."""
-    blocked = [path for path in paths if path.is_dir()]
-    if blocked:
-        raise InputError(
-            [cannot_write(path, "a folder is in the way").problems[0] for path in blocked]
-        )
 
 
 def _umask() -> int:
@@ -283,29 +254,40 @@ def write_outputs(
     out_dir: Path,
     analysis_dict: dict,
     analysis: Analysis,
-    inputs: tuple[Path, ...],
+    inputs: Iterable[Input],
     file_format: str = "csv",
     pupils_json: Any = None,
     audit: bool | None = None,
+    outputs: OutputSet | None = None,
 ) -> list[Path]:
     """Write pupils and (with ``audit``; ``None``: as the analysis was run) slots, as CSV or
-    Parquet, and ``summary.json`` into ``out_dir``. ``pupils_json``
+    Parquet, and ``summary.json`` into ``out_dir``, as one set: into ``outputs`` (an open
+    :class:`~schoolperf.outputs.staging.OutputSet` for ``out_dir``, committed here), else a set
+    of their own. ``inputs``: the files the run read, never written over. ``pupils_json``
     (:func:`~schoolperf.analysis.pupil_json_table`) is streamed into the summary as its pupils
     array."""
+    if outputs is None:
+        with OutputSet(out_dir, inputs) as own:
+            return write_outputs(
+                out_dir, analysis_dict, analysis, inputs, file_format, pupils_json, audit, own
+            )
     audit = analysis.slot_audit if audit is None else audit
-    written = []
     tables = {"pupils": lambda: pupil_table(analysis.pupils, analysis.slots)}
     if audit:
         tables["slots"] = lambda: slot_audit(analysis.slots)
-    check_targets([*(out_dir / f"{n}.{file_format}" for n in tables), out_dir / "summary.json"])
+    outputs.check(analyse_targets(out_dir, file_format, audit))
     for name, table in tables.items():  # one table in memory at a time
         path = out_dir / f"{name}.{file_format}"
-        write_atomic(path, partial(write_table, table(), file_format), inputs)
-        written.append(path)
+        outputs.write(path, partial(write_table, table(), file_format))
     path = out_dir / "summary.json"
-    write_atomic(path, partial(_write_text, document_text(analysis_dict, pupils_json)), inputs)
-    written.append(path)
-    return written
+    outputs.write(path, partial(_write_text, document_text(analysis_dict, pupils_json)))
+    return outputs.commit()
+
+
+def analyse_targets(out_dir: Path, file_format: str = "csv", audit: bool = True) -> list[Path]:
+    """The files ``analyse --out`` writes into ``out_dir``."""
+    names = ["pupils", "slots"] if audit else ["pupils"]
+    return [*(out_dir / f"{n}.{file_format}" for n in names), out_dir / "summary.json"]
 
 
 def _write_text(pieces: Iterable[bytes], path: str) -> None:
@@ -335,7 +317,7 @@ def write_csv(frame: pd.DataFrame, path: str) -> None:
     table = pa.Table.from_pandas(safe_for_spreadsheet(frame), preserve_index=False)
     cells = ", ".join(_csv_cell(field) for field in table.schema) or "*"
     target = path.replace("'", "''")
-    with connect() as connection:  # spilling, if ever, to its own temporary folder
+    with connect() as connection:  # spilling, if ever, into a folder of its own, removed after
         connection.register("frame", table)
         connection.execute(
             f"COPY (SELECT {cells} FROM frame) TO '{target}' "

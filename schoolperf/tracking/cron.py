@@ -1,6 +1,7 @@
-"""The unattended tracking run for cron: a folder of drops, dated outputs written atomically, one
-history row per drop, a lock against overlapping runs, a log without pupil data, exit status 1
-when an alert fires."""
+"""The unattended tracking run for cron: a folder of drops, dated outputs written as one set
+(:class:`~schoolperf.outputs.staging.OutputSet`), one history row per drop, a lock against
+overlapping runs, a log without pupil data, exit status 1 when an alert fires. The files it
+writes are never read as drops, and it never writes over a file it reads."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from schoolperf.analysis import Analysis
 from schoolperf.errors import InputError, Problem
-from schoolperf.outputs.files import check_targets, write_atomic
+from schoolperf.outputs.staging import OutputSet, protect_inputs
 from schoolperf.tracking.config import (
     TrackSettings,
     config_problem,
@@ -21,8 +22,10 @@ from schoolperf.tracking.config import (
     output_settings,
     settings_from_config,
 )
-from schoolperf.tracking.drops import order_drops
+from schoolperf.tracking.drops import find_drops, order_drops
 from schoolperf.tracking.summary import for_audience, history_table, track
+
+LOCK_NAME = ".schoolperf-track.lock"
 
 
 class Lock:
@@ -89,18 +92,26 @@ def run_config(path: Path) -> tuple[int, dict[str, Any] | None, list[Path]]:
     except (TypeError, ValueError) as exc:
         raise config_problem(path, str(exc)) from None
     folder = base / config["input"].get("folder", ".")
-    paths = sorted(folder.glob(config["input"].get("glob", "*.csv")))
+    pattern = config["input"].get("glob", "*.csv")
+    lock = out / LOCK_NAME
+    # a log named *.log is never a drop; one named like a drop is refused below, not skipped
+    paths = find_drops(folder, pattern, out, [lock, *([log] if log.suffix == ".log" else [])])
     if not paths:
-        raise config_problem(
-            path, f"finds no drops in {folder} matching {config['input'].get('glob', '*.csv')!r}."
-        )
-    with Lock(out / ".schoolperf-track.lock"):
+        raise config_problem(path, f"finds no drops in {folder} matching {pattern!r}.")
+    inputs = [
+        ("--config", path),
+        *(("a drop", p) for p in paths),
+        *settings.options.paths_read(),
+        ("[analysis] targets", settings.targets_file),
+    ]
+    protect_inputs(inputs, [log, lock])  # both written before the outputs, even on bad input
+    with Lock(lock), OutputSet(out, inputs) as outputs:
         try:
             document, analyses = track(order_drops(paths), settings)
         except InputError as error:
             _log(log, f"bad input: {error.count} problem(s); nothing written")
             raise
-        written = write_outputs(document, analyses, out, output, settings)
+        written = write_outputs(document, analyses, out, output, settings, outputs)
         fired = [a for a in document["alerts"] if a["fired"]]
         _log(
             log,
@@ -117,24 +128,27 @@ def write_outputs(
     out: Path,
     output: dict[str, Any],
     settings: TrackSettings,
+    outputs: OutputSet | None = None,
 ) -> list[Path]:
-    """Dated outputs (named after the latest drop) and the history, each written atomically."""
+    """Dated outputs (named after the latest drop) and the history, written as one set: into
+    ``outputs`` (an open :class:`~schoolperf.outputs.staging.OutputSet` for ``out``, committed
+    here), else a set of their own."""
     from schoolperf.reports.tracking import render_tracking
 
+    if outputs is None:
+        with OutputSet(out) as own:
+            return write_outputs(document, analyses, out, output, settings, own)
     latest = re.sub(r"[^\w.-]+", "-", document["drops"][-1]["label"])
     document = for_audience(document, output["audience"], settings.options.min_group)
-    written = []
     formats = output.get("formats", ["json", "md", "html"])
-    check_targets([*(out / f"tracking_{latest}.{fmt}" for fmt in formats), out / "history.csv"])
+    history = out / "history.csv"
+    outputs.check([*(out / f"tracking_{latest}.{fmt}" for fmt in formats), history])
     for fmt in formats:
-        target = out / f"tracking_{latest}.{fmt}"
         text = (
             json.dumps(document, indent=2, ensure_ascii=False) + "\n"
             if fmt == "json"
             else render_tracking(document, fmt, output["audience"], settings.options.min_group)
         )
-        write_atomic(target, text)
-        written.append(target)
-    history = out / "history.csv"
-    write_atomic(history, history_table(document))
-    return [*written, history]
+        outputs.write(out / f"tracking_{latest}.{fmt}", text)
+    outputs.write(history, history_table(document))
+    return outputs.commit()

@@ -1,13 +1,18 @@
-"""The data drops of a tracking run: the date in each file's name, and the drops in time order."""
+"""The data drops of a tracking run: the files in a folder that are drops (never the files the
+run writes), the date in each file's name, and the drops in time order."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from schoolperf.errors import InputError, Problem
+from schoolperf.outputs.staging import same_file
 
+# the files an unattended run writes into its output folder: never read as drops
+OUTPUT_NAME = re.compile(r"(history\.csv|tracking_.+\.(json|md|html)|\.schoolperf.*)")
 _DATE = re.compile(r"(20\d\d)[-_]?(0[1-9]|1[0-2])(?:[-_]?([0-2]\d|3[01]))?")
 
 
@@ -24,6 +29,23 @@ def _date_in(name: str) -> str | None:
         return None
     year, month, day = match.groups()
     return f"{year}-{month}-{day or '01'}"
+
+
+def find_drops(folder: Path, pattern: str, out: Path, written: Iterable[Path] = ()) -> list[Path]:
+    """The files in ``folder`` matching ``pattern``, by name, but for those a tracking run writes
+    into its output folder ``out`` (reports, history, staging) and ``written`` (its log, lock):
+    with the drops and the outputs in one folder, no run reads another's outputs."""
+    mine = [Path(p) for p in written]
+
+    def is_output(path: Path) -> bool:
+        inside = path.relative_to(folder).parts
+        if any(part.startswith(".schoolperf") for part in inside) or any(
+            same_file(path, p) for p in mine
+        ):
+            return True
+        return OUTPUT_NAME.fullmatch(path.name) is not None and same_file(path.parent, out)
+
+    return sorted(p for p in folder.glob(pattern) if p.is_file() and not is_output(p))
 
 
 def order_drops(paths: list[Path], labels: list[str] | None = None) -> list[Drop]:

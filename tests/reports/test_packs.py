@@ -431,3 +431,31 @@ def test_staff_gap_table_says_why_a_gap_was_not_tested(packs):
     assert "pupils with SEN support; pupils with an EHC plan" in text
     assert "nationally, 2024 | – | – | not tested" not in text
     assert "-0.00" not in text and "-0.0 " not in text
+
+
+def test_markdown_in_names_is_never_a_live_link_or_image(tmp_path):
+    """A label, group or drop named with Markdown ("![img](http://…)", "[x](javascript:…)")
+    rendered as a live image or link in the packs (the governors' .md too) and in the
+    tracking report."""
+    from markdown_it import MarkdownIt
+
+    rows = list(csv.reader(DEMO.read_text(encoding="utf-8").splitlines()))
+    tutor = rows[0].index("Tutor Group")
+    image, link = "![img](http://e.invalid/p.png)", "[x](javascript:alert(1))"
+    for row in rows[1:]:  # a tutor group of half the pupils, named as a link
+        row[tutor] = link if int(row[0][-1]) % 2 else "11A"
+    export = tmp_path / "hostile_2024-06-01.csv"
+    with open(export, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    texts = []
+    for audience in ("governors", "staff"):
+        out = tmp_path / f"{audience}.md"
+        args = ["--group", "Tutor Group", "--label", image, "--out", str(out)]
+        run("pack", str(export), "--audience", audience, "--format", "md", *args)
+        texts.append(out.read_text(encoding="utf-8"))
+    texts.append(run("track", str(export), "--labels", image, "--format", "md").stdout)
+    for text in texts:
+        assert "e.invalid" in text  # the name is shown, as text
+        rendered = MarkdownIt("commonmark").enable("table").render(text)
+        assert 'src="http://e.invalid' not in rendered and 'href="javascript' not in rendered
+    assert "javascript" in texts[1]  # the tutor group is in the staff pack, as text

@@ -16,7 +16,22 @@ from schoolperf.cli.track import track_command
 from schoolperf.version import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command list in ``--help`` with each command's first sentence whole (wrapped, never
+    cut with "...")."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (name, (command.help or "").split("\n\n")[0].replace("\n", " ").strip())
+            for name in self.list_commands(ctx)
+            if (command := self.get_command(ctx, name)) is not None and not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="schoolperf")
 def cli() -> None:
     """schoolperf: KS4 Attainment 8 and Progress 8, exactly as the DfE computes them."""

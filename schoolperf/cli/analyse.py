@@ -18,6 +18,7 @@ from schoolperf.cli.options import (
     format_option,
     input_options,
     measure_options,
+    report_options,
     reports_errors,
 )
 
@@ -25,6 +26,7 @@ from schoolperf.cli.options import (
 @click.command()
 @input_options
 @measure_options
+@report_options
 @format_option(["table", "json"], "table: headlines in the terminal; json: docs/contract.md §3.")
 @click.option(
     "--out",

@@ -14,6 +14,7 @@ from schoolperf.cli.options import (
     format_option,
     input_options,
     measure_options,
+    report_options,
     reports_errors,
     similar_options,
 )
@@ -49,6 +50,7 @@ def compare_school(  # noqa: ANN201 - (Analysis, dict)
 @click.command("compare")
 @input_options
 @measure_options
+@report_options
 @similar_options
 @format_option(["table", "json"], "json: the analyse document with a similar_schools section.")
 @reports_errors
@@ -75,7 +77,7 @@ def compare_command(file: Path, output_format: str, **kwargs: Any) -> None:
 @input_options
 @measure_options
 @similar_options
-@format_option(["csv", "json"], "Output format (the method is in the header/metadata).")
+@format_option(["csv", "json"], "csv: the targets table alone; json: with the method.")
 @click.option(
     "--by-subject",
     "subject_level",

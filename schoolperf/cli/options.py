@@ -206,6 +206,17 @@ def measure_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 metavar="MEAN SD",
                 help="National mean and SD of the baseline (default 100 15, as SAS).",
             ),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of what a full report holds (analyse, compare, pack): trends against earlier
+    runs and subject tables by group."""
+    for decorator in reversed(
+        [
             click.option(
                 "--previous",
                 multiple=True,

@@ -13,6 +13,7 @@ from schoolperf.cli.options import (
     format_option,
     input_options,
     measure_options,
+    report_options,
     reports_errors,
     similar_options,
 )
@@ -21,6 +22,7 @@ from schoolperf.cli.options import (
 @click.command("pack")
 @input_options
 @measure_options
+@report_options
 @similar_options
 @click.option(
     "--audience",

@@ -343,3 +343,15 @@ def test_every_command_warns_on_standard_error_in_every_format(tmp_path, command
     assert result.exit_code == 0, result.stderr
     assert "5 subject(s) have no national transition matrix" in result.stderr
     assert "no national transition matrix" not in result.stdout.split("\n")[0]
+
+
+def test_help_is_whole_and_each_command_lists_only_its_options():
+    """Top-level descriptions were cut with "..."; targets listed --previous, --label and
+    --subjects-by-group, which it does not use."""
+    commands = invoke("--help").output.split("Commands:")[1]
+    assert "..." not in commands and "with their sources." in " ".join(commands.split())
+    for command in ("targets", "track", "subjects", "validate"):
+        text = invoke(command, "--help").output
+        assert [o for o in ("--previous", "--label ", "--subjects-by-group") if o in text] == []
+    for command in ("analyse", "compare", "pack"):
+        assert "--previous" in invoke(command, "--help").output

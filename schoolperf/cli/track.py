@@ -104,7 +104,7 @@ def track_command(
         if not quiet:
             click.echo(f"Wrote {len(written)} file(s) to {written[0].parent}")
         for alert in document["alerts"] if document else []:
-            if alert["fired"]:
+            if alert["fired"] and alert.get("new", True):  # not again for an unchanged re-run
                 click.echo(f"alert: {alert['message']}", err=True)
         sys.exit(status)
     if not drops:

@@ -16,6 +16,7 @@ from schoolperf.errors.catalogue import PROBLEMS
 
 __all__ = [
     "PROBLEMS",
+    "AlreadyRunning",
     "InputError",
     "Problem",
     "ReferenceDataError",
@@ -161,6 +162,13 @@ class InputError(SchoolperfError):
         for error in errors:
             unlisted.update(getattr(error, "unlisted", {}))
         return cls([p for e in errors for p in getattr(e, "listed", e.problems)], dict(unlisted))
+
+
+class AlreadyRunning(InputError):
+    """Another run holds the lock of this output folder: a cron run refused so has an exit
+    status of its own (4), not that of bad input."""
+
+    exit_code = 4
 
 
 class ReferenceDataError(SchoolperfError):

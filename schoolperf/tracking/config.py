@@ -223,7 +223,10 @@ def output_settings(output: dict[str, Any]) -> dict[str, Any]:
     audience = str(output.get("audience", "staff")).lower()
     if audience not in ("staff", "governors"):
         raise ValueError("[output] audience must be staff or governors")
-    return {**output, "formats": formats, "audience": audience}
+    again = output.get("repeat_alerts", False)
+    if not isinstance(again, bool):
+        raise ValueError("[output] repeat_alerts must be true or false")
+    return {**output, "formats": formats, "audience": audience, "repeat_alerts": again}
 
 
 def subgrades_from_table(table: object) -> SubgradeMapping:

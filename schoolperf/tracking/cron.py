@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from schoolperf.analysis import Analysis
-from schoolperf.errors import InputError, Problem
+from schoolperf.errors import AlreadyRunning, InputError, Problem
 from schoolperf.outputs.staging import OutputSet, protect_inputs
 from schoolperf.tracking.config import (
     TrackSettings,
@@ -42,7 +42,7 @@ class Lock:
             if self._stale():
                 self.path.unlink(missing_ok=True)
                 return self.__enter__()
-            raise InputError(
+            raise AlreadyRunning(
                 [
                     Problem(
                         "already-running",
@@ -70,6 +70,32 @@ class Lock:
 
     def __exit__(self, *exc: object) -> None:
         self.path.unlink(missing_ok=True)
+
+
+ALERT_STATE = ".schoolperf-track-alerts.json"
+
+
+def alert_state(document: dict[str, Any]) -> dict[str, Any]:
+    """What a run keeps to know an alert is a repeat: the latest drop and the alerts fired."""
+    fired = {a["alert"]: a["value"] for a in document["alerts"] if a["fired"]}
+    return {"latest_drop": document["drops"][-1]["label"], "fired": fired}
+
+
+def repeat_alerts(document: dict[str, Any], state: Path, again: bool) -> None:
+    """Mark each alert ``new`` unless the last run reported it for the same latest drop with
+    the same value (an unchanged re-run); with ``again`` (``repeat_alerts = true``) every
+    alert fired is new."""
+    try:
+        last = json.loads(state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = {}
+    same_drop = (
+        isinstance(last, dict) and last.get("latest_drop") == alert_state(document)["latest_drop"]
+    )
+    before = last.get("fired", {}) if same_drop and isinstance(last.get("fired"), dict) else {}
+    for alert in document["alerts"]:
+        repeated = alert["fired"] and before.get(alert["alert"]) == alert["value"]
+        alert["new"] = bool(alert["fired"] and (again or not repeated))
 
 
 def _log(path: Path, message: str) -> None:
@@ -105,20 +131,34 @@ def run_config(path: Path) -> tuple[int, dict[str, Any] | None, list[Path]]:
         ("[analysis] targets", settings.targets_file),
     ]
     protect_inputs(inputs, [log, lock])  # both written before the outputs, even on bad input
-    with Lock(lock), OutputSet(out, inputs) as outputs:
-        try:
-            document, analyses = track(order_drops(paths), settings)
-        except InputError as error:
-            _log(log, f"bad input: {error.count} problem(s); nothing written")
-            raise
-        written = write_outputs(document, analyses, out, output, settings, outputs)
-        fired = [a for a in document["alerts"] if a["fired"]]
-        _log(
-            log,
-            f"{len(paths)} drop(s), latest {document['drops'][-1]['label']}; "
-            f"{len(written)} file(s) written; alerts fired: "
-            f"{', '.join(a['alert'] for a in fired) or 'none'}",
-        )
+    held = Lock(lock)
+    try:
+        held.__enter__()
+    except AlreadyRunning:
+        _log(log, "refused: another tracking run holds the lock; nothing done")
+        raise
+    try:
+        with OutputSet(out, inputs) as outputs:
+            try:
+                document, analyses = track(order_drops(paths), settings)
+            except InputError as error:
+                _log(log, f"bad input: {error.count} problem(s); nothing written")
+                raise
+            # an alert already reported for this latest drop is not fired again unless asked
+            state = out / ALERT_STATE
+            repeat_alerts(document, state, bool(output.get("repeat_alerts")))
+            outputs.check([state])
+            outputs.write(state, json.dumps(alert_state(document), indent=1) + "\n")
+            written = write_outputs(document, analyses, out, output, settings, outputs)
+            fired = [a for a in document["alerts"] if a["fired"] and a["new"]]
+            _log(
+                log,
+                f"{len(paths)} drop(s), latest {document['drops'][-1]['label']}; "
+                f"{len(written)} file(s) written; alerts fired: "
+                f"{', '.join(a['alert'] for a in fired) or 'none'}",
+            )
+    finally:
+        held.__exit__()
     return (1 if fired else 0), document, written
 
 

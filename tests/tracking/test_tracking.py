@@ -189,6 +189,7 @@ def test_cron_run_twice_identical_and_one_history_row_per_drop(drops, tmp_path):
     assert second.exit_code == 0
     assert snapshot(out) == before
     assert set(before) == {
+        ".schoolperf-track-alerts.json",
         "tracking_2026-03-30.json",
         "tracking_2026-03-30.md",
         "tracking_2026-03-30.html",
@@ -295,7 +296,10 @@ def test_second_run_refused_while_one_is_going(drops, tmp_path):
     lock.parent.mkdir()
     lock.write_text(str(os.getpid()))  # this process is alive: a run "in progress"
     result = CliRunner().invoke(cli, ["track", "--config", str(cfg), "--quiet"])
-    assert result.exit_code == 2 and "another tracking run is in progress" in result.stderr
+    # its own exit status (not bad input's 2), and a line in the log
+    assert result.exit_code == 4 and "another tracking run is in progress" in result.stderr
+    log = (tmp_path / "out" / "tracking.log").read_text()
+    assert "refused: another tracking run holds the lock; nothing done" in log
     lock.write_text("999999999")  # a dead process: a stale lock is taken over
     assert CliRunner().invoke(cli, ["track", "--config", str(cfg)]).exit_code == 0
     assert not lock.exists()
@@ -393,3 +397,19 @@ def test_gap_alert_states_the_change_and_the_gap_apart(change, gap, words):
 
     message = _alert_message("gap_widening", change, 0.15, gap)
     assert f"nationally {words} since the last drop" in message
+
+
+def test_an_unchanged_rerun_does_not_fire_the_same_alert_again(drops, tmp_path):
+    """cron runs every night: the same alert on the same latest drop is reported once (state
+    kept in the output folder); a new drop, a changed value or repeat_alerts fires it again."""
+    cfg = config(tmp_path, progress8_below=0.7)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert first.exit_code == 1 and "alert: projected Progress 8" in first.stderr
+    again = runner.invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert again.exit_code == 0 and "alert:" not in again.stderr
+    log = (tmp_path / "out" / "tracking.log").read_text().splitlines()
+    assert log[-2].endswith("alerts fired: progress8_below") and log[-1].endswith("none")
+    cfg.write_text(cfg.read_text().replace("[output]", "[output]\nrepeat_alerts = true"))
+    asked = runner.invoke(cli, ["track", "--config", str(cfg), "--quiet"])
+    assert asked.exit_code == 1 and "alert: projected Progress 8" in asked.stderr

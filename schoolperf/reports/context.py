@@ -59,6 +59,11 @@ def school_name(analysis: Analysis, data_dates: pd.Series) -> str:
     return "this cohort"
 
 
+def _day(date: pd.Timestamp) -> str:
+    """A date as a reader writes it: "1 June 2024"."""
+    return f"{date.day} {date:%B %Y}"
+
+
 def _national(year: int, group: str = "all") -> dict[str, float]:
     table = national_comparators()
     rows = table[(table["year"] == year) & (table["group"] == group)]
@@ -216,7 +221,7 @@ def _pupil_lists(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _questions(analysis: Analysis, gaps: list[dict[str, Any]]) -> list[str]:
+def _questions(analysis: Analysis, gaps: list[dict[str, Any]], staff: bool) -> list[str]:
     questions = []
     for row in gaps:
         if (
@@ -241,8 +246,13 @@ def _questions(analysis: Analysis, gaps: list[dict[str, Any]]) -> list[str]:
         )
     questions.append(
         "Which subjects' value added stands out, and what explains it (staffing, "
-        "curriculum time, entry patterns)? Class-level figures are small samples: "
-        "read them with care, not as measures of teachers."
+        "curriculum time, entry patterns)?"
+        + (
+            " Class-level figures are small samples: read them with care, not as measures "
+            "of teachers."
+            if staff
+            else ""
+        )
     )
     return questions
 
@@ -331,7 +341,7 @@ def build_context(
         "version": __version__,
         "banner": {
             "status": "Provisional and unvalidated",
-            "data_date": data_dates.max().strftime("%d %B %Y") if len(data_dates) else None,
+            "data_date": _day(data_dates.max()) if len(data_dates) else None,
             "estimates": analysis.estimates.name,
             # governors read what the baseline is, the staff also which file it came from
             "baseline": analysis.school.get("progress8_baseline")
@@ -358,7 +368,7 @@ def build_context(
         "subjects": _subjects(analysis, staff, min_group),
         "similar": similar,
         "pupil_lists": _pupil_lists(analysis) if staff else None,
-        "questions": _questions(analysis, gaps),
+        "questions": _questions(analysis, gaps, staff),
         "caveats": _caveats(analysis, min_group),
         "warnings": analysis.warnings,
         "sources": attribution_lines(),
@@ -395,11 +405,17 @@ SIMILAR_LABELS = MEASURE_LABELS | {
 def _similar(comparison: dict[str, Any]) -> dict[str, Any]:
     """The similar-schools section: each measure named in words, with its sentence."""
     percentile = percentile_words(float(comparison["percentile"]))
+    rank_range = _rank_range(comparison)
     measures = [
         {
             **row,
             "label": SIMILAR_LABELS.get(row["measure"], row["measure"]),
-            "sentence": charts.similar_sentence(row, percentile),
+            "sentence": charts.similar_sentence(row, percentile)
+            + (
+                "; this rank is uncertain (above)"
+                if rank_range and row["measure"] == "progress8"
+                else ""
+            ),
         }
         for row in comparison["measures"]
     ]
@@ -407,7 +423,7 @@ def _similar(comparison: dict[str, Any]) -> dict[str, Any]:
         **comparison,
         "percentile_text": percentile,
         "measures": measures,
-        "rank_range": _rank_range(comparison),
+        "rank_range": rank_range,
     }
 
 
@@ -421,10 +437,10 @@ def _rank_range(comparison: dict[str, Any]) -> str | None:
     high = max(ranks, key=lambda r: r["progress8_rank"])
     years = sorted({str(r["estimates_year"]) for r in ranks})
     return (
-        "The ranks depend on which of the DfE's estimates tables sets this school's expected "
-        f"progress: with each of its {len(ranks)} tables for {years[0]} to {years[-1]}, this "
-        f"school's Progress 8 rank would be anywhere from {low['progress8_rank_text']} to "
-        f"{high['progress8_rank_text']}. Read the ranks with care."
+        "The Progress 8 rank is uncertain here: between "
+        f"{low['progress8_rank_text'].split(' of ')[0]} and "
+        f"{high['progress8_rank_text'].split(' of ')[0]}, depending on which year's national "
+        f"estimates ({years[0]} to {years[-1]}) set this school's expected progress."
     )
 
 

@@ -355,7 +355,8 @@ def test_similar_schools_section_and_pdf(tmp_path):
     )
     assert "Entering the EBacc</strong>: 25.0%, below the median of 74 similar schools" in html
     # governors read how far the ranks move with the estimates table, not the tool's method
-    assert "anywhere from 11th of 75 to 56th of 74" in html
+    assert "The Progress 8 rank is uncertain here: between 11th and 56th" in html
+    assert "this rank is uncertain (above)" in html
     assert "estimates_sensitivity" not in html and "P8PUP" not in html
     assert 'id="similar-schools"' in html and html.count("<svg") >= 5
     for key in ("basics 4 pct", "ebacc aps", ">attainment8<", ">ebacc_entry_pct<"):

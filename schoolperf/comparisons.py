@@ -264,7 +264,8 @@ def _spread(rows: list[dict]) -> str:
         f"school's expected attainment ranges from {min(expected):.1f} to {max(expected):.1f} "
         f"and its Progress 8 rank among its similar schools from {ranks[0]['progress8_rank_text']}"
         f" ({ranks[0]['estimates']}) to {ranks[-1]['progress8_rank_text']} "
-        f"({ranks[-1]['estimates']}); see estimates_sensitivity."
+        f"({ranks[-1]['estimates']}); each table's figures are in the JSON's "
+        "estimates_sensitivity."
     )
 
 

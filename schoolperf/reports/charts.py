@@ -140,12 +140,14 @@ def attainment_against_prior(
             s=30,
             color=OKABE_ITO[0],
             marker="s",
-            label=f"school mean per prior-attainment group (groups of {min_group}+)",
+            label=f"school mean of pupils with the same KS2 score band ({min_group}+ pupils)",
         )
         above = int((means["a8"] > np.interp(means["ks2"], middle, estimates["attainment8"])).sum())
         alt = (
-            f"Mean Attainment 8 of {len(means)} prior-attainment groups against {prior}, "
-            f"with the DfE national estimate line; {above} of them are above it."
+            f"Mean Attainment 8 of the school's pupils in each of {len(means)} narrow KS2 score "
+            f"bands (the DfE's prior-attainment groups, finer than the three bands above) "
+            f"against {prior}, with the DfE national estimate line; {above} of them are above "
+            "it."
         )
     ax.set_xlabel(f"{prior} (mean scaled score)")
     ax.set_ylabel("Attainment 8")

@@ -8,6 +8,7 @@ date) so the same input gives the same pack.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,12 @@ class Chart:
     svg: str
     alt: str
     caption: str
+
+    def __post_init__(self) -> None:
+        # matplotlib numbers the ids of every figure alike (figure_1, axes_1 …): prefixed with
+        # the chart's name, the charts of one page keep ids of their own
+        prefixed = re.sub(r'(id="|url\(#|href="#)', rf"\g<1>{self.name}-", self.svg)
+        object.__setattr__(self, "svg", prefixed)
 
 
 def _pyplot():  # noqa: ANN202 - imported lazily: matplotlib is slow to import

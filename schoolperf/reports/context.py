@@ -89,8 +89,16 @@ def _cohort(analysis: Analysis) -> dict[str, Any]:
         "ehcp_pct": share(p["sen"] == "E") if p["sen"].notna().any() else None,
         "eal_pct": share(p["eal"] == True) if p["eal"].notna().any() else None,  # noqa: E712
         "ks2_average": float(p["ks2_prior"].mean()) if p["ks2_prior"].notna().any() else None,
-        "bands": [{"band": b, "pupils": int(bands.get(b, 0))} for b in ("low", "middle", "high")],
+        "bands": [
+            {
+                "band": b,
+                "pupils": int(bands.get(b, 0)),
+                "pct": share(p["prior_attainment_band"] == b),
+            }
+            for b in ("low", "middle", "high")
+        ],
         "without_prior": int(p["ks2_prior"].isna().sum()),
+        "without_prior_pct": share(p["ks2_prior"].isna()),
     }
 
 

@@ -362,7 +362,7 @@ def gap_table(
                     )
                 elif reference is None and where == "national":
                     why = f"no national figure for {national_pupils} in {year}"
-                elif reference is None and (rest_hidden or suppressed):
+                elif reference is None and rest_hidden:
                     why = "not shown: with the other figures it would reveal a small group"
                 elif reference is None:
                     why = "no other pupils to compare with"

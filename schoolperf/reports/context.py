@@ -17,7 +17,7 @@ import pandas as pd
 from schoolperf.analysis import Analysis
 from schoolperf.cohort import MISSING_GROUP_COLUMNS
 from schoolperf.measures.groups import GAP_MEASURES, key_group_gaps
-from schoolperf.measures.similar_schools import percentile_words
+from schoolperf.measures.similar_schools import ordinal, percentile_words
 from schoolperf.reference import GROUP_NAMES, attribution_lines, national_comparators
 from schoolperf.reports import charts
 from schoolperf.version import __version__
@@ -265,6 +265,11 @@ def _questions(analysis: Analysis, gaps: list[dict[str, Any]], staff: bool) -> l
     return questions
 
 
+def _substitute(analysis: Analysis) -> bool:
+    """Whether progress is measured from a substitute baseline, not KS2 (``--baseline``)."""
+    return str(analysis.school.get("progress8_baseline", "")).startswith("SUBSTITUTE")
+
+
 def _caveats(analysis: Analysis, min_group: int) -> list[str]:
     caveats = [
         "These results are provisional and unvalidated: the DfE's checking exercise and final "
@@ -274,7 +279,7 @@ def _caveats(analysis: Analysis, min_group: int) -> list[str]:
         f"Groups with fewer than {min_group} pupils are suppressed; groups with fewer than 10 "
         "are flagged, because one or two pupils can swing their figures.",
     ]
-    if str(analysis.school.get("progress8_baseline", "")).startswith("SUBSTITUTE"):
+    if _substitute(analysis):
         caveats.insert(
             0,
             "Progress here is measured from a substitute baseline, not KS2: "
@@ -296,7 +301,7 @@ def build_context(
     results = analysis.slots
     data_dates = results.loc[results["entry"], "exam_date"].dropna()
     similar = comparison and _similar(comparison)
-    substitute = str(analysis.school.get("progress8_baseline", "")).startswith("SUBSTITUTE")
+    substitute = _substitute(analysis)
     prior = "substitute baseline (on the KS2 scale)" if substitute else "KS2 prior attainment"
     charts_made = [
         charts.forest(
@@ -446,9 +451,9 @@ def _rank_range(comparison: dict[str, Any]) -> str | None:
     years = sorted({str(r["estimates_year"]) for r in ranks})
     return (
         "The Progress 8 rank is uncertain here: between "
-        f"{low['progress8_rank_text'].split(' of ')[0]} and "
-        f"{high['progress8_rank_text'].split(' of ')[0]}, depending on which year's national "
-        f"estimates ({years[0]} to {years[-1]}) set this school's expected progress."
+        f"{ordinal(low['progress8_rank'])} and {ordinal(high['progress8_rank'])}, depending on "
+        f"which year's national estimates ({years[0]} to {years[-1]}) set this school's "
+        "expected progress."
     )
 
 

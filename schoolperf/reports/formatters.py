@@ -12,7 +12,14 @@ import html
 import math
 import re
 
+from schoolperf.measures.groups import gap_in_words
+
 MISSING = "–"
+MARKS = {  # a mark beside each verdict, so colour is never the only signal
+    "not significantly different": "○",
+    "significantly above": "▲",
+    "significantly below": "▼",
+}
 # characters that make Markdown inline markup (emphasis, code, links and images, strikethrough)
 # and the starts of the links GFM makes of bare addresses
 MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]~|])")
@@ -63,11 +70,10 @@ def ci(low: object, high: object, places: int = 2) -> str:
 def significance(flag: object, gap: object = None, why: object = None) -> str:
     """Words (and a mark) for a significance flag, so colour is never the only signal; where
     the gap was not tested, ``why`` (the gap row's ``not_tested_because``)."""
-    if flag is None:
+    words = gap_in_words(flag, gap)
+    if words is None:
         return f"not tested: {why}" if why else "not tested"
-    if not flag:
-        return "○ not significantly different"
-    return "▲ significantly above" if (gap or 0) > 0 else "▼ significantly below"
+    return f"{MARKS[words]} {words}"
 
 
 def markdown_text(text: str) -> str:

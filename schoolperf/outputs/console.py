@@ -114,18 +114,15 @@ def key_groups_table(rows: list[dict]) -> Table:
         table.add_row(
             escape(row["label"]),
             str(row["pupils"]),
-            escape(
-                f"{_number(p8['gap'], True)} {p8['verdict'] or 'not tested: ' + str(p8['why'])}"
-            ),
-            escape(
-                f"{_number(a8['gap'], True, 1)} {a8['verdict'] or 'not tested: ' + str(a8['why'])}"
-            ),
+            escape(f"{_number(p8['gap'], True)} {_verdict(p8)}"),
+            escape(f"{_number(a8['gap'], True, 1)} {_verdict(a8)}"),
             "rest of the school" if p8["against"] == "rest of the school" else "national",
         )
     return table
 
 
 def _verdict(gap: dict) -> str:
+    """A key group's gap in words, or why it was not tested."""
     return str(gap["verdict"] or f"not tested: {gap['why']}")
 
 

@@ -108,9 +108,10 @@ class Checker:
         for name, count in keyed.loc[keyed["group"] >= MAX_PROBLEMS, "name"].value_counts().items():
             self.unlisted[self.file, code, name] += int(count)
         named = listed.groupby("group", sort=True).head(ROWS_NAMED).groupby("group")["row"]
+        firsts = listed.groupby("group", sort=True)[["name", "value"]].first()  # (in one pass)
         identifying = column in PERSONAL_COLUMNS
         for group, rows in named:
-            first = listed.loc[listed["group"] == group].iloc[0]
+            first = firsts.loc[group]
             count = int(sizes[group])
             shown = ", ".join(str(r) for r in rows) + (", …" if count > ROWS_NAMED else "")
             text = str(first["value"])

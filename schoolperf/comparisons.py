@@ -39,6 +39,7 @@ from schoolperf.measures.similar_schools import (
     screen,
 )
 from schoolperf.reference import ELEMENTS, EstimatesTable, load_estimates, shipped_estimates
+from schoolperf.reference.wording import counted
 
 PEER_COLUMNS = [
     "urn",
@@ -333,8 +334,8 @@ def compare_with_benchmark(
         ] = "no % disadvantaged (--match disadvantaged)"
         if unknown:
             warnings.append(
-                f"{unknown} candidate school(s) have no % disadvantaged in the benchmark, so "
-                "they cannot be matched on it and are left out (--match disadvantaged)."
+                f"Left out (--match disadvantaged): {counted(unknown, 'candidate school')} with "
+                "no % disadvantaged in the benchmark to match on."
             )
     peers = peer_group(pool, school, settings)
     if len(peers) < MIN_PEERS:

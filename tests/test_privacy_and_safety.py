@@ -348,4 +348,4 @@ def test_a_subject_only_one_pupil_takes_is_not_named_in_warnings(tmp_path):
     assert "Abernathy" not in result.stdout + result.stderr
     assert "'Astrophysics'" in result.stderr
     assert "1 taken by only one or two pupils, not named here" in result.stderr
-    assert "(first on row(s) 7)" in result.stderr
+    assert "(first on row 7)" in result.stderr

@@ -373,8 +373,8 @@ def test_row_warnings_of_many_schools(tmp_path):
     path.write_text("\n".join(rows) + "\n")
     warnings = analyse(path, AnalysisOptions(by="school")).warnings
     assert warnings[0].startswith("No column could be read as SEN or gender")
-    assert warnings[1].startswith("8 pupil(s) have a blank 'PP' cell")
-    assert warnings[2].startswith("Column(s) 'Awarding Body' differ between a pupil's rows")
+    assert warnings[1].startswith("8 pupils have a blank 'PP' cell")
+    assert warnings[2].startswith("Column 'Awarding Body' differs between a pupil's rows")
 
 
 def test_spellings_of_one_school_are_reported(national, tmp_path):

@@ -65,7 +65,9 @@ from schoolperf.measures.totals import pupil_cells, totals
 from schoolperf.reference import (
     GROUP_NAMES,
     EstimatesTable,
+    counted,
     load_estimates,
+    plural,
 )
 
 
@@ -152,7 +154,8 @@ def summarise(
         ]
         if missing:
             warnings.append(
-                f"{missing} pupil(s) are not in the baseline file and are left out of Progress 8."
+                f"{counted(missing, 'pupil')} {plural(missing, 'is', 'are')} not in the "
+                "baseline file and left out of Progress 8."
             )
     small = [k for k, v in group_figures.items() if v["small_group"] and v["pupils"]]
     if small:
@@ -168,8 +171,9 @@ def summarise(
             }
         )
         warnings.append(
-            f"{len(small)} group(s) have fewer than {SMALL_GROUP} pupils ({', '.join(named)}); "
-            f"their figures are unreliable, and those under {options.min_group} are suppressed."
+            f"{counted(len(small), 'group')} {plural(len(small), 'has', 'have')} fewer than "
+            f"{SMALL_GROUP} pupils ({', '.join(named)}): figures for so few pupils are "
+            f"unreliable, and a group under {options.min_group} is suppressed."
         )
     sums = results.subject_sums
     subjects = subject_rows(sums, int(total["pupils"]))
@@ -177,7 +181,8 @@ def summarise(
     absent = sorted({r["subject"] for r in subjects if not r["in_transition_matrices"]})
     if absent:
         warnings.append(
-            f"{len(absent)} subject(s) have no national transition matrix, so no value added: "
+            f"{counted(len(absent), 'subject')} {plural(len(absent), 'has', 'have')} no "
+            "national transition matrix, so no value added: "
             f"{', '.join(absent)}."
         )
     analysis = Analysis(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from schoolperf.measures.prior_attainment import NO_KS2_YEARS
-from schoolperf.reference import EstimatesTable
+from schoolperf.reference import EstimatesTable, counted, plural
 
 
 def progress8_warnings(
@@ -42,14 +42,16 @@ def progress8_warnings(
         )
     elif none:
         warnings.append(
-            f"{none} pupil(s) have no KS2 reading or maths score and are left out of Progress 8 "
-            "(they count in Attainment 8); pupils.csv lists them."
+            f"{counted(none, 'pupil')} {plural(none, 'has', 'have')} no KS2 reading or maths "
+            f"score and {plural(none, 'is', 'are')} left out of Progress 8 (but counted in "
+            f"Attainment 8); pupils.csv lists {plural(none, 'this pupil', 'them')}."
         )
     if one:
         warnings.append(
-            f"{one} pupil(s) have only one KS2 score (reading or maths); their prior attainment "
-            "is that score alone, which is a schoolperf choice: the DfE guidance read gives no "
-            "rule for it. pupils.csv marks them."
+            f"{counted(one, 'pupil')} {plural(one, 'has', 'have')} only one KS2 score (reading "
+            "or maths); their prior attainment is that score alone, which is a schoolperf "
+            "choice: the DfE guidance read gives no rule for it. pupils.csv marks "
+            f"{plural(one, 'this pupil', 'them')}."
         )
     if estimates.sd_source.endswith("gives none"):
         warnings.append(f"Confidence intervals use {estimates.sd_source}.")

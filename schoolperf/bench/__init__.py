@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from schoolperf.reference import counted
+
 BARE_READ = "import sys, pyarrow.csv as c; c.read_csv(sys.argv[1])"
 # the demo cohort of the repository: beside the package (an editable install), or in the folder
 # the benchmark is run from (the repository's root)
@@ -126,7 +128,7 @@ def _run(args: argparse.Namespace, folder: Path) -> None:
         f"national file: {args.pupils:,} pupils, {rows:,} result rows, "
         f"{source.stat().st_size / 1e6:,.0f} MB, written in {time.perf_counter() - start:.1f} s"
     )
-    print(f"medians of {args.repeat} run(s), each command in a fresh process, in turn:")
+    print(f"medians of {counted(args.repeat, 'run')}, each command in a fresh process, in turn:")
     found = measure(_runs(source, folder), args.repeat)
     bare = found["bare pyarrow read"][0]
     reference = found["reference query"][0]

@@ -21,6 +21,7 @@ from schoolperf.cli.options import (
     report_options,
     reports_errors,
 )
+from schoolperf.reference import counted
 
 
 @click.command()
@@ -191,7 +192,8 @@ def validate(file: Path, output_format: str, **kwargs: Any) -> None:
             from schoolperf.outputs.console import problems_table, stdout
 
             stdout().print(problems_table(error.problems))
-            click.echo(f"{file.name}: {error.count} problem(s); fix them and run again.", err=True)
+            problems = counted(error.count, "problem")
+            click.echo(f"{file.name}: {problems}; fix them and run again.", err=True)
         sys.exit(2)
     if output_format == "json":
         click.echo(

@@ -18,6 +18,7 @@ from schoolperf.cli.options import (
     measure_options,
     reports_errors,
 )
+from schoolperf.reference import counted
 
 
 @click.command("track")
@@ -102,7 +103,7 @@ def track_command(
     if config_file is not None:
         status, document, written = tracking.run_config(config_file)
         if not quiet:
-            click.echo(f"Wrote {len(written)} file(s) to {written[0].parent}")
+            click.echo(f"Wrote {counted(len(written), 'file')} to {written[0].parent}")
         for alert in document["alerts"] if document else []:
             if alert["fired"] and alert.get("new", True):  # not again for an unchanged re-run
                 click.echo(f"alert: {alert['message']}", err=True)

@@ -14,7 +14,13 @@ from schoolperf.errors import may_be_personal
 from schoolperf.frames import distinct_rows, pupil_positions
 from schoolperf.ingest.read import ROW
 from schoolperf.measures.eligibility import discount_key, kind_counts, kind_warnings
-from schoolperf.reference import normalise_label, subject_catalogue, subject_file_changes
+from schoolperf.reference import (
+    counted,
+    normalise_label,
+    plural,
+    subject_catalogue,
+    subject_file_changes,
+)
 
 
 def row_facts(
@@ -59,46 +65,56 @@ def row_warnings(file_warnings: list[str], facts: RowFacts) -> list[str]:
     """The cohort's warnings: about its headings first, then about its rows."""
     warnings = list(dict.fromkeys(file_warnings))
     if facts.duplicates:
-        warnings.append(f"{facts.duplicates} duplicate result row(s) were ignored.")
+        were = plural(facts.duplicates, "was", "were")
+        warnings.append(f"{counted(facts.duplicates, 'duplicate result row')} {were} ignored.")
     if facts.unrecognised or facts.unnamed_subject_rows:
         names = [repr(s) for s in sorted(facts.unrecognised)]
         rows = facts.unnamed_subject_rows
         if rows:
             shown = ", ".join(str(r) for r in rows[:5]) + (" …" if len(rows) > 5 else "")
             names.append(
-                f"{len(rows)} taken by only one or two pupils, not named here as they may be "
-                f"personal (first on row(s) {shown})"
+                f"{len(rows)} taken by only one or two pupils, not named here as "
+                f"{plural(len(rows), 'it', 'they')} may be personal (first on "
+                f"{plural(len(rows), 'row')} {shown})"
             )
+        unknown = len(facts.unrecognised) + len(rows)
         warnings.append(
-            f"{len(facts.unrecognised) + len(rows)} subject(s) are not in the subject catalogue "
-            f"and were NOT counted: {', '.join(names)}. If one is an approved qualification, add "
-            "it with --subjects (columns subject, role, scale, discount_code, aliases)."
+            f"{counted(unknown, 'subject')} {plural(unknown, 'is', 'are')} not in the subject "
+            f"catalogue and {plural(unknown, 'was', 'were')} NOT counted: {', '.join(names)}. If "
+            "one is an approved qualification, add it with --subjects (columns subject, role, "
+            "scale, discount_code, aliases)."
         )
     warnings.extend(kind_warnings(facts.not_counted_kinds))
     if facts.without_results:
         warnings.append(
-            f"{facts.without_results} pupil(s) have no results (every grade blank or X); they "
-            "count in the cohort with Attainment 8 of 0."
+            f"{counted(facts.without_results, 'pupil')} "
+            f"{plural(facts.without_results, 'has', 'have')} no results (every grade blank or "
+            f"X) and {plural(facts.without_results, 'counts', 'count')} in the cohort with "
+            "Attainment 8 of 0."
         )
     if facts.undated_conflicts:
         warnings.append(
-            f"{facts.undated_conflicts} pupil(s) have two or more results that discount against "
-            "each other (same subject or discount code) without an exam date, so the first-entry "
-            "rule could not be applied: the better result was counted. Add exam dates to apply "
-            "it."
+            f"{counted(facts.undated_conflicts, 'pupil')} "
+            f"{plural(facts.undated_conflicts, 'has', 'have')} two or more results that discount "
+            "against each other (same subject or discount code) without an exam date, so the "
+            "first-entry rule could not be applied: the better result was counted. Add exam dates "
+            "to apply it."
         )
     for (column, heading), pupils in facts.blank_cells:
         warnings.append(
-            f"{pupils} pupil(s) have a blank {heading!r} cell, so they are in none of the "
-            f"groups it defines ({BLANK_GROUPS[column]}). Where a blank means a value in this "
-            "export (such as N), fill the blanks in."
+            f"{counted(pupils, 'pupil')} {plural(pupils, 'has', 'have')} a blank {heading!r} "
+            f"cell, so {plural(pupils, 'is', 'are')} in none of the groups it defines "
+            f"({BLANK_GROUPS[column]}). Where a blank means a value in this export (such as N), "
+            "fill the blanks in."
         )
     if facts.per_result:
         names = ", ".join(repr(s) for s in sorted(facts.per_result))
+        many = len(facts.per_result)
         warnings.append(
-            f"Column(s) {names} differ between a pupil's rows, so they are read as about each "
+            f"{plural(many, 'Column', 'Columns')} {names} {plural(many, 'differs', 'differ')} "
+            f"between a pupil's rows, so {plural(many, 'it is', 'they are')} read as about each "
             "result (an awarding body, a season …), not about the pupil: a pupil whose rows "
-            "differ has no value in them (for --group)."
+            f"differ has no value in {plural(many, 'it', 'them')} (for --group)."
         )
     return warnings
 
@@ -149,6 +165,6 @@ def subject_file_warnings(subjects_file: str | None) -> list[str]:
         return []
     name = Path(str(subjects_file)).name
     return [
-        f"{name} changes {len(changes)} shipped subject(s), which changes how their results "
-        f"count: {'; '.join(changes)}. Check each is meant."
+        f"{name} changes {counted(len(changes), 'shipped subject')}, which changes how their "
+        f"results count: {'; '.join(changes)}. Check each is meant."
     ]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.errors import InputError, Problem
-from schoolperf.reference import HERE, load_estimates, shipped_estimates
+from schoolperf.reference import HERE, counted, load_estimates, shipped_estimates
 
 MISSING = {"", "NP", "NE", "SUPP", "LOWCOV", "NA", "NEW", "Z", "-", "X", ".", ":"}
 # canonical field → DfE column names, first present wins (newer names first)
@@ -139,7 +139,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
             [
                 Problem(
                     "extra-cells",
-                    f"has {len(long):,} row(s) with more cells than its header, so their "
+                    f"has {counted(len(long), 'row')} with more cells than its header, so their "
                     "figures would be read from the wrong columns.",
                     "Give the DfE file as downloaded (a comma in a school name must be inside "
                     "quotes).",
@@ -174,7 +174,7 @@ def _record_types(values: pd.Series, file: str) -> pd.Series:
             [
                 Problem(
                     "not-a-ks4-file",
-                    f"has {int(bad.sum()):,} RECTYPE value(s) that are not record types "
+                    f"has {counted(int(bad.sum()), 'RECTYPE value')} that are not record types "
                     "(whole numbers: 1 for a school).",
                     "Give the DfE file as downloaded.",
                     file=file,
@@ -290,7 +290,7 @@ def read_benchmark(path: str | Path | None = None, year: str | None = None) -> B
             [
                 Problem(
                     "duplicate-urn",
-                    f"has {len(repeated)} URN(s) on more than one row (e.g. "
+                    f"has {counted(len(repeated), 'URN')} on more than one row (e.g. "
                     f"{', '.join(repeated[:5])}), so a school would count as several peers.",
                     "Give the DfE file as downloaded, one row per school.",
                     file=source.name,

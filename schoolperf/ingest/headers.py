@@ -12,7 +12,7 @@ from pathlib import Path
 
 from schoolperf.errors import InputError, Problem
 from schoolperf.ingest.config_files import file_problem, read_toml, shown
-from schoolperf.reference import ROW, header_aliases, normalise_label
+from schoolperf.reference import ROW, counted, header_aliases, normalise_label, plural
 
 PUPIL_COLUMNS = [
     "upn",
@@ -85,7 +85,7 @@ def canonical_columns(
                 [
                     Problem(
                         "bad-column-map",
-                        f"maps several columns to the heading(s) "
+                        f"maps several columns to the {plural(len(clashes), 'heading')} "
                         f"{', '.join(repr(c) for c in clashes)}.",
                         "Map each heading to one column only.",
                         file=file,
@@ -170,6 +170,7 @@ def title_rows_warning(file: str, row: int, forced: bool) -> list[str]:
         return []
     how = "as --header-row asked" if forced else "found below a title or other rows"
     return [
-        f"{file}: the column headings are on row {row} ({how}); the {row - 1} row(s) above "
-        "them were skipped. Use --header-row to choose another row."
+        f"{file}: the column headings are on row {row} ({how}); the "
+        f"{counted(row - 1, 'row')} above them {plural(row - 1, 'was', 'were')} skipped. Use "
+        "--header-row to choose another row."
     ]

@@ -20,7 +20,14 @@ from __future__ import annotations
 import pandas as pd
 
 from schoolperf.frames import on_distinct
-from schoolperf.reference import IGCSE, NOT_COUNTING, QUALIFICATION_KINDS, SHORT_COURSE
+from schoolperf.reference import (
+    IGCSE,
+    NOT_COUNTING,
+    QUALIFICATION_KINDS,
+    SHORT_COURSE,
+    counted,
+    plural,
+)
 
 # why a result of each kind counts nowhere (the warning's words)
 NOT_COUNTED_BECAUSE = {
@@ -71,8 +78,9 @@ def _article(kind: str) -> str:
 def kind_warnings(counts: tuple[tuple[str, int], ...]) -> list[str]:
     """One warning per kind of result that counts nowhere."""
     return [
-        f"{n} result(s) were NOT counted anywhere because each is {_article(kind)} "
+        f"{counted(n, 'result')} {plural(n, 'was', 'were')} NOT counted anywhere because "
+        f"{plural(n, 'it', 'each')} is {_article(kind)} "
         f"{QUALIFICATION_KINDS[kind]}: "
-        f"{NOT_COUNTED_BECAUSE[kind]}. The slot audit lists them."
+        f"{NOT_COUNTED_BECAUSE[kind]}. The slot audit lists {plural(n, 'it', 'them')}."
         for kind, n in counts
     ]

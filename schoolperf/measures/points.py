@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from schoolperf.frames import on_distinct
-from schoolperf.reference import grade_points
+from schoolperf.reference import grade_points, plural
 
 NO_ENTRY = {"", "X", "ABS", "ABSENT", "Q", "-", "N/A"}
 # Technical-award grades, e.g. "L2D*", "L2 Distinction*", "Level 1 Pass", "D2", "*2" (DfE codes).
@@ -161,7 +161,8 @@ class SubgradeMapping:
         known = {f for f in cls.__dataclass_fields__}
         unknown = sorted(set(table) - known)
         if unknown:
-            raise ValueError(f"unknown [subgrades] key(s): {', '.join(unknown)}")
+            keys = plural(len(unknown), "key")
+            raise ValueError(f"unknown [subgrades] {keys}: {', '.join(unknown)}")
         if table.get("slash", "lower") not in ("lower", "upper", "mean"):
             raise ValueError("[subgrades] slash must be lower, upper or mean")
         numbers = {k: v for k, v in table.items() if k != "slash"}

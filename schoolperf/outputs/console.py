@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from schoolperf.errors import Problem
-from schoolperf.reference import GROUP_NAMES
+from schoolperf.reference import GROUP_NAMES, counted
 
 
 class _Console(Console):
@@ -290,7 +290,7 @@ def tracking_table(document: dict) -> Table:
         )
     fired = [a["message"] for a in document["alerts"] if a["fired"]]
     table.caption = escape(
-        f"{len(document['falling_pupils'])} pupil(s) fell by more than "
+        f"{counted(len(document['falling_pupils']), 'pupil')} fell by more than "
         f"{document['p8_fall_threshold']} P8" + ("; alerts: " + "; ".join(fired) if fired else "")
     )
     return table

@@ -38,6 +38,7 @@ from schoolperf.reference.vocabulary import (  # noqa: F401 (the package's own n
     SHORT_COURSE,
     TITLE_KINDS,
 )
+from schoolperf.reference.wording import counted, plural  # noqa: F401
 
 HERE = Path(__file__).resolve().parent
 LATEST_ESTIMATES = "2024"
@@ -188,7 +189,7 @@ def load_estimates(name_or_path: str = LATEST_ESTIMATES) -> EstimatesTable:
     if missing:
         raise _problem(
             str(path),
-            f"is missing the column(s) {', '.join(missing)}.",
+            f"is missing the {plural(len(missing), 'column')} {', '.join(missing)}.",
             "An estimates table needs prior_attainment_group, attainment8, english, maths, "
             "ebacc and open (or the DfE ready reckoner's ks2emss_grp, p8est … columns).",
         )
@@ -295,14 +296,14 @@ def _catalogue_from(table: pd.DataFrame, file: str) -> pd.DataFrame:
     if missing:
         raise _problem(
             file,
-            f"is missing the column(s) {', '.join(missing)}.",
+            f"is missing the {plural(len(missing), 'column')} {', '.join(missing)}.",
             f"A subject catalogue has the columns {', '.join(SUBJECT_COLUMNS)}.",
         )
     bad_roles = sorted(set(table["role"]) - ROLES)
     if bad_roles:
         raise _problem(
             file,
-            f"has unknown role(s) {', '.join(bad_roles)}.",
+            f"has unknown {plural(len(bad_roles), 'role')} {', '.join(bad_roles)}.",
             f"Use one of {', '.join(sorted(ROLES))}.",
         )
     scales = {key.split("|")[0] for key in grade_points()}
@@ -310,7 +311,7 @@ def _catalogue_from(table: pd.DataFrame, file: str) -> pd.DataFrame:
     if bad_scales:
         raise _problem(
             file,
-            f"has unknown grade scale(s) {', '.join(bad_scales)}.",
+            f"has unknown grade {plural(len(bad_scales), 'scale')} {', '.join(bad_scales)}.",
             f"Use one of {', '.join(sorted(scales))}.",
         )
     names = table[["subject"]].assign(alias=table["subject"])

@@ -13,6 +13,7 @@ import math
 import re
 
 from schoolperf.measures.groups import gap_in_words
+from schoolperf.reference import counted
 
 MISSING = "–"
 MARKS = {  # a mark beside each verdict, so colour is never the only signal
@@ -88,8 +89,7 @@ def pupils(count: object, what: str = "pupil") -> str:
     """A count of pupils (or other things) in words: "1 pupil", "8 pupils"."""
     if _missing(count):
         return f"no {what}s"
-    n = int(count)  # type: ignore[call-overload]
-    return f"{n:,} {what}" + ("" if n == 1 else "s")
+    return counted(int(count), what)  # type: ignore[call-overload]
 
 
 def raw(value: object) -> str:

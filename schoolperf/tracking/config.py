@@ -21,6 +21,7 @@ from schoolperf.ingest.config_files import (
     read_toml,
 )
 from schoolperf.measures.points import SubgradeMapping
+from schoolperf.reference import counted, plural
 
 FORMATS = ("json", "md", "html")
 CONFIG_FIX = "See the tracking section of the README."
@@ -145,7 +146,7 @@ def settings_from_config(config: dict[str, Any], base: Path) -> TrackSettings:
     allowed = set(AnalysisOptions.__dataclass_fields__) - run_only
     unknown = sorted(set(analysis) - allowed)
     if unknown:
-        raise ValueError(f"unknown [analysis] key(s): {', '.join(unknown)}")
+        raise ValueError(f"unknown [analysis] {plural(len(unknown), 'key')}: {', '.join(unknown)}")
     for key in ("columns_file", "subjects_file", "baseline_file"):
         if analysis.get(key):
             analysis[key] = str(base / analysis[key])
@@ -287,10 +288,12 @@ def check_targets(path: str | Path) -> None:
         for u, v in zip(upn[bad][:LISTED], target[bad][:LISTED], strict=True)
     ]
     if blank.any():
-        message = f"has {int(blank.sum())} row(s) without a UPN."
+        message = f"has {counted(int(blank.sum()), 'row')} without a UPN."
         problems.append(Problem("bad-targets", message, "Give every row a UPN.", file=name))
     if len(repeated):
-        message = f"gives {len(repeated)} pupil(s) more than one target (e.g. {repeated[0]!r})."
+        message = (
+            f"gives {counted(len(repeated), 'pupil')} more than one target (e.g. {repeated[0]!r})."
+        )
         problems.append(Problem("bad-targets", message, "Keep one row per pupil.", file=name))
     if problems:
         more = int(bad.sum()) - LISTED

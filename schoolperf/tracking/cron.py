@@ -15,6 +15,7 @@ from typing import Any
 from schoolperf.analysis import Analysis
 from schoolperf.errors import AlreadyRunning, InputError, Problem
 from schoolperf.outputs.staging import OutputSet, protect_inputs
+from schoolperf.reference import counted
 from schoolperf.tracking.config import (
     TrackSettings,
     config_problem,
@@ -142,7 +143,7 @@ def run_config(path: Path) -> tuple[int, dict[str, Any] | None, list[Path]]:
             try:
                 document, analyses = track(order_drops(paths), settings)
             except InputError as error:
-                _log(log, f"bad input: {error.count} problem(s); nothing written")
+                _log(log, f"bad input: {counted(error.count, 'problem')}; nothing written")
                 raise
             # an alert already reported for this latest drop is not fired again unless asked
             state = out / ALERT_STATE
@@ -153,8 +154,8 @@ def run_config(path: Path) -> tuple[int, dict[str, Any] | None, list[Path]]:
             fired = [a for a in document["alerts"] if a["fired"] and a["new"]]
             _log(
                 log,
-                f"{len(paths)} drop(s), latest {document['drops'][-1]['label']}; "
-                f"{len(written)} file(s) written; alerts fired: "
+                f"{counted(len(paths), 'drop')}, latest {document['drops'][-1]['label']}; "
+                f"{counted(len(written), 'file')} written; alerts fired: "
                 f"{', '.join(a['alert'] for a in fired) or 'none'}",
             )
     finally:

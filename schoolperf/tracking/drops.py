@@ -10,6 +10,7 @@ from pathlib import Path
 
 from schoolperf.errors import InputError, Problem
 from schoolperf.outputs.staging import same_file
+from schoolperf.reference import counted
 
 # the files an unattended run writes into its output folder: never read as drops
 OUTPUT_NAME = re.compile(r"(history\.csv|tracking_.+\.(json|md|html)|\.schoolperf.*)")
@@ -57,7 +58,8 @@ def order_drops(paths: list[Path], labels: list[str] | None = None) -> list[Drop
                 [
                     Problem(
                         "bad-labels",
-                        f"--labels gives {len(labels)} label(s) for {len(paths)} drop(s).",
+                        f"--labels gives {counted(len(labels), 'label')} for "
+                        f"{counted(len(paths), 'drop')}.",
                         "Give one label per drop, in time order.",
                     )
                 ]

@@ -19,6 +19,7 @@ import pandas as pd
 from schoolperf.analysis import Analysis, analyse, plain_value
 from schoolperf.errors import InputError, Problem
 from schoolperf.outputs.files import safe_for_spreadsheet
+from schoolperf.reference import plural
 from schoolperf.tracking.config import TrackSettings
 from schoolperf.tracking.drops import Drop
 
@@ -184,7 +185,8 @@ def track(drops: list[Drop], settings: TrackSettings) -> tuple[dict[str, Any], l
             [
                 Problem(
                     "bad-alert",
-                    f"alert(s) {', '.join(unknown)} are unknown.",
+                    f"{plural(len(unknown), 'alert')} {', '.join(unknown)} "
+                    f"{plural(len(unknown), 'is', 'are')} unknown.",
                     f"Use {', '.join(sorted(ALERTS))}.",
                 )
             ]

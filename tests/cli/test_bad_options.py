@@ -142,7 +142,7 @@ def test_benchmark_with_a_row_shifted_by_an_unquoted_comma(tmp_path):
     )
     stderr, codes = refused("compare", str(DEMO), "--benchmark", str(path))
     assert codes == ["extra-cells"]
-    assert "england_ks4final.csv, row 4: has 1 row(s) with more cells" in stderr
+    assert "england_ks4final.csv, row 4: has 1 row with more cells" in stderr
 
 
 def test_benchmark_with_a_record_type_that_is_not_one(tmp_path):

@@ -91,7 +91,7 @@ def test_table_output_and_warnings():
     result = run("analyse", str(DEMO))
     assert result.exit_code == 0
     assert "Attainment 8" in result.stdout and "Progress 8" in result.stdout
-    assert "warning: 8 pupil(s) have no KS2" in result.stderr
+    assert "warning: 8 pupils have no KS2" in result.stderr
 
 
 def test_out_writes_pupils_slots_and_summary(tmp_path):
@@ -200,7 +200,7 @@ def test_more_problems_than_listed_are_counted(tmp_path):
     assert result.exit_code == 2
     assert json.loads(result.stdout)["problems"][-1]["message"] == problems[-1].message
     result = CliRunner().invoke(cli, ["validate", str(path)])
-    assert "wide.csv: 600 problem(s); fix them and run again." in result.stderr
+    assert "wide.csv: 600 problems; fix them and run again." in result.stderr
     # analyse prints 200 of the 500 listed, then counts the other 300 and the 100 unlisted
     result = CliRunner().invoke(cli, ["analyse", str(path)])
     assert result.exit_code == 2 and result.output.count("error: ") == 200
@@ -341,7 +341,7 @@ def test_every_command_warns_on_standard_error_in_every_format(tmp_path, command
     extra = ["--out", str(tmp_path / "pack.md")] if command[0] == "pack" else []
     result = invoke(command[0], str(DEMO), *command[1:], *extra)
     assert result.exit_code == 0, result.stderr
-    assert "5 subject(s) have no national transition matrix" in result.stderr
+    assert "5 subjects have no national transition matrix" in result.stderr
     assert "no national transition matrix" not in result.stdout.split("\n")[0]
 
 

@@ -56,7 +56,7 @@ def test_short_courses_count_nowhere_and_are_explained(tmp_path):
         assert row["reason"].startswith("GCSE short course: short courses have not counted")
     counted = [w for w in analysis.warnings if "GCSE short course" in w]
     assert counted == [
-        "4 result(s) were NOT counted anywhere because each is a GCSE short course: short "
+        "4 results were NOT counted anywhere because each is a GCSE short course: short "
         "courses have not counted in the performance tables since 2014. The slot audit lists "
         "them."
     ]

@@ -323,7 +323,7 @@ def test_a_school_twice_in_the_benchmark_is_refused(tmp_path):
     doubled = tmp_path / "london_2019.csv"
     doubled.write_text("\n".join([lines[0], *lines[1:], *lines[1:3]]) + "\n")
     result = CliRunner().invoke(cli, ["compare", str(DEMO), "--benchmark", str(doubled)])
-    assert result.exit_code == 2 and "URN(s) on more than one row" in result.stderr
+    assert result.exit_code == 2 and "URNs on more than one row" in result.stderr
 
 
 @pytest.mark.parametrize("year", ["2023-2025", "23/24", "last year"])
@@ -348,4 +348,4 @@ def test_schools_without_disadvantaged_are_counted_when_matching_on_it():
     )
     section = json.loads(result.stdout)["similar_schools"]
     assert section["schools_left_out"]["no % disadvantaged (--match disadvantaged)"] == 47
-    assert "47 candidate school(s) have no % disadvantaged" in result.stderr
+    assert "47 candidate schools with no % disadvantaged" in result.stderr

@@ -211,7 +211,7 @@ def test_tracking_never_reads_its_own_outputs_as_drops(tmp_path):
     again = invoke("track", "--config", str(cfg), "--quiet")
     assert again.exit_code == 0, again.output
     after = snapshot(drops)
-    assert after.pop("tracking.log").count(b"2 drop(s)") == 2
+    assert after.pop("tracking.log").count(b"2 drops") == 2
     before.pop("tracking.log")
     assert after == before
     assert "history.csv" in after and "tracking_2026-01-20.json" in after

@@ -198,7 +198,7 @@ def test_cron_run_twice_identical_and_one_history_row_per_drop(drops, tmp_path):
     history = pd.read_csv(out / "history.csv")
     assert history["label"].tolist() == ["2025-10-15", "2026-01-20", "2026-03-30"]
     log = (out / "tracking.log").read_text()
-    assert log.count("3 drop(s)") == 2 and "P00" not in log
+    assert log.count("3 drops") == 2 and "P00" not in log
 
 
 def test_alert_fires_with_exit_1(drops, tmp_path):
@@ -267,7 +267,7 @@ def test_bad_drops_count_every_problem(drops, tmp_path):
     assert result.stderr.count("error: ") == 200
     assert "… and 823 more problems" in result.stderr
     log = (tmp_path / "out" / "tracking.log").read_text()
-    assert "bad input: 1023 problem(s); nothing written" in log
+    assert "bad input: 1,023 problems; nothing written" in log
 
 
 @pytest.mark.parametrize(

@@ -331,7 +331,7 @@ def gap_table(
             value = figures.get("progress8_adjusted" if measure == "progress8" else measure)
             rest_mean = mean(in_rest, figure) * scale if in_rest[f"{figure}_n"] else None
             national_group = NATIONAL_COMPARATOR.get(key, key)
-            national_pupils = GROUP_NAMES[national_group][1]
+            national_pupils = national_pupils_of(key)
             comparisons = [
                 ("school", "rest of the school", rest_mean, in_rest),
                 (
@@ -393,10 +393,18 @@ def gap_table(
     return rows
 
 
+def national_pupils_of(key: str) -> str:
+    """The pupils nationally a group is compared with, in words ("non-disadvantaged pupils"
+    for disadvantaged pupils, as the DfE compares them; else the same group)."""
+    return GROUP_NAMES[NATIONAL_COMPARATOR.get(key, key)][1]
+
+
 def key_group_gaps(gaps: list[dict[str, object]]) -> list[dict[str, object]]:
     """The groups schools are held to (:data:`~schoolperf.reference.KEY_GROUPS`), one row each
     from the :func:`gap_table` rows: A8 and P8 each against the national comparator the DfE
-    uses where one is published, else against the rest of the school, with the gap in words."""
+    uses where one is published, else against the rest of the school, with the gap in words;
+    ``against`` names what each measure (and the row: both, if they differ) is compared with,
+    without the year."""
     rows = []
     for key, label in KEY_GROUPS.items():
         found = [r for r in gaps if r["group"] == key]
@@ -413,10 +421,14 @@ def key_group_gaps(gaps: list[dict[str, object]]) -> list[dict[str, object]]:
                 "value": chosen["value"],
                 "comparator_value": chosen["comparator_value"],
                 "gap": chosen["gap"],
-                "against": chosen["comparator_description"],
+                "against": f"{national_pupils_of(key)} nationally"
+                if chosen["comparator"] == "national"
+                else str(chosen["comparator_description"]),
                 "verdict": gap_in_words(chosen["significant"], chosen["gap"]),
                 "why": chosen["not_tested_because"],
             }
+        p8, a8 = row["progress8"]["against"], row["attainment8"]["against"]  # type: ignore[index]
+        row["against"] = p8 if p8 == a8 else f"Progress 8: {p8}; Attainment 8: {a8}"
         rows.append(row)
     return rows
 

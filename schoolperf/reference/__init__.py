@@ -36,6 +36,8 @@ from schoolperf.reference.vocabulary import (  # noqa: F401 (the package's own n
     ROLES,
     ROW,
     SHORT_COURSE,
+    SUBSTITUTE_TERMS,
+    TERMS,
     TITLE_KINDS,
 )
 from schoolperf.reference.wording import counted, plural  # noqa: F401

@@ -85,3 +85,75 @@ NOT_IGCSE = re.compile(r"\b(?:cambridge national|technical|vocational|btec|vrq|n
 AS_LEVEL_WORDS = re.compile(
     r"\b(?:gce|as level|advanced subsidiary|level 3|as)\b|\bin\b(?= )|^\s*in\b"
 )
+
+# the terms a pack uses, each defined for a reader who is not a data specialist (a governor)
+TERMS = (
+    (
+        "Attainment 8 (A8)",
+        "A pupil's points in eight GCSE-level subjects, grade 9 = 9 points: English and maths "
+        "count twice, three English Baccalaureate subjects and three others once each.",
+    ),
+    (
+        "Elements and slots",
+        "Attainment 8's four parts: English and maths (two slots each), EBacc (three slots) and "
+        "open (three slots, any approved subject). A slot without a result scores 0.",
+    ),
+    (
+        "Progress 8 (P8)",
+        "How a pupil's Attainment 8 compares with that of pupils nationally with the same prior "
+        "attainment (KS2: the tests at the end of primary school). 0 is the national average; "
+        "+0.5 means half a grade better in each of the eight subjects.",
+    ),
+    (
+        "95% confidence interval",
+        'The range the true figure is likely to lie in; a figure is "significantly" above or '
+        "below another only when the whole range is.",
+    ),
+    (
+        "Progress 8 banding",
+        "The DfE's five bands: well above average (above +0.5, the interval above 0), above "
+        "average (the interval above 0), average (the interval includes 0), below average (the "
+        "interval below 0), well below average (below -0.5, the interval below 0).",
+    ),
+    (
+        "EBacc (English Baccalaureate)",
+        "English, maths, science, history or geography, and a language. The EBacc average "
+        "point score is the DfE's headline EBacc measure: points across these subjects.",
+    ),
+    (
+        "Disadvantaged (pupil premium)",
+        "Pupils known to have been eligible for free school meals in the last six years, or "
+        "looked after.",
+    ),
+    (
+        "SEND",
+        "Special educational needs: SEN support (help within school) or an EHC plan (an "
+        "education, health and care plan).",
+    ),
+    ("EAL", "English as an additional language."),
+    (
+        "Prior attainment bands",
+        "By the pupil's average KS2 reading and maths scaled score: low (below 100, the expected "
+        "standard), middle (100 to under 110), high (110 or more).",
+    ),
+    (
+        "Value added (subjects)",
+        "A subject's average points per entry against what pupils nationally with the same KS2 "
+        "results got in that subject (the DfE's transition matrices).",
+    ),
+    (
+        "Against pupils' other subjects",
+        "How the pupils' points in a subject compare with their own points in their other "
+        "subjects.",
+    ),
+    (
+        "Suppressed",
+        "Figures of groups too small to publish without identifying pupils are not shown.",
+    ),
+)
+# a pack whose progress is from a substitute baseline says so where the terms name KS2
+SUBSTITUTE_TERMS = {
+    "Prior attainment bands": "By the pupil's substitute baseline, mapped onto the KS2 scale "
+    "(this cohort has no KS2 results): low (below 100), middle (100 to under 110), high (110 "
+    "or more).",
+}

@@ -23,8 +23,7 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 class Chart:
     name: str
     svg: str
-    alt: str
-    caption: str
+    alt: str  # the chart in words; its title is drawn in it
 
     def __post_init__(self) -> None:
         # matplotlib numbers the ids of every figure alike (figure_1, axes_1 …): prefixed with
@@ -96,7 +95,7 @@ def forest(
     ax.set_yticks(y, [r["label"] for r in shown])
     ax.set_xlabel("score with 95% confidence interval (filled: interval excludes 0)")
     ax.set_title(title, loc="left")
-    return Chart(name, _svg(fig), f"{title}: " + "; ".join(words) + ".", title)
+    return Chart(name, _svg(fig), f"{title}: " + "; ".join(words) + ".")
 
 
 def attainment_against_prior(
@@ -161,7 +160,7 @@ def attainment_against_prior(
     ax.legend(loc="upper left", frameon=False)
     title = "Attainment 8 against prior attainment"
     ax.set_title(title, loc="left")
-    return Chart("attainment-vs-prior", _svg(fig), alt, title)
+    return Chart("attainment-vs-prior", _svg(fig), alt)
 
 
 def elements(
@@ -193,7 +192,7 @@ def elements(
         f"{n} {m:.1f} against {'no national figure' if t is None else f'{t:.1f}'}"
         for n, m, t in zip(shown, mine, theirs, strict=True)
     )
-    return Chart("elements", _svg(fig), f"{title}: {words}.", title)
+    return Chart("elements", _svg(fig), f"{title}: {words}.")
 
 
 def grade_distribution(counts: dict[str, int]) -> Chart | None:
@@ -209,7 +208,7 @@ def grade_distribution(counts: dict[str, int]) -> Chart | None:
     title = "GCSE grades awarded, all subjects (combined science as its two grades)"
     ax.set_title(title, loc="left")
     words = ", ".join(f"{g}: {counts[g]}" for g in grades)
-    return Chart("grades", _svg(fig), f"{title}: {words}.", title)
+    return Chart("grades", _svg(fig), f"{title}: {words}.")
 
 
 def similar_schools(
@@ -237,7 +236,7 @@ def similar_schools(
     title = f"This school (diamond) among its similar schools (dots); line: {percentile} percentile"
     axes[0].set_title(title, loc="left")
     fig.tight_layout()
-    return Chart("similar-schools", _svg(fig), f"{title}. " + "; ".join(words) + ".", title)
+    return Chart("similar-schools", _svg(fig), f"{title}. " + "; ".join(words) + ".")
 
 
 def similar_sentence(row: dict, percentile: str) -> str:

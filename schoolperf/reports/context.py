@@ -18,7 +18,13 @@ from schoolperf.analysis import Analysis
 from schoolperf.cohort import MISSING_GROUP_COLUMNS
 from schoolperf.measures.groups import GAP_MEASURES, key_group_gaps
 from schoolperf.measures.similar_schools import ordinal, percentile_words
-from schoolperf.reference import GROUP_NAMES, attribution_lines, national_comparators
+from schoolperf.reference import (
+    GROUP_NAMES,
+    SUBSTITUTE_TERMS,
+    TERMS,
+    attribution_lines,
+    national_comparators,
+)
 from schoolperf.reports import charts
 from schoolperf.version import __version__
 
@@ -123,8 +129,6 @@ def _headlines(analysis: Analysis, national: dict[str, float]) -> list[dict[str,
                 "value": analysis.school.get(key),
                 "percent": key in PERCENT,
                 "national": national.get(key.removesuffix("_adjusted")),
-                "ci_low": analysis.school.get(f"{key}_ci_low"),
-                "ci_high": analysis.school.get(f"{key}_ci_high"),
                 "previous": previous[-1]["value"] if previous else None,
                 "previous_label": previous[-1]["label"] if previous else None,
                 "change": trend.get("change"),
@@ -387,6 +391,7 @@ def build_context(
         "sources": attribution_lines(),
         "charts": {c.name: c for c in charts_made if c is not None},
         "min_group": min_group,
+        "terms": [(t, SUBSTITUTE_TERMS.get(t, d) if substitute else d) for t, d in TERMS],
     }
 
 

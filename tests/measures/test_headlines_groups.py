@@ -520,3 +520,42 @@ def test_standard_groups_are_the_pupils_with_the_groups_value(seed):
         assert both.tolist() == [
             a and b for a, b in zip(groups["disadvantaged"], groups["high_prior"], strict=True)
         ]
+
+
+def _gap_row(measure, comparator, comparator_value, gap, significant, why=None):
+    return {
+        "group": "sen_support",
+        "measure": measure,
+        "comparator": comparator,
+        "comparator_description": "rest of the school"
+        if comparator == "school"
+        else "pupils with SEN support nationally, 2023",
+        "value": 30.0 if measure == "attainment8" else -0.5,
+        "comparator_value": comparator_value,
+        "gap": gap,
+        "significant": significant,
+        "not_tested_because": why,
+        "pupils": 24,
+        "suppressed": False,
+    }
+
+
+def test_a_key_group_says_what_each_measure_is_compared_with():
+    """2023 has a national A8 for SEN support but no P8: A8 is set against the nation, P8
+    against the rest of the school, and the row says both (no year: the note gives it)."""
+    from schoolperf.measures.groups import key_group_gaps
+
+    rows = [
+        _gap_row("attainment8", "school", 50.0, -20.0, True),
+        _gap_row("attainment8", "national", 33.3, -3.3, False),
+        _gap_row("progress8", "school", 0.4, -0.9, True),
+        _gap_row("progress8", "national", None, None, None, "no national figure"),
+    ]
+    [row] = key_group_gaps(rows)
+    assert row["attainment8"]["against"] == "pupils with SEN support nationally"
+    assert row["attainment8"]["verdict"] == "not significantly different"
+    assert row["progress8"]["against"] == "rest of the school"
+    assert row["progress8"]["verdict"] == "significantly below"
+    assert row["against"] == (
+        "Progress 8: rest of the school; Attainment 8: pupils with SEN support nationally"
+    )

@@ -148,14 +148,16 @@ def test_markdown_tables_parse_with_the_right_columns(packs, audience):
     found = tables((packs / f"{audience}.md").read_text(encoding="utf-8"))
     headers = {tuple(t[0]) for t in found}
     # without --previous there is nothing to show in Previous and Change: no empty columns
-    assert ("Measure", "School", "95% confidence interval", "National 2024") in headers
+    assert ("Measure", "School", "National 2024") in headers
     assert (
         "Group",
         "Pupils",
         "Compared with",
         "Progress 8",
+        "P8 compared",
         "P8 gap",
         "Attainment 8",
+        "A8 compared",
         "A8 gap",
     ) in headers
     assert (
@@ -376,6 +378,40 @@ def test_similar_schools_section_and_pdf(tmp_path):
         assert sizes == {(595, 842)}
 
 
+def _printed_pages(pdf: Path) -> list[tuple[str, float]]:
+    """Each PDF page's text and how far down the page its content reaches (0 to 1), the page
+    number in the bottom margin left out."""
+    from pypdf import PdfReader
+
+    pages = []
+    for page in PdfReader(pdf).pages:
+        heights = []
+
+        def visit(text, cm, tm, font, size, heights=heights):
+            y = tm[5] * cm[3] + cm[5]
+            if text.strip() and y > 40:  # the page number sits lower, in the margin
+                heights.append(y)
+
+        text = page.extract_text(visitor_text=visit)
+        pages.append((text, 1 - min(heights) / float(page.mediabox.height)))
+    return pages
+
+
+@pytest.mark.skipif(chromium() is None, reason="needs headless Chromium")
+@pytest.mark.parametrize("audience", ["governors", "staff"])
+def test_printed_pack_opens_with_the_story_and_leaves_no_empty_pages(tmp_path, audience):
+    """Page one is the status and "At a glance" alone; a small table is never split across
+    pages; a chart too tall for the rest of a page leaves no half-empty page behind it."""
+    out = tmp_path / "pack.html"
+    run("pack", str(DEMO), "--audience", audience, "--out", str(out), "--similar-schools", "--pdf")
+    pages = _printed_pages(out.with_suffix(".pdf"))
+    first = pages[0][0]
+    assert "At a glance" in first and "Boys" in first and "The cohort" not in first
+    [cohort] = [text for text, _ in pages if "The cohort" in text]
+    assert "No prior attainment" in cohort  # the table whole on its heading's page
+    assert all(filled > 0.7 for _, filled in pages[:-1]), [round(f, 2) for _, f in pages]
+
+
 def test_pdf_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     result = CliRunner().invoke(
@@ -412,17 +448,19 @@ def test_governors_pack_tells_the_story_first_in_words(packs):
         "Boys",
     ]
     disadvantaged = rows["Disadvantaged (pupil premium)"]
-    assert disadvantaged[2] == "non-disadvantaged pupils nationally, 2024"
+    assert disadvantaged[2] == "non-disadvantaged pupils nationally"
+    assert "the same group nationally in 2024 (for disadvantaged pupils" in story
     # the group's figure, the figure it is compared with, the gap and what it means
-    assert disadvantaged[3:5] == ["-0.41 against +0.16", "-0.57: significantly below"]
-    assert disadvantaged[5:7] == ["30.0 against 50.0", "-20.0: significantly below"]
+    assert disadvantaged[3:6] == ["-0.41", "+0.16", "-0.57, **significantly below**"]
+    assert disadvantaged[6:9] == ["30.0", "50.0", "-20.0, **significantly below**"]
+    # boys are there as the DfE compares them; girls are named where the reader finds them
+    assert rows["Boys"][2] == "boys nationally" and "Girls and the other groups are" in story
     # SEN support has no national figure for 2024: compared with the rest of the school
     assert rows["SEND: SEN support"][2] == "rest of the school"
-    assert "Is the gap real?" not in text and "Is the gap real?" in (packs / "staff.md").read_text(
-        encoding="utf-8"
-    )
+    staff = (packs / "staff.md").read_text(encoding="utf-8")
+    assert "Significant (95%)?" not in text and "Significant (95%)?" in staff
     for machine in ("boys pupils", "sen-support pupils", "ehcp pupils", "too few pupils)"):
-        assert machine not in text and machine not in (packs / "staff.md").read_text("utf-8")
+        assert machine not in text and machine not in staff
     assert "Results pack: Summer 2024" in text and "demo_cohort" not in text.split("\n")[0]
 
 
@@ -471,3 +509,25 @@ def test_charts_of_one_page_have_ids_of_their_own(packs):
     assert len(ids) > 50 and len(ids) == len(set(ids))
     # every reference inside a chart points at an id of the page
     assert set(re.findall(r"url\(#([^)]+)\)", html)) <= set(ids)
+
+
+def test_terms_define_what_a_governor_reads_and_never_call_a_substitute_ks2(tmp_path):
+    """The pack's terms define its banding, elements, value added and prior bands; a pack on a
+    substitute baseline defines its prior bands by that baseline, not by KS2."""
+    from schoolperf.analysis import AnalysisOptions, analyse
+    from schoolperf.reports.context import build_context
+
+    results = {"A": {"results": [("Maths", "6")]}, "B": {"results": [("Maths", "4")]}}
+    export = write_long(tmp_path / "r.csv", results)
+    terms = dict(build_context(analyse(export), "governors")["terms"])
+    assert {"Progress 8 banding", "Elements and slots", "Value added (subjects)"} <= set(terms)
+    assert (
+        "110 or more" in terms["Prior attainment bands"]
+        and "KS2" in terms["Prior attainment bands"]
+    )
+    baseline = tmp_path / "cat4.csv"
+    baseline.write_text("UPN,Mean SAS\nA,100\nB,115\n")
+    options = AnalysisOptions(baseline_file=str(baseline))
+    substitute = dict(build_context(analyse(export, options), "governors")["terms"])
+    assert substitute["Prior attainment bands"].startswith("By the pupil's substitute baseline")
+    assert "KS2 reading" not in substitute["Prior attainment bands"]

@@ -103,9 +103,9 @@ def key_groups_table(rows: list[dict]) -> Table:
     )
     table.add_column("group", min_width=_longest_word([r["label"] for r in rows]))
     table.add_column("pupils", justify="right", no_wrap=True)
-    table.add_column("P8 gap: is it real?", min_width=13)
-    table.add_column("A8 gap: is it real?", min_width=13)
-    table.add_column("against", min_width=8)
+    table.add_column("P8 gap", min_width=13)
+    table.add_column("A8 gap", min_width=13)
+    table.add_column("compared with", min_width=8)
     for row in rows:
         if row["suppressed"]:
             table.add_row(escape(row["label"]), str(row["pupils"]), "suppressed", "", "")
@@ -116,9 +116,18 @@ def key_groups_table(rows: list[dict]) -> Table:
             str(row["pupils"]),
             escape(f"{_number(p8['gap'], True)} {_verdict(p8)}"),
             escape(f"{_number(a8['gap'], True, 1)} {_verdict(a8)}"),
-            "rest of the school" if p8["against"] == "rest of the school" else "national",
+            _compared_with(p8, a8),
         )
     return table
+
+
+def _compared_with(p8: dict, a8: dict) -> str:
+    """What a key group's gaps are against, in short: national or the rest of the school."""
+    short = [
+        "rest of the school" if g["against"] == "rest of the school" else "national"
+        for g in (p8, a8)
+    ]
+    return short[0] if short[0] == short[1] else f"P8 {short[0]}, A8 {short[1]}"
 
 
 def _verdict(gap: dict) -> str:

@@ -559,3 +559,11 @@ def test_a_key_group_says_what_each_measure_is_compared_with():
     assert row["against"] == (
         "Progress 8: rest of the school; Attainment 8: pupils with SEN support nationally"
     )
+    # the terminal says the same in short
+    from rich.console import Console
+
+    from schoolperf.outputs.console import key_groups_table
+
+    console = Console(width=160, record=True)
+    console.print(key_groups_table([row]))
+    assert "P8 rest of the school, A8 national" in console.export_text()

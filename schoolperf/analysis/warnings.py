@@ -50,7 +50,7 @@ def progress8_warnings(
         warnings.append(
             f"{counted(one, 'pupil')} {plural(one, 'has', 'have')} only one KS2 score (reading "
             "or maths); their prior attainment is that score alone, which is a schoolperf "
-            "choice: the DfE guidance read gives no rule for it. pupils.csv marks "
+            "choice: the DfE guidance gives no rule for it. pupils.csv marks "
             f"{plural(one, 'this pupil', 'them')}."
         )
     if estimates.sd_source.endswith("gives none"):

@@ -116,7 +116,7 @@ def adjust_extreme_negative(
         floor = constant * estimates.national_sd["progress8"]
         minimum = pd.Series(floor, index=p8.index)
         method = (
-            f"approximation: every pupil's minimum is {constant:.4f} x the national P8 SD "
+            f"approximation: every pupil's minimum is {constant:.4f} × the national P8 SD "
             f"({estimates.national_sd['progress8']}) = {floor:.3f}, because the DfE does not "
             "publish its per-group minimum scores"
         )

@@ -237,10 +237,10 @@ def method_text(
     )
     notes = "; ".join(benchmark.notes)
     return (
-        f"Compared with the {peers} mainstream schools in {benchmark.description} nearest to "
-        f"this school by {matched}: the Attainment 8 their pupils' prior attainment predicts "
-        f"(this school: {expected:.1f}). The {percentile_words(settings.percentile)} percentile is "
-        f"the value {settings.percentile:g}% of those schools are at or below."
+        f"Compared with the {peers} mainstream schools nearest to this school by {matched} (the "
+        f"Attainment 8 their pupils' prior attainment predicts; this school: {expected:.1f}). "
+        f"Source: {benchmark.description}. The {percentile_words(settings.percentile)} "
+        f"percentile is the value {settings.percentile:g}% of those schools are at or below."
         + "".join(f" {d}" for d in details)
         + (f" Notes: {notes}." if notes else "")
     )

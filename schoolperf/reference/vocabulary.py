@@ -101,8 +101,8 @@ TERMS = (
     (
         "Progress 8 (P8)",
         "How a pupil's Attainment 8 compares with that of pupils nationally with the same prior "
-        "attainment (KS2: the tests at the end of primary school). 0 is the national average; "
-        "+0.5 means half a grade better in each of the eight subjects.",
+        "attainment (KS2: the tests at the end of primary school). 0 is the average of pupils in "
+        "mainstream schools; +0.5 means half a grade better in each of the eight subjects.",
     ),
     (
         "95% confidence interval",
@@ -145,6 +145,10 @@ TERMS = (
         "Against pupils' other subjects",
         "How the pupils' points in a subject compare with their own points in their other "
         "subjects.",
+    ),
+    (
+        "Percentage points (pts)",
+        "The difference between two percentages: 50% against 45% is a gap of 5 percentage points.",
     ),
     (
         "Suppressed",

@@ -114,9 +114,11 @@ def attainment_against_prior(
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     middle = (estimates["ks2_low"] + estimates["ks2_high"]) / 2
+    # the national line over the pupils' range only, so their points are not crowded
+    near = middle.between(points["ks2_prior"].min() - 3, points["ks2_prior"].max() + 3)
     ax.plot(
-        middle,
-        estimates["attainment8"],
+        middle[near],
+        estimates["attainment8"][near],
         color=OKABE_ITO[7],
         linewidth=1.2,
         label="national A8 estimate (DfE)",
@@ -146,7 +148,7 @@ def attainment_against_prior(
             s=30,
             color=OKABE_ITO[0],
             marker="s",
-            label=f"school mean of pupils with the same KS2 score band ({min_group}+ pupils)",
+            label=f"this school: average of pupils with similar scores (groups of {min_group}+)",
         )
         above = int((means["a8"] > np.interp(means["ks2"], middle, estimates["attainment8"])).sum())
         alt = (

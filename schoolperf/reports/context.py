@@ -26,6 +26,7 @@ from schoolperf.reference import (
     national_comparators,
 )
 from schoolperf.reports import charts
+from schoolperf.reports.questions import caveats, meeting_questions, substitute_baseline
 from schoolperf.version import __version__
 
 AUDIENCES = ("governors", "staff")
@@ -179,19 +180,24 @@ def _gaps(analysis: Analysis) -> list[dict[str, Any]]:
 REST_COMPARED = ("disadvantaged", "boys", "sen_support", "ehcp", "eal")
 
 
-def _no_national(analysis: Analysis) -> list[str]:
+def _no_national(analysis: Analysis) -> dict[str, list[str]]:
     """The groups and measures with no national figure, each group once (their rows are left
-    out of the gap table instead of saying "not tested" on each)."""
+    out of the gap table instead of saying "not tested" on each): under ``rest`` those the
+    table compares with the rest of the school, under ``none`` those it does not show."""
     missing: dict[str, list[str]] = {}
     for row in analysis.gaps:
         if row["comparator"] == "national" and row["comparator_value"] is None:
             measure = "progress8_adjusted" if row["measure"] == "progress8" else row["measure"]
             missing.setdefault(row["group"], []).append(MEASURE_LABELS[measure])
-    return [
-        f"{GROUP_NAMES[k][1] if k in GROUP_NAMES else k}"
+    named = {
+        k: f"{GROUP_NAMES[k][1] if k in GROUP_NAMES else k}"
         + ("" if len(measures) == len(GAP_MEASURES) else f" ({', '.join(measures)})")
         for k, measures in missing.items()
-    ]
+    }
+    return {
+        "rest": [text for k, text in named.items() if k in REST_COMPARED],
+        "none": [text for k, text in named.items() if k not in REST_COMPARED],
+    }
 
 
 def _pupil_lists(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
@@ -233,65 +239,6 @@ def _pupil_lists(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _questions(analysis: Analysis, gaps: list[dict[str, Any]], staff: bool) -> list[str]:
-    questions = []
-    for row in gaps:
-        if (
-            row["measure"] == "progress8"
-            and row["comparator"] == "national"
-            and row["significant"]
-            and row["gap"] < 0
-        ):
-            questions.append(
-                f"{row['label']} pupils' Progress 8 is significantly below "
-                f"{row['comparator_description']}: what is the plan, and how will we know it is "
-                "working?"
-            )
-    school = analysis.school
-    if (
-        school.get("progress8_adjusted_ci_low") is not None
-        and school["progress8_adjusted_ci_low"] <= 0 <= school["progress8_adjusted_ci_high"]
-    ):
-        questions.append(
-            "Our Progress 8 is not significantly different from the national "
-            "average: which subjects or groups pulled it up or down?"
-        )
-    questions.append(
-        "Which subjects' value added stands out, and what explains it (staffing, "
-        "curriculum time, entry patterns)?"
-        + (
-            " Class-level figures are small samples: read them with care, not as measures "
-            "of teachers."
-            if staff
-            else ""
-        )
-    )
-    return questions
-
-
-def _substitute(analysis: Analysis) -> bool:
-    """Whether progress is measured from a substitute baseline, not KS2 (``--baseline``)."""
-    return str(analysis.school.get("progress8_baseline", "")).startswith("SUBSTITUTE")
-
-
-def _caveats(analysis: Analysis, min_group: int) -> list[str]:
-    caveats = [
-        "These results are provisional and unvalidated: the DfE's checking exercise and final "
-        "tables may differ.",
-        "A confidence interval shows the range the school's true score is likely to lie in; a "
-        "score is only 'significantly' above or below average when the whole interval is.",
-        f"Groups with fewer than {min_group} pupils are suppressed; groups with fewer than 10 "
-        "are flagged, because one or two pupils can swing their figures.",
-    ]
-    if _substitute(analysis):
-        caveats.insert(
-            0,
-            "Progress here is measured from a substitute baseline, not KS2: "
-            "it is not the DfE's Progress 8.",
-        )
-    return caveats
-
-
 def build_context(
     analysis: Analysis, audience: str, min_group: int = 6, comparison: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -301,11 +248,12 @@ def build_context(
     year = analysis.comparator_year or 2024
     national = _national(year)
     gaps = _gaps(analysis)
+    key_groups = key_group_gaps(analysis.gaps)
     staff = audience == "staff"
     results = analysis.slots
     data_dates = results.loc[results["entry"], "exam_date"].dropna()
     similar = comparison and _similar(comparison)
-    substitute = _substitute(analysis)
+    substitute = substitute_baseline(analysis)
     prior = "substitute baseline (on the KS2 scale)" if substitute else "KS2 prior attainment"
     charts_made = [
         charts.forest(
@@ -320,7 +268,7 @@ def build_context(
                 if not g["suppressed"]
             ],
             "p8-groups",
-            "Progress 8 by pupil group",
+            "Progress 8 by pupil group, against 0 (all pupils' average)",
         ),
         charts.attainment_against_prior(
             analysis.pupils,
@@ -353,7 +301,8 @@ def build_context(
     return {
         "audience": audience,
         "staff": staff,
-        "title": f"Results pack: {school_name(analysis, data_dates)}",
+        "title": f"Results pack: {school_name(analysis, data_dates)}"
+        + (" (staff version, with pupil names)" if staff else ""),
         "label": analysis.label,
         "version": __version__,
         "banner": {
@@ -378,15 +327,15 @@ def build_context(
         "national": national,
         "comparator_year": year,
         "headlines": _headlines(analysis, national),
-        "key_groups": key_group_gaps(analysis.gaps),
+        "key_groups": key_groups,
         "groups": _groups(analysis),
         "gaps": gaps,
         "no_national": _no_national(analysis),
         "subjects": _subjects(analysis, staff, min_group),
         "similar": similar,
         "pupil_lists": _pupil_lists(analysis) if staff else None,
-        "questions": _questions(analysis, gaps, staff),
-        "caveats": _caveats(analysis, min_group),
+        "questions": meeting_questions(analysis, key_groups, national),
+        "caveats": caveats(analysis, min_group),
         "warnings": analysis.warnings,
         "sources": attribution_lines(),
         "charts": {c.name: c for c in charts_made if c is not None},
@@ -423,17 +372,19 @@ SIMILAR_LABELS = MEASURE_LABELS | {
 def _similar(comparison: dict[str, Any]) -> dict[str, Any]:
     """The similar-schools section: each measure named in words, with its sentence."""
     percentile = percentile_words(float(comparison["percentile"]))
-    rank_range = _rank_range(comparison)
+    rank_range, ranks = _rank_range(comparison)
+    uncertain = f"could be {ranks}" if ranks else ""
     measures = [
         {
             **row,
             "label": SIMILAR_LABELS.get(row["measure"], row["measure"]),
             "sentence": charts.similar_sentence(row, percentile)
             + (
-                "; this rank is uncertain (above)"
-                if rank_range and row["measure"] == "progress8"
+                f"; the rank {uncertain} (above)"
+                if uncertain and row["measure"] == "progress8"
                 else ""
             ),
+            "rank_note": uncertain if row["measure"] == "progress8" else "",
         }
         for row in comparison["measures"]
     ]
@@ -445,21 +396,21 @@ def _similar(comparison: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _rank_range(comparison: dict[str, Any]) -> str | None:
+def _rank_range(comparison: dict[str, Any]) -> tuple[str | None, str | None]:
     """How far the Progress 8 rank moves with the DfE's other estimates tables, in a sentence
-    a governor can read; ``None`` where it does not move."""
+    a governor can read and in short ("11th to 56th"); ``None`` where it does not move."""
     ranks = [r for r in comparison.get("estimates_sensitivity") or [] if r.get("progress8_rank")]
     if len({r["progress8_rank"] for r in ranks}) < 2:
-        return None
+        return None, None
     low = min(ranks, key=lambda r: r["progress8_rank"])
     high = max(ranks, key=lambda r: r["progress8_rank"])
     years = sorted({str(r["estimates_year"]) for r in ranks})
+    between = f"{ordinal(low['progress8_rank'])} to {ordinal(high['progress8_rank'])}"
     return (
-        "The Progress 8 rank is uncertain here: between "
-        f"{ordinal(low['progress8_rank'])} and {ordinal(high['progress8_rank'])}, depending on "
-        f"which year's national estimates ({years[0]} to {years[-1]}) set this school's "
-        "expected progress."
-    )
+        f"The Progress 8 rank is uncertain here: anywhere from {between}, depending on which "
+        f"year's national estimates ({years[0]} to {years[-1]}) set this school's expected "
+        "progress."
+    ), between
 
 
 def _subjects(analysis: Analysis, staff: bool, min_group: int) -> list[dict[str, Any]]:

@@ -358,8 +358,9 @@ def test_similar_schools_section_and_pdf(tmp_path):
     )
     assert "Entering the EBacc</strong>: 25.0%, below the median of 74 similar schools" in html
     # governors read how far the ranks move with the estimates table, not the tool's method
-    assert "The Progress 8 rank is uncertain here: between 11th and 56th" in html
-    assert "this rank is uncertain (above)" in html
+    assert "The Progress 8 rank is uncertain here: anywhere from 11th to 56th" in html
+    assert "the rank could be 11th to 56th (above)" in html
+    assert "11th of 75 (could be 11th to 56th)</td>" in html  # in the table too
     assert "estimates_sensitivity" not in html and "P8PUP" not in html
     assert 'id="similar-schools"' in html and html.count("<svg") >= 5
     for key in ("basics 4 pct", "ebacc aps", ">attainment8<", ">ebacc_entry_pct<"):
@@ -444,9 +445,12 @@ def test_governors_pack_tells_the_story_first_in_words(packs):
         "Disadvantaged (pupil premium)",
         "High prior attainers",
         "SEND: SEN support",
-        "SEND: EHC plan (fewer than 10 pupils)",
+        "SEND: EHC plan (under 10 pupils: treat with caution)",
         "Boys",
     ]
+    # a small group's verdict is not in bold: it is said, not stressed
+    ehcp = rows["SEND: EHC plan (under 10 pupils: treat with caution)"]
+    assert ehcp[5] == "-1.45, significantly below"
     disadvantaged = rows["Disadvantaged (pupil premium)"]
     assert disadvantaged[2] == "non-disadvantaged pupils nationally"
     assert "the same group nationally in 2024 (for disadvantaged pupils" in story
@@ -461,14 +465,30 @@ def test_governors_pack_tells_the_story_first_in_words(packs):
     assert "Significant (95%)?" not in text and "Significant (95%)?" in staff
     for machine in ("boys pupils", "sen-support pupils", "ehcp pupils", "too few pupils)"):
         assert machine not in text and machine not in staff
-    assert "Results pack: Summer 2024" in text and "demo_cohort" not in text.split("\n")[0]
+    assert text.split("\n")[0] == "# Results pack: Summer 2024"
+    assert staff.split("\n")[0] == "# Results pack: Summer 2024 (staff version, with pupil names)"
+    # questions from what the figures show, each group's comparison in a sentence
+    assert (
+        "- SEND: EHC plan, 7 pupils: Progress 8 of -1.11 is significantly below that of the rest "
+        "of the school (+0.34). What is the plan" in text
+    )
+    assert "- 25.0% of pupils entered the EBacc, against 40.4% nationally" in text
+    assert "Class-level" not in staff  # no class figures in a pack: no caveat about them
+    # the national P8 is not 0, and the elements are weighted: both said, so nothing looks off
+    assert "The national Progress 8 (-0.03) is not 0 because it counts special schools'" in text
+    assert "(2 × English + 2 × maths + 3 × EBacc + 3 × open) ÷ 10" in text
 
 
 def test_staff_gap_table_says_why_a_gap_was_not_tested(packs):
     text = (packs / "staff.md").read_text(encoding="utf-8")
     # rows without a national figure are named once, not one "not tested" row each
-    assert "The DfE publishes no national figure for 2024 for boys (Grade 4+" in text
-    assert "pupils with SEN support; pupils with an EHC plan" in text
+    assert "The DfE publishes no national figure for 2024 for some groups." in text
+    rest = text[text.index("Compared with the rest of the school only: ") :].split(". ")[0]
+    assert rest.count("boys (Grade 4+") == 1 and "pupils with SEN support; pupils with an" in rest
+    # girls, no SEN and the prior bands have no rest-of-school rows: not said to be compared
+    absent = text[text.index("Not in this table: ") :].split("\n")[0]
+    assert "girls (Grade 4+" in absent and "pupils with no SEN" in absent
+    assert "girls" not in rest and "| Girls | Grade 4+" not in text
     assert "nationally, 2024 | – | – | not tested" not in text
     assert "-0.00" not in text and "-0.0 " not in text
 

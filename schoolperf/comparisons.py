@@ -216,7 +216,7 @@ def _years(
         f"({bench_year}), for which schoolperf has no DfE estimates table"
         + (
             " (2018/19 estimates were on KS2 fine levels, and the DfE's table was not found: "
-            "ks4-methodology §3.7)."
+            "docs/ks4-methodology.md §3.7)."
             if bench_year == "2018/19"
             else "."
         )
@@ -265,8 +265,8 @@ def _spread(rows: list[dict]) -> str:
         f"school's expected attainment ranges from {min(expected):.1f} to {max(expected):.1f} "
         f"and its Progress 8 rank among its similar schools from {ranks[0]['progress8_rank_text']}"
         f" ({ranks[0]['estimates']}) to {ranks[-1]['progress8_rank_text']} "
-        f"({ranks[-1]['estimates']}); each table's figures are in the JSON's "
-        "estimates_sensitivity."
+        f"({ranks[-1]['estimates']}): each table finds its own similar schools, so their number "
+        "can differ; each table's figures are in the JSON output (estimates_sensitivity)."
     )
 
 

@@ -399,14 +399,16 @@ def national_pupils_of(key: str) -> str:
     return GROUP_NAMES[NATIONAL_COMPARATOR.get(key, key)][1]
 
 
-def key_group_gaps(gaps: list[dict[str, object]]) -> list[dict[str, object]]:
+def key_group_gaps(
+    gaps: list[dict[str, object]], groups: dict[str, str] = KEY_GROUPS
+) -> list[dict[str, object]]:
     """The groups schools are held to (:data:`~schoolperf.reference.KEY_GROUPS`), one row each
     from the :func:`gap_table` rows: A8 and P8 each against the national comparator the DfE
     uses where one is published, else against the rest of the school, with the gap in words;
     ``against`` names what each measure (and the row: both, if they differ) is compared with,
-    without the year."""
+    without the year. ``groups``: other groups (key: label) to show the same way."""
     rows = []
-    for key, label in KEY_GROUPS.items():
+    for key, label in groups.items():
         found = [r for r in gaps if r["group"] == key]
         if not found:
             continue

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from schoolperf.errors import Problem
 from schoolperf.reference import GROUP_NAMES, counted
+from schoolperf.reports.formatters import rounded
 
 
 class _Console(Console):
@@ -31,7 +32,7 @@ def stderr() -> Console:
 def _number(value: object, signed: bool = False, places: int = 2) -> str:
     if value is None or value != value:  # None or NaN: not computed
         return "—"
-    number = round(float(value), places) + 0.0  # type: ignore[arg-type]  # (no "-0.00")
+    number = rounded(value, places)  # as the packs round: halves away from zero
     if signed and number:
         return f"{number:+.{places}f}"
     return f"{number:.{places}f}"

@@ -133,8 +133,8 @@ TERMS = (
     ("EAL", "English as an additional language."),
     (
         "Prior attainment bands",
-        "By the pupil's average KS2 reading and maths scaled score: low (below 100, the expected "
-        "standard), middle (100 to under 110), high (110 or more).",
+        "By the pupil's average KS2 reading and maths scaled score (100 is the expected "
+        "standard): low (below 100), middle (100 to under 110), high (110 or more).",
     ),
     (
         "Value added (subjects)",

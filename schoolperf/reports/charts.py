@@ -64,6 +64,7 @@ def forest(
     rows: list[dict],
     name: str,
     title: str,
+    xlabel: str,
     value: str = "value",
     low: str = "ci_low",
     high: str = "ci_high",
@@ -93,7 +94,7 @@ def forest(
         )
     ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
     ax.set_yticks(y, [r["label"] for r in shown])
-    ax.set_xlabel("score with 95% confidence interval (filled: interval excludes 0)")
+    ax.set_xlabel(f"{xlabel} (filled: interval excludes 0)")
     ax.set_title(title, loc="left")
     return Chart(name, _svg(fig), f"{title}: " + "; ".join(words) + ".")
 
@@ -138,22 +139,20 @@ def attainment_against_prior(
             "than similar pupils nationally."
         )
     else:
-        means = points.groupby("prior_attainment_group").agg(
-            ks2=("ks2_prior", "mean"), a8=("attainment8", "mean"), n=("attainment8", "size")
-        )
-        means = means[means["n"] >= min_group]
+        means = _merged_bands(points, min_group)
         ax.scatter(
             means["ks2"],
             means["a8"],
             s=30,
             color=OKABE_ITO[0],
             marker="s",
-            label=f"this school: average of pupils with similar scores (groups of {min_group}+)",
+            label=f"this school: average of pupils with similar scores ({min_group} or more each)",
         )
         above = int((means["a8"] > np.interp(means["ks2"], middle, estimates["attainment8"])).sum())
         alt = (
-            f"Mean Attainment 8 of the school's pupils in each of {len(means)} narrow KS2 score "
-            f"bands (the DfE's prior-attainment groups, finer than the three bands above) "
+            f"Mean Attainment 8 of the school's pupils in each of {len(means)} groups of "
+            f"neighbouring KS2 score bands (the DfE's prior-attainment groups, finer than the "
+            f"three bands above, merged until each holds {min_group} or more pupils) "
             f"against {prior}, with the DfE national estimate line; {above} of them are above "
             "it."
         )
@@ -163,6 +162,26 @@ def attainment_against_prior(
     title = "Attainment 8 against prior attainment"
     ax.set_title(title, loc="left")
     return Chart("attainment-vs-prior", _svg(fig), alt)
+
+
+def _merged_bands(points: pd.DataFrame, min_group: int) -> pd.DataFrame:
+    """The pupils' mean KS2 score and Attainment 8 per DfE prior-attainment group, neighbouring
+    groups merged in score order until each holds at least ``min_group`` pupils (a short last
+    run joins the one before), so no pupil is left out of the chart and none is shown alone."""
+    sums = points.groupby("prior_attainment_group", observed=True).agg(
+        ks2=("ks2_prior", "sum"), a8=("attainment8", "sum"), n=("attainment8", "size")
+    )
+    sums = sums.iloc[np.argsort((sums["ks2"] / sums["n"]).to_numpy(), kind="stable")]
+    merged, filled = [], 0
+    for n in sums["n"].to_numpy():  # one step per band (at most a few dozen), not per pupil
+        merged.append(len(merged) and merged[-1] + (filled >= min_group))
+        filled = n if filled >= min_group else filled + n
+    labels = np.array(merged)
+    if len(labels) and filled < min_group and labels[-1] > 0:
+        labels[labels == labels[-1]] -= 1
+    out = sums.groupby(labels).sum()
+    out = out[out["n"] >= min_group]
+    return pd.DataFrame({"ks2": out["ks2"] / out["n"], "a8": out["a8"] / out["n"], "n": out["n"]})
 
 
 def elements(
@@ -243,8 +262,8 @@ def similar_schools(
 
 def similar_sentence(row: dict, percentile: str) -> str:
     """One measure against the similar schools in words: "above the 80th percentile of 74
-    similar schools (9th of 75, counting this school)", or where below it, whether above or
-    below their median."""
+    similar schools: 9th of 75" (the rank counts this school), or where below it, whether
+    above or below their median."""
     if row.get("school") is None or row.get("percentile_value") is None:
         return "no comparison (too few similar schools with this figure)"
     school, median = row["school"], row.get("median")
@@ -257,5 +276,5 @@ def similar_sentence(row: dict, percentile: str) -> str:
         where = f"below the median of {peers}"
     else:
         where = f"at the {percentile} percentile of {peers}"
-    rank = f" ({row['rank_text']}, counting this school)" if row.get("rank_text") else ""
+    rank = f": {row['rank_text']}" if row.get("rank_text") else ""
     return where + rank

@@ -268,7 +268,8 @@ def build_context(
                 if not g["suppressed"]
             ],
             "p8-groups",
-            "Progress 8 by pupil group, against 0 (all pupils' average)",
+            "Progress 8 by pupil group (0: the average of pupils in mainstream schools)",
+            "Progress 8 with 95% confidence interval",
         ),
         charts.attainment_against_prior(
             analysis.pupils,
@@ -291,6 +292,7 @@ def build_context(
             ],
             "subject-va",
             "Subject value added against national (points per entry)",
+            "points per entry above or below national (0), with 95% confidence interval",
         ),
         charts.grade_distribution(_gcse_grade_counts(analysis)),
         similar
@@ -328,6 +330,8 @@ def build_context(
         "comparator_year": year,
         "headlines": _headlines(analysis, national),
         "key_groups": key_groups,
+        # beside boys, for comparison: girls, as the DfE compares them
+        "girls": next(iter(key_group_gaps(analysis.gaps, {"girls": "Girls"})), None),
         "groups": _groups(analysis),
         "gaps": gaps,
         "no_national": _no_national(analysis),
@@ -373,14 +377,14 @@ def _similar(comparison: dict[str, Any]) -> dict[str, Any]:
     """The similar-schools section: each measure named in words, with its sentence."""
     percentile = percentile_words(float(comparison["percentile"]))
     rank_range, ranks = _rank_range(comparison)
-    uncertain = f"could be {ranks}" if ranks else ""
+    uncertain = f"anywhere from {ranks}" if ranks else ""
     measures = [
         {
             **row,
             "label": SIMILAR_LABELS.get(row["measure"], row["measure"]),
             "sentence": charts.similar_sentence(row, percentile)
             + (
-                f"; the rank {uncertain} (above)"
+                f"; with other years' national estimates, {uncertain}"
                 if uncertain and row["measure"] == "progress8"
                 else ""
             ),
@@ -409,7 +413,8 @@ def _rank_range(comparison: dict[str, Any]) -> tuple[str | None, str | None]:
     return (
         f"The Progress 8 rank is uncertain here: anywhere from {between}, depending on which "
         f"year's national estimates ({years[0]} to {years[-1]}) set this school's expected "
-        "progress."
+        "progress. This school's own Progress 8 is not in doubt: only its place among these "
+        "schools is."
     ), between
 
 

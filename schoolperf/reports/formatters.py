@@ -4,6 +4,8 @@
 ('+0.12', '-0.50', '0.00', '–')
 >>> pct(45.88), num(47.843, 1), ci(-0.031, 0.43)
 ('45.9%', '47.8', '-0.03 to +0.43')
+>>> pct(13 / 16 * 100), score(-0.125), num(2.5, 0)
+('81.3%', '-0.13', '3')
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from schoolperf.measures.groups import gap_in_words
 from schoolperf.reference import counted
@@ -31,25 +34,28 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _rounded(value: object, places: int) -> float:
-    """``value`` rounded for display, a negative that rounds to zero made zero (no "-0.00")."""
-    return round(float(value), places) + 0.0  # type: ignore[arg-type]
+def rounded(value: object, places: int) -> float:
+    """``value`` rounded for display as a spreadsheet rounds it, halves away from zero (13 of
+    16 is 81.25%, shown 81.3% as Excel shows it; Python's ``round`` gives 81.2), a negative
+    that rounds to zero made zero (no "-0.00")."""
+    exact = Decimal(repr(float(value)))  # type: ignore[arg-type]
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)) + 0.0
 
 
 def num(value: object, places: int = 1) -> str:
-    return MISSING if _missing(value) else f"{_rounded(value, places) or 0.0:.{places}f}"
+    return MISSING if _missing(value) else f"{rounded(value, places) or 0.0:.{places}f}"
 
 
 def score(value: object, places: int = 2) -> str:
     """A signed score (Progress 8, a gap): "+0.28", "-0.41", zero as "0.00"."""
     if _missing(value):
         return MISSING
-    rounded = _rounded(value, places)
-    return f"{rounded:+.{places}f}" if rounded else f"{0.0:.{places}f}"
+    shown = rounded(value, places)
+    return f"{shown:+.{places}f}" if shown else f"{0.0:.{places}f}"
 
 
 def pct(value: object, places: int = 1) -> str:
-    return MISSING if _missing(value) else f"{_rounded(value, places) or 0.0:.{places}f}%"
+    return MISSING if _missing(value) else f"{rounded(value, places) or 0.0:.{places}f}%"
 
 
 def measure(value: object, key: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from schoolperf.analysis import Analysis
-from schoolperf.reference import counted
+from schoolperf.reference import GROUP_NAMES
 from schoolperf.reports.formatters import pct, score
 
 
@@ -24,8 +24,9 @@ def meeting_questions(
         few = " With so few pupils, look at each pupil's story." if g["pupils"] < 10 else ""
         against = str(p8["against"])
         against = f"the {against}" if against.startswith("rest of") else against
+        name = GROUP_NAMES[g["group"]][1]
         questions.append(
-            f"{g['label']}, {counted(int(g['pupils']), 'pupil')}: Progress 8 of "
+            f"{name[0].upper()}{name[1:]} ({g['pupils']}): Progress 8 of "
             f"{score(p8['value'])} is significantly below that of {against} "
             f"({score(p8['comparator_value'])}). What is the plan, and how will we know it is "
             f"working?{few}"

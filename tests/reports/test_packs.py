@@ -154,10 +154,10 @@ def test_markdown_tables_parse_with_the_right_columns(packs, audience):
         "Pupils",
         "Compared with",
         "Progress 8",
-        "P8 compared",
+        "P8 comparison",
         "P8 gap",
         "Attainment 8",
-        "A8 compared",
+        "A8 comparison",
         "A8 gap",
     ) in headers
     assert (
@@ -353,14 +353,12 @@ def test_similar_schools_section_and_pdf(tmp_path):
     html = out.read_text(encoding="utf-8")
     assert "<h2>Similar schools (2018/19 results)</h2>" in html
     # each measure in words, with a picture of the peers, and no raw keys anywhere
-    assert (
-        "above the 80th percentile of 74 similar schools (9th of 75, counting this school)" in html
-    )
+    assert "above the 80th percentile of 74 similar schools: 9th of 75." in html
     assert "Entering the EBacc</strong>: 25.0%, below the median of 74 similar schools" in html
     # governors read how far the ranks move with the estimates table, not the tool's method
     assert "The Progress 8 rank is uncertain here: anywhere from 11th to 56th" in html
-    assert "the rank could be 11th to 56th (above)" in html
-    assert "11th of 75 (could be 11th to 56th)</td>" in html  # in the table too
+    assert "years&#39; national estimates, anywhere from 11th to 56th." in html
+    assert "11th of 75 (anywhere from 11th to 56th)</td>" in html  # in the table too
     assert "estimates_sensitivity" not in html and "P8PUP" not in html
     assert 'id="similar-schools"' in html and html.count("<svg") >= 5
     for key in ("basics 4 pct", "ebacc aps", ">attainment8<", ">ebacc_entry_pct<"):
@@ -459,6 +457,10 @@ def test_governors_pack_tells_the_story_first_in_words(packs):
     assert disadvantaged[6:9] == ["30.0", "50.0", "-20.0, **significantly below**"]
     # boys are there as the DfE compares them; girls are named where the reader finds them
     assert rows["Boys"][2] == "boys nationally" and "Girls and the other groups are" in story
+    assert (
+        "For comparison, girls (90 pupils): Progress 8 +0.34 against +0.09 for girls nationally, "
+        "not significantly different." in story
+    )
     # SEN support has no national figure for 2024: compared with the rest of the school
     assert rows["SEND: SEN support"][2] == "rest of the school"
     staff = (packs / "staff.md").read_text(encoding="utf-8")
@@ -469,8 +471,8 @@ def test_governors_pack_tells_the_story_first_in_words(packs):
     assert staff.split("\n")[0] == "# Results pack: Summer 2024 (staff version, with pupil names)"
     # questions from what the figures show, each group's comparison in a sentence
     assert (
-        "- SEND: EHC plan, 7 pupils: Progress 8 of -1.11 is significantly below that of the rest "
-        "of the school (+0.34). What is the plan" in text
+        "- Pupils with an EHC plan (7): Progress 8 of -1.11 is significantly below that of the "
+        "rest of the school (+0.34). What is the plan" in text
     )
     assert "- 25.0% of pupils entered the EBacc, against 40.4% nationally" in text
     assert "Class-level" not in staff  # no class figures in a pack: no caveat about them
@@ -551,3 +553,22 @@ def test_terms_define_what_a_governor_reads_and_never_call_a_substitute_ks2(tmp_
     substitute = dict(build_context(analyse(export, options), "governors")["terms"])
     assert substitute["Prior attainment bands"].startswith("By the pupil's substitute baseline")
     assert "KS2 reading" not in substitute["Prior attainment bands"]
+
+
+def test_governors_chart_merges_neighbouring_bands_so_no_pupil_is_left_out():
+    """Bands of 2, 3 and 4 pupils make one point of 9; 10 pupils one; a last run of 1 and 1
+    joins the band before it: every pupil is in a point, and every point has 6 or more."""
+    import pandas as pd
+
+    from schoolperf.reports.charts import _merged_bands
+
+    sizes = {20: 2, 21: 3, 22: 4, 25: 10, 30: 1, 31: 1}
+    points = pd.DataFrame(
+        [(band, 90.0 + band, 10.0 * band) for band, n in sizes.items() for _ in range(n)],
+        columns=["prior_attainment_group", "ks2_prior", "attainment8"],
+    )
+    merged = _merged_bands(points, 6)
+    assert merged["n"].tolist() == [9, 12]
+    first, second = (2 * 200 + 3 * 210 + 4 * 220) / 9, (10 * 250 + 300 + 310) / 12
+    assert merged["a8"].tolist() == pytest.approx([first, second])
+    assert _merged_bands(points.head(5), 6).empty  # fewer than 6 pupils in all: no point

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -323,6 +324,12 @@ def test_markdown_and_governor_reports(drops, tmp_path):
         cli, ["track", *map(str, drops[:2]), "--format", "md", "--audience", "governors"]
     ).stdout
     assert "| P00 |" in staff and "P00" not in governors
+    # one format per kind of figure, as in the packs: A8 to one place, % with its sign
+    assert re.search(r"\| Attainment 8 \| \d+\.\d \| \d+\.\d \| (0\.0|[+-]\d+\.\d) \|", governors)
+    pct = r"\| Grade 4\+ in English and maths \| [\d.]+% \| [\d.]+% \| (0\.0|[+-][\d.]+) pts \|"
+    assert re.search(pct, governors)
+    # the gap and its change, apart
+    assert re.search(r"nationally: ([+-]\d\.\d\d|–) at \S+, a change of \S+ since ", governors)
     out = tmp_path / "report.html"
     runner.invoke(cli, ["track", *map(str, drops), "--format", "html", "--out", str(out)])
     assert out.read_text().startswith("<!DOCTYPE html>")

@@ -6,6 +6,8 @@
 ('45.9%', '47.8', '-0.03 to +0.43')
 >>> pct(13 / 16 * 100), score(-0.125), num(2.5, 0)
 ('81.3%', '-0.13', '3')
+>>> change(5.44, "basics_4_pct"), change(-0.214, "progress8"), change(2.07, "attainment8")
+('+5.4 pts', '-0.21', '+2.1')
 """
 
 from __future__ import annotations
@@ -68,6 +70,16 @@ def measure(value: object, key: str) -> str:
     return num(value, 2 if key == "ebacc_aps" else 1)
 
 
+def change(value: object, key: str) -> str:
+    """A gap or change in a measure, in the one format for its kind: Progress 8 and average
+    point scores signed with two decimals, Attainment 8 with one, percentages in percentage
+    points ("+5.4 pts")."""
+    if _missing(value):
+        return MISSING
+    shown = score(value, 2 if "progress8" in key or key == "ebacc_aps" else 1)
+    return f"{shown} pts" if key.endswith("_pct") else shown
+
+
 def ci(low: object, high: object, places: int = 2) -> str:
     if _missing(low) or _missing(high):
         return MISSING
@@ -107,6 +119,7 @@ FILTERS = {
     "num": num,
     "score": score,
     "measure": measure,
+    "change": change,
     "pupils": pupils,
     "pct": pct,
     "ci": ci,
